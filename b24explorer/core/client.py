@@ -1,0 +1,689 @@
+"""B24Client: one connection to a portal — calls, batches and list helpers over one httpx.AsyncClient."""
+
+from __future__ import annotations
+
+import json
+import re
+import time as _time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from .. import __version__
+from .clock import Clock, SystemClock
+from .encoding import batch_command, uuid7
+from .errors import (
+    KIND_NETWORK_AFTER_SEND,
+    KIND_NETWORK_BEFORE_SEND,
+    KIND_TIMEOUT,
+    AjaxError,
+    SdkError,
+)
+from .jsondoc import JsonDecodeFailure
+from .jsondoc import parse as parse_json
+from .limits import Failure, LimitsConfig, RestrictionManager
+from .logbus import Level, LogBus
+from .redact import redact_text
+from .result import BASE_ERROR, AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
+from .v3 import MIGRATION_CODE as V3_MIGRATION_CODE
+from .v3 import OPENAPI_METHOD, V3Registry, methods_from_openapi, migration_message
+from .webhook import Webhook
+
+MAX_BATCH_COMMANDS = 50
+DEFAULT_TIMEOUT = 30.0
+USER_AGENT = f"b24explorer/{__version__}"
+_METHOD_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
+_LEGACY_TASK = re.compile(r"^task\.", re.IGNORECASE)
+_EXCERPT_LEN = 160
+
+ProgressCallback = Callable[[Any], Any]
+
+
+def _excerpt(raw: bytes, secrets: tuple[str, ...]) -> str:
+    text = raw[: _EXCERPT_LEN * 4].decode("utf-8", errors="replace")
+    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > _EXCERPT_LEN:
+        text = text[:_EXCERPT_LEN] + "…"
+    return redact_text(text, secrets) or "(empty body)"
+
+
+class B24Client:
+    """An async client for one webhook. Use as `async with B24Client(wh) as client: ...`.
+
+    Holds one httpx.AsyncClient (keep-alive pool) and one RestrictionManager per API version. Redirects are
+    never followed: a moved portal becomes a readable error instead of a silently re-sent request.
+    """
+
+    def __init__(
+        self,
+        webhook: Webhook | str,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        limits: LimitsConfig | None = None,
+        log: LogBus | None = None,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        v3_methods: Iterable[str] | None = None,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.webhook = webhook if isinstance(webhook, Webhook) else Webhook.parse(webhook)
+        self.log = log if log is not None else LogBus()
+        self.log.add_secret(self.webhook.secret)
+        self.clock: Clock = clock or SystemClock()
+        self.limits_config = limits if limits is not None else LimitsConfig.standard()
+        self.timeout = timeout
+        self._secrets = (self.webhook.secret,)
+        log_fn = self.log.as_callable()
+        self._limits = {
+            2: RestrictionManager(self.limits_config, self.clock, log=log_fn),
+            3: RestrictionManager(self.limits_config, self.clock, log=log_fn),
+        }
+        self._http = httpx.AsyncClient(
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
+        )
+        self.v3 = V3Registry(self._fetch_v3_methods, notice=self._v3_notice)
+        if v3_methods is not None:
+            self.v3.preload(v3_methods)
+        self.requests_sent = 0  # HTTP requests put on the wire (attempts included)
+        self.retries = 0
+        self.waited = 0.0  # seconds spent waiting for limits and before retries
+
+    # --- lifecycle ----------------------------------------------------------------------------------------
+    async def __aenter__(self) -> B24Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
+    def limiter(self, api: int = 2) -> RestrictionManager:
+        return self._limits[api]
+
+    def stats(self) -> dict[str, Any]:
+        return {"v2": self._limits[2].stats(), "v3": self._limits[3].stats(), "requests": self.requests_sent}
+
+    def __repr__(self) -> str:
+        return f"B24Client({self.webhook.masked!r})"
+
+    # --- public calls -------------------------------------------------------------------------------------
+    async def call(
+        self,
+        method: str,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+        *,
+        api: int = 2,
+        request_id: str | None = None,
+    ) -> AjaxResult:
+        """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures."""
+        api = _check_api(api)
+        method = _check_method(method)
+        request_id = request_id or uuid7()
+        if api == 2:
+            await self._warn_if_in_v3(method, request_id)
+        try:
+            return await self._request(method, params, api=api, request_id=request_id)
+        except AjaxError as err:
+            if api == 2 and err.code == "ERROR_METHOD_NOT_FOUND":
+                await self._explain_v3_only(err, method)
+            raise
+
+    async def batch(
+        self,
+        commands: Mapping[str, Any] | Sequence[Any],
+        *,
+        halt: bool = True,
+        api: int = 2,
+        request_id: str | None = None,
+    ) -> BatchResult:
+        """Up to 50 commands in one request: a list of `[method, params]`/`{"method","params"}` rows, or a
+        `{label: row}` map (labels allow `$result[label][...]` references in later v2 commands)."""
+        api = _check_api(api)
+        rows, labelled = normalize_batch(commands)
+        if not rows:
+            raise AjaxError("JSSDK_BATCH_EMPTY", "Batch is empty: give at least one command", 400, method="batch")
+        if len(rows) > MAX_BATCH_COMMANDS:
+            raise AjaxError(
+                "JSSDK_BATCH_TOO_LARGE",
+                f"Batch too large: {len(rows)} commands (max: {MAX_BATCH_COMMANDS})",
+                400,
+                method="batch",
+            )
+        request_id = request_id or uuid7()
+        keyed = [(r.key, r.method) for r in rows]
+        if api == 2:
+            cmd: Any = (
+                {str(r.key): batch_command(r.method, r.params) for r in rows}
+                if labelled
+                else [batch_command(r.method, r.params) for r in rows]
+            )
+            body: Any = {"halt": 1 if halt else 0, "cmd": cmd}
+        else:
+            body = []
+            for r in rows:
+                item: dict[str, Any] = {"method": r.method, "query": r.params or {}, "parallel": not halt}
+                if labelled:
+                    item["as"] = str(r.key)
+                body.append(item)
+        res = await self._request("batch", body, api=api, request_id=request_id, batch_rows=keyed)
+        return _batch_result(res, rows, labelled, api=api, halt=halt, secrets=self._secrets)
+
+    async def batch_by_chunk(
+        self,
+        commands: Mapping[str, Any] | Sequence[Any],
+        *,
+        halt: bool = True,
+        api: int = 2,
+        request_id: str | None = None,
+    ) -> BatchResult:
+        """Any number of commands, sent as sequential batches of 50. Rows keep their global position/label.
+
+        `$result[...]` references only work inside one chunk. A chunk that raises aborts the rest.
+        """
+        rows, labelled = normalize_batch(commands)
+        if not rows:
+            raise AjaxError("JSSDK_BATCH_EMPTY", "Batch is empty: give at least one command", 400, method="batch")
+        merged = BatchResult(rows=[], labelled=labelled, api=api)
+        for start in range(0, len(rows), MAX_BATCH_COMMANDS):
+            chunk = rows[start : start + MAX_BATCH_COMMANDS]
+            shaped: Any = (
+                {str(r.key): [r.method, r.params] for r in chunk}
+                if labelled
+                else [[r.method, r.params] for r in chunk]
+            )
+            part = await self.batch(shaped, halt=halt, api=api, request_id=request_id)
+            merged.responses.extend(part.responses)
+            merged.response = part.response
+            for row in part.rows:
+                if not labelled:
+                    row.key = start + int(row.key)
+                merged.rows.append(row)
+            for key, err in part.errors.items():
+                if key == BASE_ERROR:
+                    merged.errors[f"{BASE_ERROR}:{start // MAX_BATCH_COMMANDS}"] = err
+                elif labelled:
+                    merged.errors[key] = err
+                else:
+                    merged.errors[str(start + int(key))] = err
+            if halt and not part.is_success:
+                break
+        return merged
+
+    # list helpers live in lists.py; thin delegates keep one object for callers
+    async def call_list(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> ListResult:
+        from .lists import call_list
+
+        return await call_list(self, method, params, **kw)
+
+    def fetch_list(
+        self, method: str, params: Mapping[str, Any] | None = None, **kw: Any
+    ) -> AsyncIterator[list[Any]]:
+        from .lists import fetch_list
+
+        return fetch_list(self, method, params, **kw)
+
+    async def call_tail(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> ListResult:
+        from .lists import call_tail
+
+        return await call_tail(self, method, params, **kw)
+
+    def fetch_tail(
+        self, method: str, params: Mapping[str, Any] | None = None, **kw: Any
+    ) -> AsyncIterator[list[Any]]:
+        from .lists import fetch_tail
+
+        return fetch_tail(self, method, params, **kw)
+
+    # --- v3 registry --------------------------------------------------------------------------------------
+    async def _fetch_v3_methods(self) -> frozenset[str]:
+        res = await self._request(OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True)
+        if not res.is_success:
+            raise res.error or SdkError("V3_OPENAPI_FAILED", "rest.documentation.openapi failed")
+        return methods_from_openapi(res.document.to_python())
+
+    def _v3_notice(self, code: str, message: str, context: dict[str, Any]) -> None:
+        self.log.notice(code, message, method=OPENAPI_METHOD, context=context)
+
+    async def _warn_if_in_v3(self, method: str, request_id: str) -> None:
+        if await self.v3.contains(method):
+            self.log.warning(
+                V3_MIGRATION_CODE,
+                migration_message(method),
+                method=method,
+                request_id=request_id,
+                context={"method": method, "request_id": request_id},
+            )
+
+    async def _explain_v3_only(self, err: AjaxError, method: str) -> None:
+        if not await self.v3.contains(method):
+            return
+        endpoint = f"{self.webhook.masked_v3_base}/{method}"
+        err.description = (
+            f"The method {method} exists only in REST v3 on this portal: call it with api=3 "
+            f"({endpoint}). The portal said: {err.description or err.code}"
+        )
+        err.args = (err.message,)
+
+    # --- the request engine -------------------------------------------------------------------------------
+    def _url(self, method: str, api: int) -> str:
+        base = self.webhook.v2_base if api == 2 else self.webhook.v3_base
+        return f"{base}/{quote(method, safe='.')}"
+
+    async def _request(
+        self,
+        method: str,
+        params: Any,
+        *,
+        api: int,
+        request_id: str,
+        batch_rows: Sequence[tuple[str | int, str]] = (),
+        quiet: bool = False,
+    ) -> AjaxResult:
+        batch_methods = tuple(m for _, m in batch_rows)
+        body = _serialize(params, method, request_id)
+        url = self._url(method, api)
+        query = {} if _LEGACY_TASK.match(method) else {"bx24_request_id": request_id}
+        rm = self._limits[api]
+        log_level = Level.DEBUG if quiet else Level.INFO
+        self.log.emit(
+            Level.DEBUG,
+            "HTTP_REQUEST_STARTING",
+            "http request starting",
+            method=method,
+            request_id=request_id,
+            context={"api": api, "params": params},
+        )
+        attempt = 0
+        while True:
+            self.waited += await rm.before_attempt(method, batch_methods, request_id=request_id)
+            started = _time.perf_counter()
+            try:
+                response = await self._send(url, query, body)
+                raw = response.content
+            except AjaxError as err:
+                error = self._annotate(err, method, params, request_id)
+                res = None
+            else:
+                elapsed = _time.perf_counter() - started
+                error, res = self._interpret(response, raw, method, params, request_id, api, elapsed)
+                if res is not None:
+                    self.log.emit(
+                        log_level,
+                        "HTTP_RESPONSE",
+                        f"HTTP {res.status} in {elapsed * 1000:.0f} ms, {res.size} bytes",
+                        method=method,
+                        request_id=request_id,
+                        context={"status": res.status, "elapsed": round(elapsed, 4), "size": res.size},
+                    )
+                    if res.is_success:
+                        rm.on_success(
+                            method,
+                            res.document.value("time"),
+                            batch_row_times=_row_times(res, batch_rows),
+                            elapsed=elapsed,
+                        )
+                    return res  # success, or an error inside a 200 body (returned, as the SDK does)
+            assert error is not None
+            if error.code in _NEVER_RETRY:
+                self._log_failure(error)
+                raise error
+            decision = rm.decide(
+                method,
+                Failure(status=error.status, code=error.code, message=error.description, kind=error.kind),
+                attempt,
+                batch_methods=batch_methods,
+                request_id=request_id,
+            )
+            if decision.retry:
+                self.retries += 1
+                self.waited += decision.wait
+                await self.clock.sleep(decision.wait)
+                attempt += 1
+                continue
+            error.attempts = attempt + 1
+            error.retry_reason = decision.reason
+            self._log_failure(error)
+            if rm.config.is_soft_code(error.code):
+                return AjaxResult.from_error(error, api=api)
+            raise error
+
+    async def _send(self, url: str, query: dict[str, str], body: bytes) -> httpx.Response:
+        self.requests_sent += 1
+        try:
+            return await self._http.post(
+                url, params=query, content=body, headers={"Content-Type": "application/json"}
+            )
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise AjaxError(
+                "REQUEST_TIMEOUT",
+                "Request timeout exceeded (could not connect to the portal; nothing was sent)",
+                408,
+                kind=KIND_NETWORK_BEFORE_SEND,
+                original_error=exc,
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise AjaxError(
+                "REQUEST_TIMEOUT",
+                "Request timeout exceeded (the request was sent; the portal may have performed it)",
+                408,
+                kind=KIND_TIMEOUT,
+                original_error=exc,
+            ) from None
+        except httpx.ConnectError as exc:
+            raise AjaxError(
+                "NETWORK_ERROR",
+                "Network connection failed (could not connect to the portal; nothing was sent)",
+                0,
+                kind=KIND_NETWORK_BEFORE_SEND,
+                original_error=exc,
+            ) from None
+        except httpx.TransportError as exc:
+            raise AjaxError(
+                "NETWORK_ERROR",
+                "Network connection failed (the connection dropped after the request was sent; the portal "
+                "may have performed it)",
+                0,
+                kind=KIND_NETWORK_AFTER_SEND,
+                original_error=exc,
+            ) from None
+
+    def _annotate(self, err: AjaxError, method: str, params: Any, request_id: str) -> AjaxError:
+        return AjaxError(
+            err.code,
+            err.description,
+            err.status,
+            method=method,
+            params=params,
+            request_id=request_id,
+            kind=err.kind,
+            original_error=err.original_error,
+            secrets=self._secrets,
+        )
+
+    def _interpret(
+        self,
+        response: httpx.Response,
+        raw: bytes,
+        method: str,
+        params: Any,
+        request_id: str,
+        api: int,
+        elapsed: float,
+    ) -> tuple[AjaxError | None, AjaxResult | None]:
+        status = response.status_code
+        common = {"method": method, "params": params, "request_id": request_id, "secrets": self._secrets}
+        if 300 <= status < 400:
+            target = urlhost(response.headers.get("location", ""))
+            where = f" to {target}" if target else ""
+            return AjaxError(
+                "PORTAL_REDIRECT",
+                f"The portal answered HTTP {status} with a redirect{where}; the request was not re-sent there. "
+                "If the portal's address changed, update the connection's webhook URL.",
+                status,
+                **common,
+            ), None
+        try:
+            document = parse_json(raw)
+        except JsonDecodeFailure as exc:
+            code = "ERR_BAD_RESPONSE" if status >= 500 else "ERROR_UNEXPECTED_ANSWER"
+            what = "an empty body" if not raw.strip() else f"a body that is not JSON ({exc})"
+            return AjaxError(
+                code,
+                f"The portal answered HTTP {status} with {what}: {_excerpt(raw, self._secrets)}",
+                status,
+                **common,
+            ), None
+        res = AjaxResult(
+            raw,
+            status=status,
+            method=method,
+            params=params,
+            request_id=request_id,
+            api=api,
+            elapsed=elapsed,
+            headers={k: v for k, v in response.headers.items() if k.lower() != "set-cookie"},
+            document=document,
+            secrets=self._secrets,
+        )
+        if 200 <= status < 300:
+            return None, res
+        if res.error is not None:
+            return res.error, None
+        code = "ERR_BAD_REQUEST" if status < 500 else "ERR_BAD_RESPONSE"
+        return AjaxError(code, f"The portal answered HTTP {status} without an error code", status, **common), None
+
+    def _log_failure(self, error: AjaxError) -> None:
+        self.log.error(
+            error.code,
+            f"{error.code} (HTTP {error.status}): {error.message}",
+            method=error.method,
+            request_id=error.request_id,
+            context={"status": error.status, "kind": error.kind, "params": error.request_info.get("params")},
+        )
+
+
+# Failures a retry cannot fix and that must not be re-sent: a redirect names another host.
+_NEVER_RETRY = frozenset({"PORTAL_REDIRECT"})
+
+
+def urlhost(url: str) -> str:
+    try:
+        return httpx.URL(url).host
+    except Exception:
+        return ""
+
+
+def _check_api(api: int | str) -> int:
+    value = {"2": 2, "3": 3, "v2": 2, "v3": 3}.get(str(api).lower())
+    if value is None:
+        raise SdkError("JSSDK_CORE_B24_API_WRONG", f"Unknown API version {api!r}: use 2 or 3", 400)
+    return value
+
+
+def _check_method(method: str) -> str:
+    if not isinstance(method, str) or not _METHOD_NAME.match(method.strip()):
+        raise SdkError(
+            "INVALID_METHOD_NAME",
+            "A method name is dotted letters and digits, e.g. crm.deal.list",
+            400,
+        )
+    return method.strip()
+
+
+def _serialize(params: Any, method: str, request_id: str) -> bytes:
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping | list | tuple):
+        raise AjaxError(
+            "JSSDK_INVALID_PARAMS",
+            f"Params must be a JSON object (or an array for positional methods), not {type(params).__name__}",
+            400,
+            method=method,
+            request_id=request_id,
+        )
+    try:
+        return json.dumps(params, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError) as exc:
+        raise AjaxError(
+            "JSSDK_INVALID_PARAMS",
+            f"Params are not JSON-serialisable: {exc}",
+            400,
+            method=method,
+            request_id=request_id,
+        ) from None
+
+
+def _row_times(res: AjaxResult, rows: Sequence[tuple[str | int, str]]) -> list[tuple[str, Any]] | None:
+    """For a v2 batch answer: (method, time block) per command, for the per-method operating stats."""
+    if not rows or res.api != 2:
+        return None
+    result = res.result if isinstance(res.result, dict) else None
+    if not result:
+        return None
+    times = result.get("result_time")
+    out: list[tuple[str, Any]] = []
+    for key, method in rows:
+        t = _lookup(times, key)
+        if isinstance(t, dict):
+            out.append((method, t))
+    return out or None
+
+
+# --- batch shapes ---------------------------------------------------------------------------------------
+class _Row:
+    __slots__ = ("key", "method", "params")
+
+    def __init__(self, key: str | int, method: str, params: Any) -> None:
+        self.key = key
+        self.method = method
+        self.params = params
+
+
+def _row(value: Any, key: str | int) -> _Row:
+    label: str | int = key
+    if isinstance(value, str):
+        method, params = value, None
+    elif isinstance(value, list | tuple) and value and isinstance(value[0], str) and len(value) <= 2:
+        method, params = value[0], (value[1] if len(value) > 1 else None)
+    elif isinstance(value, Mapping) and isinstance(value.get("method"), str):
+        method, params = value["method"], value.get("params")
+        if value.get("as") and isinstance(key, int):
+            label = str(value["as"])
+    else:
+        raise SdkError(
+            "JSSDK_INTERACTION_BATCH_ROW_FAIL",
+            f"Batch command {key!r} is neither [method, params] nor {{'method': ..., 'params': ...}}",
+            400,
+        )
+    method = _check_method(method)
+    if params is not None and not isinstance(params, Mapping | list | tuple):
+        raise AjaxError(
+            "JSSDK_INVALID_PARAMS", f"Params of batch command {key!r} must be a JSON object", 400, method=method
+        )
+    try:
+        json.dumps(params, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise AjaxError(
+            "JSSDK_INVALID_PARAMS",
+            f"Params of batch command {key!r} are not JSON-serialisable: {exc}",
+            400,
+            method=method,
+        ) from None
+    return _Row(label, method, params)
+
+
+def normalize_batch(commands: Mapping[str, Any] | Sequence[Any]) -> tuple[list[_Row], bool]:
+    """Rows in order and whether they are labelled (a map, or rows given `as` labels)."""
+    if isinstance(commands, Mapping):
+        rows = [_row(v, str(k)) for k, v in commands.items()]
+        return rows, True
+    if isinstance(commands, str) or not isinstance(commands, Sequence):
+        raise SdkError(
+            "JSSDK_INTERACTION_BATCH_ROW_FAIL", "Batch commands must be a list of rows or a {label: row} map", 400
+        )
+    rows = [_row(v, i) for i, v in enumerate(commands)]
+    labelled = bool(rows) and isinstance(rows[0].key, str)
+    if labelled:
+        for i, r in enumerate(rows):
+            if isinstance(r.key, int):
+                r.key = str(i)
+    return rows, labelled
+
+
+def _lookup(container: Any, key: str | int) -> Any:
+    if isinstance(container, dict):
+        return container.get(str(key))
+    if isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container):
+        return container[key]
+    return None
+
+
+def _has(container: Any, key: str | int) -> bool:
+    if isinstance(container, dict):
+        return str(key) in container
+    return isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container)
+
+
+def _batch_result(
+    res: AjaxResult, rows: list[_Row], labelled: bool, *, api: int, halt: bool, secrets: tuple[str, ...]
+) -> BatchResult:
+    out = BatchResult(rows=[], labelled=labelled, api=api, response=res)
+    out.responses.append(res)
+    if not res.is_success:
+        out.errors[BASE_ERROR] = res.error  # type: ignore[assignment]
+        out.rows = [BatchRow(key=r.key, method=r.method, executed=False, status=res.status) for r in rows]
+        return out
+    if api == 3:
+        results = res.result if isinstance(res.result, list) else []
+        batch_time = TimeInfo.from_value(res.document.value("time"))
+        for i, r in enumerate(rows):
+            if i < len(results):
+                out.rows.append(BatchRow(key=r.key, method=r.method, result=results[i], time=batch_time))
+            else:
+                err = AjaxError(
+                    "JSSDK_INTERACTION_BATCH_STRATEGY_V3_EMPTY_COMMAND_RESPONSE",
+                    f"The batch answer has no result for command {r.key!r}",
+                    res.status,
+                    method=r.method,
+                    params=r.params,
+                    request_id=res.request_id,
+                    secrets=secrets,
+                )
+                out.rows.append(BatchRow(key=r.key, method=r.method, error=err, executed=False))
+                out.errors[str(r.key)] = err
+        return out
+    body = res.result if isinstance(res.result, dict) else {}
+    results, errors = body.get("result"), body.get("result_error")
+    totals, nexts, times = body.get("result_total"), body.get("result_next"), body.get("result_time")
+    for r in rows:
+        row = BatchRow(key=r.key, method=r.method, status=res.status)
+        if _has(errors, r.key):
+            raw_err = _lookup(errors, r.key)
+            if isinstance(raw_err, Mapping):
+                code, text = raw_err.get("error") or "JSSDK_BATCH_SUB_ERROR", raw_err.get("error_description")
+            else:
+                code, text = raw_err or "JSSDK_BATCH_SUB_ERROR", None
+            row.error = AjaxError(
+                str(code),
+                str(text) if text else None,
+                res.status,
+                method=r.method,
+                params=r.params,
+                request_id=res.request_id,
+                secrets=secrets,
+            )
+            out.errors[str(r.key)] = row.error
+        elif _has(results, r.key):
+            row.result = _lookup(results, r.key)
+        elif halt:
+            row.executed = False  # the server stopped before this command
+        else:
+            row.executed = False
+            row.error = AjaxError(
+                "JSSDK_INTERACTION_BATCH_STRATEGY_V2_EMPTY_COMMAND_RESPONSE",
+                f"The batch answer has neither a result nor an error for command {r.key!r}",
+                res.status,
+                method=r.method,
+                request_id=res.request_id,
+            )
+            out.errors[str(r.key)] = row.error
+        try:
+            row.total = int(_lookup(totals, r.key) or 0)
+        except (TypeError, ValueError):
+            row.total = 0
+        nxt = _lookup(nexts, r.key)
+        row.next = int(nxt) if isinstance(nxt, int | str) and str(nxt).lstrip("-").isdigit() else None
+        row.time = TimeInfo.from_value(_lookup(times, r.key))
+        out.rows.append(row)
+    return out

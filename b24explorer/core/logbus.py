@@ -1,0 +1,173 @@
+"""One structured log stream that the UI log pane and the CLI both consume.
+
+Records are plain values with their context already redacted. Emitting never raises into the caller: a failing
+subscriber is dropped from that delivery and reported once to the stdlib `logging` module.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from .redact import redact, redact_text, truncate
+
+_fallback = logging.getLogger("b24explorer.core")
+
+
+class Level(IntEnum):
+    """Monolog-style levels, as in the JS SDK."""
+
+    DEBUG = 0
+    INFO = 1
+    NOTICE = 2
+    WARNING = 3
+    ERROR = 4
+    CRITICAL = 5
+    ALERT = 6
+    EMERGENCY = 7
+
+    @classmethod
+    def coerce(cls, value: Level | int | str) -> Level:
+        if isinstance(value, Level):
+            return value
+        if isinstance(value, str):
+            return cls[value.strip().upper()]
+        return cls(int(value))
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    level: Level
+    code: str
+    message: str
+    method: str | None = None
+    request_id: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "timestamp": self.timestamp.isoformat(),
+            "level": self.level.name,
+            "code": self.code,
+            "message": self.message,
+            "method": self.method,
+            "request_id": self.request_id,
+            "context": self.context,
+        }
+
+    def format_line(self) -> str:
+        where = f" {self.method}" if self.method else ""
+        rid = f" [{self.request_id}]" if self.request_id else ""
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.level.name:<9} {self.code}{where}{rid}: {self.message}"
+
+
+Subscriber = Callable[[LogRecord], Any]
+
+
+class LogBus:
+    """Publish/subscribe for LogRecords. Thread-safe subscription; delivery happens in the emitting thread."""
+
+    def __init__(self, *, min_level: Level = Level.DEBUG, keep: int = 0) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._secrets: tuple[str, ...] = ()
+        self.min_level = min_level
+        self._keep = keep
+        self.history: list[LogRecord] = []
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(callback)
+        return lambda: self.unsubscribe(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        with self._lock:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+    def add_secret(self, secret: str) -> None:
+        """Every later record masks this text wherever it appears (message or context)."""
+        if secret and secret not in self._secrets:
+            self._secrets = (*self._secrets, secret)
+
+    def emit(
+        self,
+        level: Level | int | str,
+        code: str,
+        message: str,
+        *,
+        method: str | None = None,
+        request_id: str | None = None,
+        context: dict[str, Any] | None = None,
+        secrets: Iterable[str] = (),
+    ) -> LogRecord | None:
+        try:
+            lvl = Level.coerce(level)
+            if lvl < self.min_level:
+                return None
+            known = (*self._secrets, *secrets)
+            ctx = redact(dict(context or {}), secrets=known)
+            ctx = {k: (truncate(v) if isinstance(v, str) else v) for k, v in ctx.items()}
+            record = LogRecord(
+                level=lvl,
+                code=str(code),
+                message=redact_text(str(message), known),
+                method=method,
+                request_id=request_id,
+                context=ctx,
+            )
+        except Exception:  # a log call must never break the caller
+            _fallback.exception("could not build a log record")
+            return None
+        self._deliver(record)
+        return record
+
+    def _deliver(self, record: LogRecord) -> None:
+        if self._keep:
+            self.history.append(record)
+            del self.history[: -self._keep]
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(record)
+            except Exception:
+                _fallback.exception("a log subscriber failed")
+
+    # Level shortcuts
+    def debug(self, code: str, message: str, **kw: Any) -> LogRecord | None:
+        return self.emit(Level.DEBUG, code, message, **kw)
+
+    def info(self, code: str, message: str, **kw: Any) -> LogRecord | None:
+        return self.emit(Level.INFO, code, message, **kw)
+
+    def notice(self, code: str, message: str, **kw: Any) -> LogRecord | None:
+        return self.emit(Level.NOTICE, code, message, **kw)
+
+    def warning(self, code: str, message: str, **kw: Any) -> LogRecord | None:
+        return self.emit(Level.WARNING, code, message, **kw)
+
+    def error(self, code: str, message: str, **kw: Any) -> LogRecord | None:
+        return self.emit(Level.ERROR, code, message, **kw)
+
+    def as_callable(self) -> Callable[[Any, str, str, dict[str, Any] | None], None]:
+        """`log(level, code, message, context)` — the shape the limits layer expects."""
+
+        def log(level: Any, code: str, message: str, context: dict[str, Any] | None = None) -> None:
+            ctx = dict(context or {})
+            self.emit(
+                level,
+                code,
+                message,
+                method=ctx.get("method"),
+                request_id=ctx.get("request_id"),
+                context=ctx,
+            )
+
+        return log

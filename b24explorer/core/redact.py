@@ -1,0 +1,112 @@
+"""Credential redaction for log contexts and error request info (JS SDK §6.3), plus webhook masking in text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+REDACTED = "***REDACTED***"
+SENSITIVE_KEYS = frozenset(
+    {
+        "auth",
+        "password",
+        "token",
+        "secret",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "application_token",
+        "sessid",
+        "key",
+        "signature",
+    }
+)
+MAX_DEPTH = 2
+TRUNCATE_OVER = 300
+TRUNCATE_TO = 100
+
+# key=value pairs inside query-like strings (a batch cmd, a URL): the key may carry PHP brackets,
+# literal or percent-encoded, e.g. auth=..., data[auth]=..., data%5Bauth%5D=...
+_PAIR = re.compile(
+    r"(?P<key>(?:^|(?<=[?&;\s]))(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?:\[|%5B)[^=&]*?(?:\]|%5D))*)=(?P<val>[^&\s#]*)",
+    re.IGNORECASE,
+)
+_LAST_BRACKET = re.compile(r"(?:\[|%5B)([^\[\]%]*)(?:\]|%5D)$", re.IGNORECASE)
+
+# A webhook path anywhere in a text: /rest/<id>/<secret> or /rest/api/<id>/<secret>
+_WEBHOOK_PATH = re.compile(r"(/rest/(?:api/)?\d+/)([A-Za-z0-9_\-]{8,})")
+
+
+def _is_sensitive(key: object) -> bool:
+    return isinstance(key, str) and key.lower() in SENSITIVE_KEYS
+
+
+def _pair_is_sensitive(full_key: str, name: str) -> bool:
+    if _is_sensitive(name):
+        return True
+    last = _LAST_BRACKET.search(full_key)
+    return bool(last and _is_sensitive(last.group(1)))
+
+
+def mask_secret(secret: str) -> str:
+    """`ab…yz` for a long secret; `…` alone when showing any of it would reveal too much."""
+    if len(secret) >= 8:
+        return f"{secret[:2]}…{secret[-2:]}"
+    return "…"
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Mask key=value credentials, webhook paths and any known secret inside a string."""
+    text = _WEBHOOK_PATH.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mask_secret(secret))
+
+    def _pair(m: re.Match[str]) -> str:
+        if _pair_is_sensitive(m.group("key"), m.group("name")):
+            return f"{m.group('key')}={REDACTED}"
+        return m.group(0)
+
+    return _PAIR.sub(_pair, text)
+
+
+def redact(value: Any, depth: int = MAX_DEPTH, secrets: Iterable[str] = ()) -> Any:
+    """A redacted copy: sensitive keys replaced, query-pair credentials masked, walked `depth` levels deep."""
+    secrets = tuple(secrets)
+    return _redact(value, depth, secrets)
+
+
+def _redact(value: Any, depth: int, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, dict):
+        if depth < 0:
+            return value if not secrets else _deep_mask_strings(value, secrets)
+        return {
+            k: (REDACTED if _is_sensitive(k) else _redact(v, depth - 1, secrets)) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        if depth < 0:
+            return value if not secrets else _deep_mask_strings(value, secrets)
+        return [_redact(v, depth - 1, secrets) for v in value]
+    return value
+
+
+def _deep_mask_strings(value: Any, secrets: tuple[str, ...]) -> Any:
+    # Past the key-walking depth we still never let a known secret through.
+    if isinstance(value, str):
+        for s in secrets:
+            if s:
+                value = value.replace(s, mask_secret(s))
+        return value
+    if isinstance(value, dict):
+        return {k: _deep_mask_strings(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_deep_mask_strings(v, secrets) for v in value]
+    return value
+
+
+def truncate(text: str) -> str:
+    """Log payloads over 300 characters keep their first 100 and end with `...` (as the SDK)."""
+    return text if len(text) <= TRUNCATE_OVER else text[:TRUNCATE_TO] + "..."
