@@ -1,0 +1,1 @@
+"""REST v3 methods (filled in below)."""

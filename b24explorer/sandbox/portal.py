@@ -1,0 +1,534 @@
+"""The portal: routing of one HTTP request to a method, limits, faults, envelopes, batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from . import methods_v2, methods_v3  # noqa: F401  (they fill the registries)
+from .counters import Counters
+from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
+from .faults import Fault, FaultError, Faults, make_fault
+from .limits import PLANS, LeakyBucket, OperatingMeter
+from .query import Lister
+from .registry import V2, V3, Answer, ApiError, Ctx, MethodSpec, truthy
+from .store import PORTAL_TZ, Store
+
+BATCH_LIMIT = 50
+_REF = re.compile(r"\$result\[([^\]]*)\]((?:\[[^\]]*\])*)")
+_V3_PREFIX = "BITRIX_REST_V3_EXCEPTION_"
+_USER_SCOPE_ALIASES = {"user": {"user", "user_brief", "user_basic"}}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    user_id: int
+    secret: str
+    scopes: frozenset[str] | None  # None: every scope
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    action: str | None = None  # "reset_before" | "reset_after" | None
+    delay: float = 0.0
+
+    @property
+    def content_type(self) -> str:
+        for k, v in self.headers:
+            if k.lower() == "content-type":
+                return v
+        return "application/json; charset=utf-8"
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode("ascii")
+
+
+def php_map(items: dict[str, Any], list_keys: bool) -> Any:
+    """A PHP array as json_encode writes it: [] when empty, a list when keys are 0..n-1."""
+    if not items:
+        return []
+    if list_keys and all(k == str(i) for i, k in enumerate(items)):
+        return list(items.values())
+    return items
+
+
+class Portal:
+    def __init__(self, store: Store, *, plan: str, secret: str | None, page_size: int,
+                 operating_limit: float | str | None, clock: Callable[[], float] | None, seed: int,
+                 max_body_bytes: int) -> None:
+        if plan not in PLANS:
+            raise ValueError(f"unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
+        self.plan = PLANS[plan]
+        self.store = store
+        self.lister = Lister()
+        self.page_size = page_size
+        self.clock: Callable[[], float] = clock or time.time
+        self.max_body_bytes = max_body_bytes
+        self.counters = Counters()
+        self.faults = Faults(seed)
+        self.lock = threading.RLock()
+        limit = self.plan.operating_limit if operating_limit == "plan" else operating_limit
+        self.meter = OperatingMeter(limit if not isinstance(limit, str) else None)
+        self.bucket = LeakyBucket(self.plan.drain_per_second, self.plan.burst)
+        self.hooks: dict[str, Webhook] = {}
+        self.main_hook = self.add_webhook(1, None, secret)
+        self._idempotent: dict[tuple[str, str, str], tuple[str, int, bytes]] = {}
+
+    # --- webhooks and scopes -------------------------------------------------------------------------
+
+    def add_webhook(self, user_id: int, scopes: list[str] | None, secret: str | None = None) -> Webhook:
+        hook = Webhook(int(user_id), secret or secrets.token_hex(8),
+                       None if scopes is None else frozenset(str(s) for s in scopes))
+        self.hooks[hook.secret] = hook
+        return hook
+
+    @staticmethod
+    def hook_allows(hook: Webhook, scope: str) -> bool:
+        if not scope or hook.scopes is None:
+            return True
+        allowed = _USER_SCOPE_ALIASES.get(scope, {scope})
+        return bool(allowed & hook.scopes)
+
+    @staticmethod
+    def all_scopes() -> list[str]:
+        return sorted({s.scope for s in (*V2.values(), *V3.values()) if s.scope})
+
+    def reset(self) -> None:
+        """Back to a clean slate between tests: faults, counters, limits, idempotency records."""
+        self.faults.clear()
+        self.counters.reset()
+        with self.lock:
+            self.meter.reset()
+            self.bucket.reset()
+            self._idempotent.clear()
+
+    # --- time ----------------------------------------------------------------------------------------
+
+    def time_block(self, start: float, finish: float, hook: Webhook | None, method: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "start": start, "finish": finish, "duration": finish - start, "processing": finish - start,
+            "date_start": dt.datetime.fromtimestamp(start, PORTAL_TZ).isoformat(timespec="seconds"),
+            "date_finish": dt.datetime.fromtimestamp(finish, PORTAL_TZ).isoformat(timespec="seconds"),
+        }
+        if hook is not None and method is not None:
+            key = (hook.secret, method)
+            out["operating_reset_at"] = self.meter.reset_at(key, finish)
+            out["operating"] = round(self.meter.operating(key, finish), 6)
+        return out
+
+    # --- HTTP entry ----------------------------------------------------------------------------------
+
+    def handle(self, verb: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        path, _, query = target.partition("?")
+        path = unquote(path)
+        parts = [p for p in path.split("/") if p]
+        if len(parts) >= 2 and parts[0] == "_sandbox":
+            return self._control(verb, parts[1:], body)
+        if len(parts) >= 4 and parts[0] == "rest" and parts[1] == "api":
+            return self._route(3, parts[2], parts[3], parts[4:], verb, query, headers, body)
+        if len(parts) >= 3 and parts[0] == "rest":
+            return self._route(2, parts[1], parts[2], parts[3:], verb, query, headers, body)
+        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+
+    def _route(self, api: int, uid: str, secret: str, rest: list[str], verb: str, query: str,
+               headers: dict[str, str], body: bytes) -> Reply:
+        raw_method = "/".join(rest)
+        method = raw_method.lower()
+        if api == 2 and method.endswith(".json"):
+            method = method[:-5]
+        elif api == 2 and method.endswith(".xml"):
+            return self._error(api, 400, "INVALID_REQUEST", "The sandbox answers in JSON only")
+        method = method.strip("/")
+        if not method or "/" in method:
+            return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+        self.counters.count_request(method)
+
+        fault = self.faults.take(method)
+        pending: Fault | None = None
+        if fault is not None:
+            early = self._fault_reply(api, fault, uid, secret, method)
+            if early is not None:
+                return early
+            pending = fault
+
+        reply = self._call(api, uid, secret, method, verb, query, headers, body)
+        if pending is not None:
+            if pending.kind == "reset_after":
+                reply.action = "reset_after"
+            elif pending.kind == "truncated":
+                reply.body = reply.body[: max(1, len(reply.body) // 2)]
+            elif pending.kind == "delay":
+                reply.delay = pending.seconds
+        return reply
+
+    def _fault_reply(self, api: int, fault: Fault, uid: str, secret: str, method: str) -> Reply | None:
+        if fault.kind == "reset_before":
+            return Reply(0, b"", action="reset_before")
+        if fault.kind == "status":
+            status = fault.status or 500
+            code = fault.code or "INTERNAL_SERVER_ERROR"
+            return self._error(api, status, code, fault.description or _DEFAULT_DESCRIPTIONS.get(code, code))
+        if fault.kind == "html":
+            status = fault.status or 502
+            page = (f"<html><head><title>{status} Bad Gateway</title></head><body><center><h1>{status} "
+                    f"Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n").encode()
+            return Reply(status, page, [("Content-Type", "text/html; charset=utf-8")])
+        if fault.kind == "redirect":
+            prefix = "/rest/api" if api == 3 else "/rest"
+            location = fault.location or f"https://moved-portal.invalid{prefix}/{uid}/{secret}/{method}"
+            return Reply(fault.status or 302, b"", [("Location", location), ("Content-Type", "text/html")])
+        if fault.kind == "error_in_200":
+            code = fault.code or "INTERNAL_SERVER_ERROR"
+            desc = fault.description or _DEFAULT_DESCRIPTIONS.get(code, code)
+            return self._error(api, 200, code, desc)
+        return None  # truncated, reset_after, delay: the handler runs first
+
+    def _error(self, api: int, status: int, code: str, description: str,
+               validation: list[dict[str, str]] | None = None, headers: list[tuple[str, str]] | None = None) -> Reply:
+        if api == 3:
+            err: dict[str, Any] = {"code": code, "message": description}
+            if validation is not None:
+                err["validation"] = validation
+            body = {"error": err}
+        else:
+            body = {"error": code, "error_description": description}
+        extra = list(headers or [])
+        if status in (429, 503):
+            extra.append(("Retry-After", "1" if status == 503 else "60"))
+        return Reply(status, dumps(body), [("Content-Type", "application/json; charset=utf-8"), *extra])
+
+    def _api_error(self, api: int, exc: ApiError) -> Reply:
+        return self._error(api, exc.status, exc.code, exc.description, exc.validation)
+
+    # --- one call ------------------------------------------------------------------------------------
+
+    def _call(self, api: int, uid: str, secret: str, method: str, verb: str, query: str,
+              headers: dict[str, str], body: bytes) -> Reply:
+        start = self.clock()
+        with self.lock:
+            hook = self.hooks.get(secret)
+            if hook is None or str(hook.user_id) != uid:
+                return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data") if api == 2 else \
+                    self._error(3, 401, "NO_AUTH_FOUND", "Wrong authorization data")
+            if not self.bucket.admit(start):
+                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+            registry = V3 if api == 3 else V2
+            spec = registry.get(method)
+            if spec is None and method != "batch":
+                return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+            try:
+                params = self._params(api, verb, query, headers, body)
+            except BadRequestBody as exc:
+                if api == 3:
+                    return self._error(3, 400, _V3_PREFIX + "INVALIDJSONEXCEPTION", f"Invalid JSON: {exc}")
+                return self._error(2, 400, "INVALID_REQUEST", f"Request body is not valid: {exc}")
+            if method == "batch":
+                return self._batch_v3(hook, params, start) if api == 3 else self._batch_v2(hook, params, start)
+            assert spec is not None
+            if api == 3:
+                return self._call_v3(spec, hook, params, headers, body, start)
+            try:
+                answer = self._execute(spec, hook, params, api)
+            except ApiError as exc:
+                return self._api_error(api, exc)
+            envelope: dict[str, Any] = {"result": answer.result}
+            if answer.next is not None:
+                envelope["next"] = answer.next
+            if answer.total is not None:
+                envelope["total"] = answer.total
+            envelope["time"] = self.time_block(start, self.clock(), hook, method)
+            return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
+
+    def _params(self, api: int, verb: str, query: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        ctype = headers.get("content-type", "")
+        if api == 3:
+            # v3 reads the JSON body only; the query string is ignored, other content types refused.
+            if body.strip() and ctype and "json" not in ctype.lower():
+                raise BadRequestBody("REST v3 accepts JSON bodies only")
+            data = parse_json_strict(body)
+            if isinstance(data, list):
+                return {"__list__": data}
+            if not isinstance(data, dict):
+                raise BadRequestBody("the body must be a JSON object")
+            return data
+        params = parse_query(query)
+        if verb != "GET" or body:
+            data = parse_body(body, ctype)
+            if isinstance(data, list):
+                data = build_php_params([(str(i), v) for i, v in enumerate(data)])
+            if not isinstance(data, dict):
+                raise BadRequestBody("the body must be an object of parameters")
+            params.update(data)
+        params.pop("auth", None)
+        return params
+
+    def _execute(self, spec: MethodSpec, hook: Webhook, params: dict[str, Any], api: int) -> Answer:
+        """Scope and operating checks, the handler, then the operating charge. Raises ApiError."""
+        now = self.clock()
+        if not self.hook_allows(hook, spec.scope):
+            if api == 3:
+                raise ApiError(403, _V3_PREFIX + "INSUFFICIENTSCOPEEXCEPTION",
+                               "The request requires higher privileges than provided by the webhook token")
+            raise ApiError(403, "insufficient_scope",
+                           "The request requires higher privileges than provided by the webhook token")
+        key = (hook.secret, spec.name)
+        if self.meter.blocked(key, now):
+            raise ApiError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+        self.counters.count_call(spec.name)
+        ctx = Ctx(self, hook, spec.name, params, api)
+        try:
+            return spec.handler(ctx)
+        except ApiError:
+            raise
+        except Exception as exc:  # a handler bug must not kill the server; answer as a portal would
+            raise ApiError(500, "INTERNAL_SERVER_ERROR", f"Internal server error ({type(exc).__name__})") from exc
+        finally:
+            self.meter.charge(key, spec.cost, self.clock())
+
+    # --- REST v2 batch --------------------------------------------------------------------------------
+
+    def _batch_v2(self, hook: Webhook, params: dict[str, Any], start: float) -> Reply:
+        cmd = params.get("cmd")
+        list_keys = isinstance(cmd, list)
+        if isinstance(cmd, list):
+            cmd = {str(i): v for i, v in enumerate(cmd)}
+        if not isinstance(cmd, dict):
+            cmd = {}
+        if len(cmd) > BATCH_LIMIT:
+            return self._error(2, 400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+        halt = truthy(params.get("halt", False))
+        results: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        totals: dict[str, Any] = {}
+        nexts: dict[str, Any] = {}
+        times: dict[str, Any] = {}
+        self.counters.count_call("batch")
+        for label, command in cmd.items():
+            label = str(label)
+            t0 = self.clock()
+            method, inner = self._parse_command(command, results)
+            try:
+                if method == "batch":
+                    raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
+                spec = V2.get(method)
+                if spec is None:
+                    raise ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+                answer = self._execute(spec, hook, inner, 2)
+            except ApiError as exc:
+                errors[label] = {"error": exc.code, "error_description": exc.description}
+                if halt:
+                    break
+                continue
+            results[label] = answer.result
+            if answer.total is not None:
+                totals[label] = answer.total
+            if answer.next is not None:
+                nexts[label] = answer.next
+            times[label] = self.time_block(t0, self.clock(), hook, method)
+        envelope = {
+            "result": {
+                "result": php_map(results, list_keys),
+                "result_error": php_map(errors, list_keys),
+                "result_total": php_map(totals, list_keys),
+                "result_next": php_map(nexts, list_keys),
+                "result_time": php_map(times, list_keys),
+            },
+            "time": self.time_block(start, self.clock(), None, None),
+        }
+        return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
+
+    def _parse_command(self, command: Any, results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if isinstance(command, dict):  # some clients send {"method": ..., "params": {...}}
+            method = str(command.get("method", "")).lower()
+            inner = command.get("params") or {}
+            return method, self._substitute(inner, results) if isinstance(inner, dict) else {}
+        text = str(command)
+        name, _, qs = text.partition("?")
+        name = name.strip().lower()
+        if name.endswith(".json"):
+            name = name[:-5]
+        pairs = [(k, self._substitute(v, results)) for k, v in parse_qsl(qs, keep_blank_values=True)]
+        return name, build_php_params(pairs)
+
+    def _substitute(self, value: Any, results: dict[str, Any]) -> Any:
+        """`$result[label][path…]` references to earlier answers; a missing element substitutes empty."""
+        if isinstance(value, dict):
+            return {k: self._substitute(v, results) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._substitute(v, results) for v in value]
+        if not isinstance(value, str) or "$result[" not in value:
+            return value
+        whole = _REF.fullmatch(value)
+        if whole is not None:
+            found = self._resolve(whole, results)
+            if isinstance(found, (dict, list)):
+                return found
+        return _REF.sub(lambda m: self._scalar(self._resolve(m, results)), value)
+
+    @staticmethod
+    def _resolve(match: re.Match[str], results: dict[str, Any]) -> Any:
+        node: Any = results.get(match.group(1))
+        for segment in re.findall(r"\[([^\]]*)\]", match.group(2)):
+            if isinstance(node, dict):
+                node = node.get(segment)
+            elif isinstance(node, list) and segment.lstrip("-").isdigit() and -len(node) <= int(segment) < len(node):
+                node = node[int(segment)]
+            else:
+                return None
+        return node
+
+    @staticmethod
+    def _scalar(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "1" if value else ""
+        if isinstance(value, (dict, list)):
+            return ""
+        return str(value)
+
+    # --- REST v3 --------------------------------------------------------------------------------------
+
+    def _call_v3(self, spec: MethodSpec, hook: Webhook, params: dict[str, Any], headers: dict[str, str],
+                 body: bytes, start: float) -> Reply:
+        if "__list__" in params:
+            return self._error(3, 400, _V3_PREFIX + "INVALIDJSONEXCEPTION", "The body must be a JSON object")
+        key_header = headers.get("idempotency-key")
+        idem_key: tuple[str, str, str] | None = None
+        digest = ""
+        echo: list[tuple[str, str]] = []
+        if key_header is not None and spec.write:
+            if not (1 <= len(key_header) <= 255) or not all(32 < ord(c) < 127 for c in key_header):
+                return self._error(3, 400, _V3_PREFIX + "INVALIDIDEMPOTENCYKEYEXCEPTION",
+                                   "Idempotency-Key must be 1-255 printable ASCII characters")
+            echo = [("Idempotency-Key", key_header)]
+            idem_key = (hook.secret, spec.name, key_header)
+            digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+            stored = self._idempotent.get(idem_key)
+            if stored is not None:
+                if stored[0] != digest:
+                    return self._error(3, 422, _V3_PREFIX + "IDEMPOTENCYKEYREUSEDEXCEPTION",
+                                       "The idempotency key was already used with a different request body",
+                                       headers=echo)
+                return Reply(stored[1], stored[2], [("Content-Type", "application/json; charset=utf-8"), *echo,
+                                                    ("Idempotent-Replayed", "true")])
+        try:
+            answer = self._execute(spec, hook, params, 3)
+        except ApiError as exc:
+            reply = self._api_error(3, exc)
+            reply.headers.extend(echo)
+            return reply
+        if answer.bare:
+            return Reply(200, dumps(answer.result), [("Content-Type", "application/json; charset=utf-8")])
+        envelope = {"result": answer.result, "time": self.time_block(start, self.clock(), hook, spec.name)}
+        body_out = dumps(envelope)
+        if idem_key is not None:
+            self._idempotent[idem_key] = (digest, 200, body_out)
+        return Reply(200, body_out, [("Content-Type", "application/json; charset=utf-8"), *echo])
+
+    def _batch_v3(self, hook: Webhook, params: dict[str, Any], start: float) -> Reply:
+        calls = params.get("__list__")
+        if calls is None:
+            return self._error(3, 400, _V3_PREFIX + "INVALIDSELECTEXCEPTION",
+                               "REST v3 batch expects a JSON array of {method, query} objects")
+        if len(calls) > BATCH_LIMIT:
+            return self._error(3, 400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+        self.counters.count_call("batch")
+        results: list[Any] = []
+        self.store.begin()
+        try:
+            for index, call in enumerate(calls):
+                if not isinstance(call, dict) or not isinstance(call.get("method"), str):
+                    raise ApiError(400, _V3_PREFIX + "VALIDATION_REQUESTVALIDATIONEXCEPTION",
+                                   "Error validating request object",
+                                   [{"field": f"[{index}].method", "message": "Required field `method` is not specified"}])
+                method = call["method"].lower()
+                if method == "batch":
+                    raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
+                spec = V3.get(method)
+                if spec is None:
+                    raise ApiError(404, "ERROR_METHOD_NOT_FOUND", f"Method not found: {call['method']}")
+                query = call.get("query", call.get("params", {}))
+                if query is None:
+                    query = {}
+                if not isinstance(query, dict):
+                    raise ApiError(400, _V3_PREFIX + "VALIDATION_REQUESTVALIDATIONEXCEPTION",
+                                   "Error validating request object",
+                                   [{"field": f"[{index}].query", "message": "`query` must be an object"}])
+                answer = self._execute(spec, hook, dict(query), 3)
+                results.append(answer.result)
+        except ApiError as exc:
+            self.store.rollback()
+            return self._api_error(3, exc)
+        except Exception:
+            self.store.rollback()
+            raise
+        self.store.commit()
+        envelope = {"result": results, "time": self.time_block(start, self.clock(), None, None)}
+        return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
+
+    # --- control API -----------------------------------------------------------------------------------
+
+    def _control(self, verb: str, parts: list[str], body: bytes) -> Reply:
+        def ok(obj: Any, status: int = 200) -> Reply:
+            return Reply(status, dumps(obj), [("Content-Type", "application/json; charset=utf-8")])
+
+        if len(parts) != 2 or parts[0] != self.main_hook.secret:
+            return ok({"error": "NO_AUTH_FOUND", "error_description": "Wrong control secret"}, 401)
+        what = parts[1]
+        if what == "faults":
+            if verb == "DELETE":
+                self.faults.clear()
+                return ok({"result": True})
+            if verb == "GET":
+                return ok({"result": [f.to_dict() for f in self.faults.list()]})
+            if verb == "POST":
+                try:
+                    data = json.loads(body or b"{}")
+                    items = data if isinstance(data, list) else [data]
+                    made = []
+                    for item in items:
+                        if not isinstance(item, dict):
+                            raise FaultError("each fault must be an object")
+                        item = dict(item)
+                        made.append(make_fault(str(item.pop("kind", "")), item.pop("method", None),
+                                               item.pop("count", None), item.pop("probability", None), **item))
+                except (ValueError, TypeError) as exc:
+                    return ok({"error": "INVALID_FAULT", "error_description": str(exc)}, 400)
+                for fault in made:
+                    self.faults.add_fault(fault)
+                return ok({"result": [f.to_dict() for f in made]})
+        elif what == "counters":
+            if verb == "GET":
+                return ok({"result": self.counters.snapshot()})
+            if verb == "DELETE":
+                self.counters.reset()
+                return ok({"result": True})
+        elif what == "reset" and verb == "POST":
+            self.reset()
+            return ok({"result": True})
+        return ok({"error": "NOT_FOUND", "error_description": "Unknown control route"}, 404)
+
+
+_DEFAULT_DESCRIPTIONS = {
+    "QUERY_LIMIT_EXCEEDED": "Too many requests",
+    "OPERATION_TIME_LIMIT": "Method is blocked due to operation time limit.",
+    "INTERNAL_SERVER_ERROR": "Internal server error",
+    "NO_AUTH_FOUND": "Wrong authorization data",
+    "ACCESS_DENIED": "Access denied",
+    "OVERLOAD_LIMIT": "REST API is blocked due to overload",
+    "expired_token": "The access token provided has expired",
+}
