@@ -131,7 +131,7 @@ class B24Client:
         method = _check_method(method)
         request_id = request_id or uuid7()
         if api == 2:
-            await self._warn_if_in_v3(method, request_id)
+            await self.warn_if_in_v3(method, request_id)
         try:
             return await self._request(method, params, api=api, request_id=request_id)
         except AjaxError as err:
@@ -152,7 +152,9 @@ class B24Client:
         api = _check_api(api)
         rows, labelled = normalize_batch(commands)
         if not rows:
-            raise AjaxError("JSSDK_BATCH_EMPTY", "Batch is empty: give at least one command", 400, method="batch")
+            raise AjaxError(
+                "JSSDK_BATCH_EMPTY", "Batch is empty: give at least one command", 400, method="batch"
+            )
         if len(rows) > MAX_BATCH_COMMANDS:
             raise AjaxError(
                 "JSSDK_BATCH_TOO_LARGE",
@@ -193,7 +195,9 @@ class B24Client:
         """
         rows, labelled = normalize_batch(commands)
         if not rows:
-            raise AjaxError("JSSDK_BATCH_EMPTY", "Batch is empty: give at least one command", 400, method="batch")
+            raise AjaxError(
+                "JSSDK_BATCH_EMPTY", "Batch is empty: give at least one command", 400, method="batch"
+            )
         merged = BatchResult(rows=[], labelled=labelled, api=api)
         for start in range(0, len(rows), MAX_BATCH_COMMANDS):
             chunk = rows[start : start + MAX_BATCH_COMMANDS]
@@ -255,7 +259,8 @@ class B24Client:
     def _v3_notice(self, code: str, message: str, context: dict[str, Any]) -> None:
         self.log.notice(code, message, method=OPENAPI_METHOD, context=context)
 
-    async def _warn_if_in_v3(self, method: str, request_id: str) -> None:
+    async def warn_if_in_v3(self, method: str, request_id: str | None = None) -> None:
+        """The migration WARNING when the portal also offers `method` in REST v3 (fetches the list once)."""
         if await self.v3.contains(method):
             self.log.warning(
                 V3_MIGRATION_CODE,
@@ -461,7 +466,9 @@ class B24Client:
         if res.error is not None:
             return res.error, None
         code = "ERR_BAD_REQUEST" if status < 500 else "ERR_BAD_RESPONSE"
-        return AjaxError(code, f"The portal answered HTTP {status} without an error code", status, **common), None
+        return AjaxError(
+            code, f"The portal answered HTTP {status} without an error code", status, **common
+        ), None
 
     def _log_failure(self, error: AjaxError) -> None:
         self.log.error(
@@ -569,7 +576,10 @@ def _row(value: Any, key: str | int) -> _Row:
     method = _check_method(method)
     if params is not None and not isinstance(params, Mapping | list | tuple):
         raise AjaxError(
-            "JSSDK_INVALID_PARAMS", f"Params of batch command {key!r} must be a JSON object", 400, method=method
+            "JSSDK_INVALID_PARAMS",
+            f"Params of batch command {key!r} must be a JSON object",
+            400,
+            method=method,
         )
     try:
         json.dumps(params, allow_nan=False)
@@ -590,7 +600,9 @@ def normalize_batch(commands: Mapping[str, Any] | Sequence[Any]) -> tuple[list[_
         return rows, True
     if isinstance(commands, str) or not isinstance(commands, Sequence):
         raise SdkError(
-            "JSSDK_INTERACTION_BATCH_ROW_FAIL", "Batch commands must be a list of rows or a {label: row} map", 400
+            "JSSDK_INTERACTION_BATCH_ROW_FAIL",
+            "Batch commands must be a list of rows or a {label: row} map",
+            400,
         )
     rows = [_row(v, i) for i, v in enumerate(commands)]
     labelled = bool(rows) and isinstance(rows[0].key, str)

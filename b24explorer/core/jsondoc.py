@@ -60,7 +60,9 @@ class Document:
 
     @property
     def is_array(self) -> bool:
-        return isinstance(self.root, list) or (_simdjson is not None and isinstance(self.root, _simdjson.Array))
+        return isinstance(self.root, list) or (
+            _simdjson is not None and isinstance(self.root, _simdjson.Array)
+        )
 
     def get(self, key: str, default: Any = None) -> Any:
         """The node under a top-level key, lazy when possible (no materialisation)."""

@@ -64,7 +64,9 @@ class LogRecord:
     def format_line(self) -> str:
         where = f" {self.method}" if self.method else ""
         rid = f" [{self.request_id}]" if self.request_id else ""
-        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.level.name:<9} {self.code}{where}{rid}: {self.message}"
+        return (
+            f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.level.name:<9} {self.code}{where}{rid}: {self.message}"
+        )
 
 
 Subscriber = Callable[[LogRecord], Any]

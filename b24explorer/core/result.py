@@ -257,7 +257,9 @@ class BatchResult:
     api: int = 2
     response: AjaxResult | None = None
     errors: dict[str, AjaxError] = field(default_factory=dict)
-    responses: list[AjaxResult] = field(default_factory=list)  # one per HTTP request (batch_by_chunk: several)
+    responses: list[AjaxResult] = field(
+        default_factory=list
+    )  # one per HTTP request (batch_by_chunk: several)
 
     @property
     def is_success(self) -> bool:

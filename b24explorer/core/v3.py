@@ -60,9 +60,7 @@ BUILTIN_V3_METHODS: frozenset[str] = frozenset(
 )
 
 # Of the v3 methods, these names also exist in v2 (with different params and answers).
-ALSO_IN_V2: frozenset[str] = frozenset(
-    _family("tasks.task", "add, get, list, update, delete, result.list")
-)
+ALSO_IN_V2: frozenset[str] = frozenset(_family("tasks.task", "add, get, list, update, delete, result.list"))
 
 
 def methods_from_openapi(document: Any) -> frozenset[str]:

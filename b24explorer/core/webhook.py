@@ -75,7 +75,11 @@ class Webhook:
             raise _invalid("Webhook secret contains characters a webhook code never has")
         scheme = parts.scheme.lower()
         netloc = host if ":" not in host else f"[{host}]"
-        if port is not None and not (scheme == "https" and port == 443) and not (scheme == "http" and port == 80):
+        if (
+            port is not None
+            and not (scheme == "https" and port == 443)
+            and not (scheme == "http" and port == 80)
+        ):
             netloc = f"{netloc}:{port}"
         return cls(portal=f"{scheme}://{netloc}", user_id=int(user), secret=secret)
 
