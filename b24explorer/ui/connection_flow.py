@@ -1,0 +1,111 @@
+"""The connection dialogs wired to the registry: add, edit, rename, delete, and the keyring failure path."""
+
+from __future__ import annotations
+
+from b24explorer.core.vault import VaultError
+from b24explorer.ui.connections import (
+    ConnectionDialog,
+    ConnectionInfo,
+    ConnectionsDialog,
+    KeyringFailureDialog,
+    RenameDialog,
+)
+from b24explorer.ui.dialogs import run_dialog
+from b24explorer.ui.qt import QDialog, QMessageBox, QWidget
+from b24explorer.ui.services import Services
+
+
+class ConnectionFlow:
+    """Runs the dialogs for one window. Every step is a coroutine; nothing blocks the loop."""
+
+    def __init__(self, window: QWidget, services: Services) -> None:
+        self.window = window
+        self.services = services
+        self.registry = services.connections
+        self.dialog: QDialog | None = None  # the dialog on screen, for tests and for closing on exit
+
+    def _refresh(self, select: str | None = None) -> None:
+        refresh = getattr(self.window, "refresh_connections", None)
+        if refresh is not None:
+            refresh(select)
+
+    async def _show(self, dialog: QDialog) -> int:
+        previous, self.dialog = self.dialog, dialog
+        try:
+            return await run_dialog(dialog)
+        finally:
+            self.dialog = previous
+            dialog.deleteLater()
+
+    async def manage(self) -> None:
+        dialog = ConnectionsDialog(
+            self.window, list_connections=self.registry.infos, add=self.add, edit=self.edit,
+            rename=self.rename, delete=self.delete)
+        await self._show(dialog)
+
+    async def add(self) -> str | None:
+        dialog = ConnectionDialog(self.window, taken_names=set(self.registry.names()),
+                                  tester=self.services.test_connection)
+        if await self._show(dialog) != QDialog.DialogCode.Accepted:
+            return None
+        name, hook = dialog.name(), dialog.webhook()
+        assert hook is not None
+        try:
+            await self.registry.add(name, hook)
+        except VaultError as exc:
+            if not await self.keyring_failed(exc, name):
+                return None
+            self.registry.add_for_this_run(name, hook)
+        self._refresh(name)
+        return name
+
+    async def keyring_failed(self, error: VaultError, name: str) -> bool:
+        """Explain the failure; True when the user chose "use for this run only (not saved)"."""
+        self.services.log_bus.warning("KEYRING_" + error.kind.upper(), error.message,
+                                      context={"connection": name, "detail": error.detail})
+        dialog = KeyringFailureDialog(self.window, error, name)
+        return await self._show(dialog) == KeyringFailureDialog.USE_THIS_RUN
+
+    async def edit(self, conn: ConnectionInfo) -> None:
+        dialog = ConnectionDialog(self.window, existing=conn, taken_names=set(self.registry.names()),
+                                  tester=self.services.test_connection)
+        if await self._show(dialog) != QDialog.DialogCode.Accepted:
+            return
+        name, hook = conn.name, dialog.webhook()
+        if dialog.name() != name:
+            self.registry.rename(name, dialog.name())
+            name = dialog.name()
+        if hook is not None:
+            try:
+                await self.registry.update_webhook(name, hook)
+            except VaultError as exc:
+                if await self.keyring_failed(exc, name):
+                    await self.registry.delete(name)
+                    self.registry.add_for_this_run(name, hook)
+            await self.services.forget_client(name)
+        self._refresh(name)
+
+    async def rename(self, conn: ConnectionInfo) -> None:
+        dialog = RenameDialog(self.window, conn.name, set(self.registry.names()))
+        if await self._show(dialog) != QDialog.DialogCode.Accepted:
+            return
+        self.registry.rename(conn.name, dialog.name())
+        await self.services.forget_client(conn.name)
+        self._refresh(dialog.name())
+
+    async def delete(self, conn: ConnectionInfo) -> None:
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete connection",
+                          f"Delete “{conn.name}” and remove its webhook from the keyring?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+        if await self._show(box) != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            await self.registry.delete(conn.name)
+        except VaultError as exc:
+            # Settings no longer list it; the keyring entry may stay behind — say so.
+            warn = QMessageBox(QMessageBox.Icon.Warning, "Keyring",
+                               f"The connection was removed, but its keyring entry could not be deleted.\n\n"
+                               f"{exc.message}\n{exc.action}", QMessageBox.StandardButton.Ok, self.window)
+            await self._show(warn)
+        await self.services.forget_client(conn.name)
+        self._refresh()

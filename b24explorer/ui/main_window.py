@@ -1,0 +1,684 @@
+"""The main window: connection + method + API switch + Send/Cancel on top, method picker on the left,
+params editor above the response view in the centre, the log pane docked below, the status line at the bottom.
+
+Extension points for later features: ``add_mode`` (a mode next to Single: Batch, List-all …), ``add_dock``
+(History …), ``copy_as_menu`` (Copy as curl/Python/…), and the ``request_finished`` signal (one
+:class:`RequestOutcome` per sent request, for history).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from b24explorer.core.errors import AjaxError, SdkError
+from b24explorer.core.vault import VaultError
+from b24explorer.ui.connections import ConnectionPicker
+from b24explorer.ui.log_pane import LogPane
+from b24explorer.ui.masking import mask_text
+from b24explorer.ui.method_picker import MethodEntry, MethodPicker
+from b24explorer.ui.params_editor import ParamsEditor, ParamsInvalid
+from b24explorer.ui.qt import (
+    QAction,
+    QByteArray,
+    QComboBox,
+    QDesktopServices,
+    QDockWidget,
+    QGuiApplication,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QSplitter,
+    QStackedWidget,
+    Qt,
+    QToolBar,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    monospace_font,
+    standard_icon,
+)
+from b24explorer.ui.request_bar import ApiSwitch, MethodField
+from b24explorer.ui.status_bar import ResponseFacts, ResponseStatus
+
+DOCS_HOME = "https://apidocs.bitrix24.com/"
+
+
+@dataclass
+class RequestOutcome:
+    """One request as sent and answered (or failed/cancelled). Never holds the webhook."""
+
+    connection: str
+    method: str
+    api: int
+    params: Any
+    request_id: str | None
+    started_at: float
+    elapsed: float = 0.0
+    status: int | None = None
+    size: int | None = None
+    error_code: str = ""
+    error_message: str = ""
+    cancelled: bool = False
+    result: Any = None  # the AjaxResult when there is one
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class WindowServices(Protocol):
+    """What the window needs from the composition root (see ``b24explorer.ui.services.Services``)."""
+
+    log_bus: Any
+
+    def connection_infos(self) -> list[Any]: ...
+    def known_secrets(self) -> tuple[str, ...]: ...
+    async def client_for(self, connection: str) -> Any: ...
+    async def methods_for(self, connection: str) -> list[MethodEntry]: ...
+    def template_for(self, method: str, api: int) -> str: ...
+    def load_ui_state(self) -> dict[str, Any]: ...
+    def save_ui_state(self, state: dict[str, Any]) -> None: ...
+
+
+class _PlainResponseView(QPlainTextEdit):
+    """Fallback while the tree view is not available: pretty-printed JSON text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setFont(monospace_font())
+
+    def show_result(self, result: Any) -> None:
+        raw = getattr(result, "raw", None)
+        if isinstance(result, bytes | bytearray):
+            raw = bytes(result)
+        if raw is not None:
+            try:
+                text = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
+            except ValueError:
+                text = raw.decode("utf-8", "replace")
+        else:
+            text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
+        self.setPlainText(text)
+
+
+def make_response_view(parent: QWidget) -> QWidget:
+    try:
+        from b24explorer.ui.response_view import ResponseView
+    except ImportError:
+        return _PlainResponseView(parent)
+    return ResponseView(parent)
+
+
+class ErrorBanner(QLabel):
+    """A readable error above the response: code, description, HTTP status, method, request id."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setStyleSheet(
+            "#errorBanner { background: rgba(198,40,40,0.12); border: 1px solid #c62828; border-radius: 4px;"
+            " padding: 6px; }"
+        )
+        self.hide()
+
+    def show_error(self, title: str, lines: list[str]) -> None:
+        body = "<br>".join(lines)
+        self.setText(f"<b>{title}</b><br>{body}")
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    request_finished = Signal(object)  # RequestOutcome
+    response_shown = Signal(object)  # the AjaxResult or error shown
+    connection_changed = Signal(str)
+    closed = Signal()
+
+    def __init__(self, services: WindowServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("b24explorer")
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight = False
+        self._methods_task: asyncio.Task[None] | None = None
+        self._keyring_task: asyncio.Task[Any] | None = None
+        self._connection = ""
+        self._last_method_by_connection: dict[str, str] = {}
+        self._params_by_connection: dict[str, dict[str, str]] = {}
+        self._api_by_connection: dict[str, int] = {}
+        self._modes: dict[str, QWidget] = {}
+        self._last_outcome: RequestOutcome | None = None
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_layout()
+        self._connect()
+        self.refresh_connections()
+        self._update_actions()
+
+    # --- construction -----------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.connection_picker = ConnectionPicker(self)
+        self.method_field = MethodField(self)
+        self.api_switch = ApiSwitch(self)
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.setToolTip("Request mode")
+        self.method_picker = MethodPicker(self)
+        self.params_editor = ParamsEditor(self)
+        self.request_id_edit = QLineEdit(self)
+        self.request_id_edit.setPlaceholderText("auto")
+        self.request_id_edit.setToolTip("bx24_request_id sent with the call; empty: a fresh id per request")
+        self.request_id_edit.setMaximumWidth(260)
+        self.response_view = make_response_view(self)
+        self.error_banner = ErrorBanner(self)
+        self.log_pane = LogPane(self, secrets=self.services.known_secrets)
+        self.response_status = ResponseStatus(self)
+
+    def _build_actions(self) -> None:
+        self.send_action = QAction(standard_icon("SP_MediaPlay"), "Send", self)
+        self.send_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.send_action.setToolTip("Send the request (Ctrl+Enter)")
+        self.send_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.cancel_action = QAction(standard_icon("SP_MediaStop"), "Cancel", self)
+        self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_action.setToolTip("Cancel the request in flight (Esc)")
+        self.format_action = QAction("Format params", self)
+        self.format_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        self.template_action = QAction("Insert method template", self)
+        self.template_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.focus_search_action = QAction("Find method", self)
+        self.focus_search_action.setShortcuts([QKeySequence("Ctrl+K"), QKeySequence("Ctrl+P")])
+        self.focus_params_action = QAction("Edit params", self)
+        self.focus_params_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.api2_action = QAction("Use REST v2", self)
+        self.api2_action.setShortcut(QKeySequence("Ctrl+2"))
+        self.api3_action = QAction("Use REST v3", self)
+        self.api3_action.setShortcut(QKeySequence("Ctrl+3"))
+        self.connections_action = QAction(standard_icon("SP_DriveNetIcon"), "Connections…", self)
+        self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.docs_action = QAction(standard_icon("SP_DialogHelpButton"), "Method documentation", self)
+        self.docs_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.about_action = QAction("About b24explorer", self)
+        for action in (self.send_action, self.cancel_action, self.format_action, self.template_action,
+                       self.focus_search_action, self.focus_params_action, self.api2_action, self.api3_action,
+                       self.connections_action, self.quit_action, self.docs_action):
+            self.addAction(action)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Request", self)
+        bar.setObjectName("requestToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addWidget(self.connection_picker)
+        bar.addSeparator()
+        self._mode_action = bar.addWidget(self.mode_combo)
+        bar.addWidget(self.method_field)
+        bar.addWidget(self.api_switch)
+        bar.addSeparator()
+        bar.addAction(self.send_action)
+        bar.addAction(self.cancel_action)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy().Preferred)
+        bar.addWidget(spacer)
+        self.busy_label = QLabel(self)
+        bar.addWidget(self.busy_label)
+        self.toolbar = bar
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.mode_combo.addItem("Single", "single")
+        self._mode_action.setVisible(False)  # shown once a second mode is added
+
+    def _build_menus(self) -> None:
+        menubar = self.menuBar()
+        file_menu = menubar.addMenu("&File")
+        file_menu.addAction(self.connections_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.request_menu = menubar.addMenu("&Request")
+        for action in (self.send_action, self.cancel_action):
+            self.request_menu.addAction(action)
+        self.request_menu.addSeparator()
+        for action in (self.api2_action, self.api3_action, self.format_action, self.template_action):
+            self.request_menu.addAction(action)
+        self.request_menu.addSeparator()
+        self.copy_as_menu = QMenu("Copy as…", self)
+        self.copy_as_menu.setObjectName("copyAsMenu")
+        self.request_menu.addMenu(self.copy_as_menu)
+        self.copy_as_menu.menuAction().setVisible(False)  # filled by the copy-as-code feature
+        self.view_menu = menubar.addMenu("&View")
+        self.view_menu.addAction(self.focus_search_action)
+        self.view_menu.addAction(self.focus_params_action)
+        self.view_menu.addSeparator()
+        help_menu = menubar.addMenu("&Help")
+        help_menu.addAction(self.docs_action)
+        help_menu.addAction(self.about_action)
+
+    def _build_layout(self) -> None:
+        params_box = QWidget(self)
+        params_layout = QVBoxLayout(params_box)
+        params_layout.setContentsMargins(6, 6, 6, 0)
+        params_layout.addWidget(self.params_editor, 1)
+        rid_row = QHBoxLayout()
+        rid_row.addWidget(QLabel("Request id", self))
+        rid_row.addWidget(self.request_id_edit)
+        rid_row.addStretch(1)
+        params_layout.addLayout(rid_row)
+
+        response_box = QWidget(self)
+        response_layout = QVBoxLayout(response_box)
+        response_layout.setContentsMargins(6, 0, 6, 6)
+        response_layout.setSpacing(4)
+        response_header = QLabel("<b>Response</b>", self)
+        response_layout.addWidget(response_header)
+        response_layout.addWidget(self.error_banner)
+        response_layout.addWidget(self.response_view, 1)
+
+        self.centre_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.centre_splitter.setObjectName("centreSplitter")
+        self.centre_splitter.addWidget(params_box)
+        self.centre_splitter.addWidget(response_box)
+        self.centre_splitter.setStretchFactor(0, 2)
+        self.centre_splitter.setStretchFactor(1, 5)
+        self.centre_splitter.setChildrenCollapsible(False)
+
+        picker_box = QWidget(self)
+        picker_layout = QVBoxLayout(picker_box)
+        picker_layout.setContentsMargins(6, 6, 0, 6)
+        picker_layout.addWidget(self.method_picker)
+
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(picker_box)
+        self.main_splitter.addWidget(self.centre_splitter)
+        self.main_splitter.setStretchFactor(0, 0)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([300, 1000])
+        self.centre_splitter.setSizes([240, 560])
+
+        self.mode_stack = QStackedWidget(self)
+        self.mode_stack.addWidget(self.main_splitter)
+        self._modes["single"] = self.main_splitter
+        self.setCentralWidget(self.mode_stack)
+
+        self.log_dock = self.add_dock("Log", self.log_pane, Qt.DockWidgetArea.BottomDockWidgetArea, "logDock")
+        self.statusBar().addPermanentWidget(self.response_status, 1)
+        self.resize(1360, 860)
+
+    def _connect(self) -> None:
+        self.send_action.triggered.connect(self.send)
+        self.cancel_action.triggered.connect(self.cancel)
+        self.format_action.triggered.connect(self.params_editor.format_json)
+        self.template_action.triggered.connect(self.params_editor.apply_template)
+        self.focus_search_action.triggered.connect(self._focus_search)
+        self.focus_params_action.triggered.connect(self.params_editor.editor.setFocus)
+        self.api2_action.triggered.connect(lambda: self.api_switch.set_api(2))
+        self.api3_action.triggered.connect(lambda: self.api_switch.set_api(3))
+        self.docs_action.triggered.connect(self.open_docs)
+        self.about_action.triggered.connect(self._about)
+        self.quit_action.triggered.connect(self.close)
+        self.method_picker.method_chosen.connect(self.choose_method)
+        self.method_field.returnPressed.connect(lambda: self.choose_method(self.method_field.method()))
+        self.method_field.textChanged.connect(lambda _t: self._update_actions())
+        self.api_switch.changed.connect(self._api_changed)
+        self.params_editor.validity_changed.connect(lambda _v: self._update_actions())
+        self.connection_picker.connection_selected.connect(self.select_connection)
+        self.log_pane.switch_to_v3_requested.connect(self.switch_to_v3_and_resend)
+        self.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        hints = QGuiApplication.styleHints()
+        if hints is not None:
+            hints.colorSchemeChanged.connect(lambda _scheme: self.apply_palette())
+        self.log_bus_unsubscribe = self.services.log_bus.subscribe(self.log_pane.on_record)
+
+    # --- extension points -------------------------------------------------------------------------
+    def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, object_name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def add_mode(self, key: str, title: str, widget: QWidget) -> None:
+        """Add a request mode (e.g. "batch", "Batch") shown instead of the single-request area."""
+        self._modes[key] = widget
+        self.mode_stack.addWidget(widget)
+        self.mode_combo.addItem(title, key)
+        self._mode_action.setVisible(True)
+
+    def set_mode(self, key: str) -> None:
+        index = self.mode_combo.findData(key)
+        if index >= 0:
+            self.mode_combo.setCurrentIndex(index)
+
+    def current_mode(self) -> str:
+        return self.mode_combo.currentData() or "single"
+
+    def _mode_changed(self, _index: int) -> None:
+        widget = self._modes.get(self.current_mode())
+        if widget is not None:
+            self.mode_stack.setCurrentWidget(widget)
+        single = self.current_mode() == "single"
+        self.method_field.setEnabled(single)
+
+    # --- connections ------------------------------------------------------------------------------
+    @property
+    def connection(self) -> str:
+        return self._connection
+
+    def refresh_connections(self, select: str | None = None) -> None:
+        infos = self.services.connection_infos()
+        names = [info.name for info in infos]
+        target = select or (self._connection if self._connection in names else (names[0] if names else ""))
+        self.connection_picker.set_connections(infos, current=target)
+        if target != self._connection:
+            self.select_connection(target)
+        self._update_actions()
+
+    def select_connection(self, name: str) -> None:
+        if self._connection:
+            self._remember_current_request()
+        self._connection = name
+        self.connection_picker.set_connections(self.services.connection_infos(), current=name)
+        self._update_title()
+        self.connection_changed.emit(name)
+        if name:
+            self._load_methods(name)
+            self._restore_last_request(name)
+        self._update_actions()
+
+    def _update_title(self) -> None:
+        infos = {info.name: info for info in self.services.connection_infos()}
+        info = infos.get(self._connection)
+        where = f" — {info.name} ({info.host})" if info else ""
+        self.setWindowTitle(mask_text(f"b24explorer{where}", self.services.known_secrets()))
+
+    def _load_methods(self, name: str) -> None:
+        if self._methods_task is not None and not self._methods_task.done():
+            self._methods_task.cancel()
+
+        async def load() -> None:
+            try:
+                entries = await self.services.methods_for(name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the picker keeps the previous list; the log says why
+                self.statusBar().showMessage(f"Could not load the method list: {exc}", 8000)
+                return
+            if name == self._connection:
+                self.method_picker.set_methods(entries)
+
+        self._methods_task = asyncio.ensure_future(load())
+
+    # --- method and params ------------------------------------------------------------------------
+    def choose_method(self, method: str, *, restore: bool = False) -> None:
+        method = method.strip()
+        if not method:
+            return
+        previous = self.method_field.method()
+        if previous and previous != method:
+            self._remember_params(previous)
+        self.method_field.setText(method)
+        entry = self.method_picker.entry(method)
+        if entry is not None and entry.v3 and not entry.v2:
+            self.api_switch.set_api(3)
+        elif entry is not None and not entry.v3:
+            self.api_switch.set_api(2)
+        template = self.services.template_for(method, self.api_switch.api())
+        self.params_editor.set_template(template)
+        saved = self._params_by_connection.get(self._connection, {}).get(method)
+        if saved is not None:
+            self.params_editor.set_text(saved)
+        elif not restore or not self.params_editor.text().strip():
+            self.params_editor.set_text(template or "{}")
+        self._update_actions()
+        if not restore:
+            self.params_editor.editor.setFocus()
+
+    def _api_changed(self, api: int) -> None:
+        method = self.method_field.method()
+        if method:
+            self.params_editor.set_template(self.services.template_for(method, api))
+
+    def _remember_params(self, method: str) -> None:
+        if self._connection and method:
+            self._params_by_connection.setdefault(self._connection, {})[method] = self.params_editor.text()
+
+    def _remember_current_request(self) -> None:
+        method = self.method_field.method()
+        if method and self._connection:
+            self._last_method_by_connection[self._connection] = method
+            self._api_by_connection[self._connection] = self.api_switch.api()
+            self._remember_params(method)
+
+    def _focus_search(self) -> None:
+        self.method_picker.search_box.setFocus()
+        self.method_picker.search_box.selectAll()
+
+    # --- sending ----------------------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        return self._in_flight and self._task is not None and not self._task.done()
+
+    def send(self) -> asyncio.Task[None] | None:
+        """Validate and send the current request; returns the task (kept for Cancel) or None."""
+        if self.current_mode() != "single":
+            return None
+        if self.is_busy():
+            self.statusBar().showMessage("A request is in flight — Esc cancels it.", 4000)
+            return None
+        method = self.method_field.method()
+        if not self._connection:
+            self._show_problem("No connection", ["Add a connection (File → Connections…) first."])
+            return None
+        if not method:
+            self._show_problem("No method", ["Pick a method on the left or type its name."])
+            return None
+        try:
+            params = self.params_editor.params()
+        except ParamsInvalid as exc:
+            self.params_editor.goto_problem()
+            self.statusBar().showMessage(f"Not sent — invalid JSON at {exc.problem}", 8000)
+            return None
+        api = self.api_switch.api()
+        request_id = self.request_id_edit.text().strip() or None
+        self._remember_current_request()
+        self.method_picker.note_used(method)
+        self._in_flight = True
+        self._task = asyncio.ensure_future(self._send(self._connection, method, params, api, request_id))
+        self._update_actions()
+        return self._task
+
+    def cancel(self) -> None:
+        if self.is_busy():
+            assert self._task is not None
+            self._task.cancel()
+
+    async def _send(self, connection: str, method: str, params: Any, api: int, request_id: str | None) -> None:
+        outcome = RequestOutcome(connection, method, api, params, request_id, started_at=time.time())
+        started = time.monotonic()
+        self.error_banner.hide()
+        self.response_status.show_busy(method)
+        self.busy_label.setText(f"Sending {method} over REST v{api}…")
+        try:
+            client = await self.services.client_for(connection)
+            result = await client.call(method, params, api=api, request_id=request_id)
+        except asyncio.CancelledError:
+            outcome.cancelled = True
+            outcome.elapsed = time.monotonic() - started
+            self.response_status.show_facts(ResponseFacts(None, outcome.elapsed, None, request_id, ok=False,
+                                                          error_code="cancelled"))
+            self._show_problem("Cancelled", [f"{method} was cancelled after {outcome.elapsed:.2f} s; "
+                                             "nothing more will arrive for it."])
+        except VaultError as exc:
+            outcome.error_code = f"KEYRING_{exc.kind.upper()}"
+            outcome.error_message = exc.message
+            self._show_problem("The webhook of this connection could not be read",
+                               [exc.message, f"<span style='color:gray'>{exc.action}</span>"])
+            self.response_status.show_facts(ResponseFacts.from_error(exc, time.monotonic() - started))
+        except SdkError as exc:
+            outcome.elapsed = time.monotonic() - started
+            outcome.status = exc.status or None
+            outcome.error_code = exc.code
+            outcome.error_message = exc.message
+            outcome.request_id = getattr(exc, "request_id", None) or request_id
+            self._show_error(exc, method)
+            self.response_status.show_facts(ResponseFacts.from_error(exc, outcome.elapsed))
+            self.response_shown.emit(exc)
+        except Exception as exc:  # a bug must not take the window down; show it readably
+            outcome.error_code = type(exc).__name__
+            outcome.error_message = str(exc)
+            self._show_problem(f"Unexpected error: {type(exc).__name__}",
+                               [mask_text(str(exc), self.services.known_secrets())])
+            self.response_status.clear()
+        else:
+            outcome.elapsed = getattr(result, "elapsed", None) or (time.monotonic() - started)
+            outcome.status = getattr(result, "status", None)
+            outcome.size = getattr(result, "size", None)
+            outcome.request_id = getattr(result, "request_id", None) or request_id
+            outcome.result = result
+            if not getattr(result, "is_success", True) and getattr(result, "error", None) is not None:
+                outcome.error_code = result.error.code
+                outcome.error_message = result.error.message
+                self._show_error(result.error, method)
+            self.response_view.show_result(result)
+            self.response_status.show_facts(ResponseFacts.from_result(result))
+            self.response_shown.emit(result)
+        finally:
+            self._in_flight = False
+            self.busy_label.clear()
+            self._update_actions()
+        self._last_outcome = outcome
+        self.request_finished.emit(outcome)
+
+    def _show_problem(self, title: str, lines: list[str]) -> None:
+        self.error_banner.show_error(title, lines)
+
+    def _show_error(self, error: SdkError, method: str) -> None:
+        secrets = self.services.known_secrets()
+        lines = [mask_text(error.message, secrets)]
+        facts = []
+        if error.status:
+            facts.append(f"HTTP {error.status}")
+        facts.append(f"method {method}")
+        request_id = getattr(error, "request_id", None)
+        if request_id:
+            facts.append(f"request id {request_id}")
+        lines.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
+        for item in getattr(error, "validation", None) or []:
+            lines.append(mask_text(f"• {item}", secrets))
+        self._show_problem(f"{error.code}", lines)
+        if isinstance(error, AjaxError):
+            with contextlib.suppress(Exception):
+                self.response_view.show_result(error.to_dict())
+
+    def switch_to_v3_and_resend(self, method: str = "") -> None:
+        """The v3 warning's action: switch the current request to REST v3 and send it again."""
+        if method and method != self.method_field.method():
+            self.choose_method(method, restore=True)
+        self.api_switch.set_api(3)
+        self.log_pane.banner.hide()
+        if self.is_busy():
+            self.cancel()
+            assert self._task is not None
+            self._task.add_done_callback(lambda _t: self.send())
+        else:
+            self.send()
+
+    # --- state ------------------------------------------------------------------------------------
+    def _update_actions(self) -> None:
+        busy = self.is_busy()
+        ready = bool(self._connection) and bool(self.method_field.method()) and self.params_editor.is_valid()
+        self.send_action.setEnabled(not busy and ready)
+        self.cancel_action.setEnabled(busy)
+
+    def apply_palette(self) -> None:
+        self.params_editor.highlighter.apply_palette()
+        self.log_pane.apply_palette()
+
+    def open_docs(self) -> None:
+        entry = self.method_picker.entry(self.method_field.method())
+        QDesktopServices.openUrl(QUrl(entry.docs_url if entry and entry.docs_url else DOCS_HOME))
+
+    def _about(self) -> None:
+        from b24explorer import __version__
+
+        QMessageBox.about(self, "About b24explorer",
+                          f"<b>b24explorer {__version__}</b><br>A desktop explorer for the Bitrix24 REST API.")
+
+    def ui_state(self) -> dict[str, Any]:
+        self._remember_current_request()
+        last_request = {}
+        for conn, method in self._last_method_by_connection.items():
+            last_request[conn] = {
+                "method": method,
+                "params": self._params_by_connection.get(conn, {}).get(method, "{}"),
+                "api": self._api_by_connection.get(conn, 2),
+                "request_id": "",
+            }
+        return {
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode(),
+            "window_state": bytes(self.saveState().toBase64().data()).decode(),
+            "main_splitter": bytes(self.main_splitter.saveState().toBase64().data()).decode(),
+            "centre_splitter": bytes(self.centre_splitter.saveState().toBase64().data()).decode(),
+            "connection": self._connection,
+            "last_request": last_request,
+            "recent_methods": self.method_picker.recent(),
+        }
+
+    def restore_ui_state(self, state: dict[str, Any]) -> None:
+        def blob(key: str) -> QByteArray | None:
+            value = state.get(key)
+            return QByteArray.fromBase64(value.encode()) if isinstance(value, str) and value else None
+
+        if (geometry := blob("geometry")) is not None:
+            self.restoreGeometry(geometry)
+        if (window_state := blob("window_state")) is not None:
+            self.restoreState(window_state)
+        if (main := blob("main_splitter")) is not None:
+            self.main_splitter.restoreState(main)
+        if (centre := blob("centre_splitter")) is not None:
+            self.centre_splitter.restoreState(centre)
+        for conn, request in (state.get("last_request") or {}).items():
+            if not isinstance(request, dict) or not request.get("method"):
+                continue
+            method = str(request["method"])
+            self._last_method_by_connection[str(conn)] = method
+            self._params_by_connection.setdefault(str(conn), {})[method] = str(request.get("params") or "{}")
+            self._api_by_connection[str(conn)] = 3 if request.get("api") == 3 else 2
+        self.method_picker.set_recent([str(m) for m in state.get("recent_methods") or []])
+        wanted = state.get("connection")
+        names = [info.name for info in self.services.connection_infos()]
+        if wanted in names and wanted != self._connection:
+            self.select_connection(wanted)
+        elif self._connection:
+            self._restore_last_request(self._connection)
+
+    def _restore_last_request(self, connection: str) -> None:
+        last = self._last_method_by_connection.get(connection)
+        if last:
+            self.choose_method(last, restore=True)
+            self.api_switch.set_api(self._api_by_connection.get(connection, self.api_switch.api()))
+
+    def closeEvent(self, event) -> None:
+        with contextlib.suppress(Exception):
+            self.services.save_ui_state(self.ui_state())
+        self.cancel()
+        super().closeEvent(event)
+        self.closed.emit()

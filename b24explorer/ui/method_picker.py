@@ -1,0 +1,299 @@
+"""The method picker: a search box over the methods grouped by scope, recently used first.
+
+Typing ``deal.li`` finds ``crm.deal.list``: every dot-separated piece of the query must start a piece of the
+name, in order (``deal.li`` → ``crm.[deal].[li]st``), and plain substrings match too. Enter picks the top hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from b24explorer.ui.qt import (
+    QAbstractItemView,
+    QAction,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QKeyEvent,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QModelIndex,
+    QStandardItem,
+    QStandardItemModel,
+    Qt,
+    QTreeView,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    standard_icon,
+)
+
+RECENT_GROUP = "Recently used"
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    """What the picker shows of one method."""
+
+    name: str
+    scope: str = "other"
+    v3: bool = False
+    v2: bool = True
+    docs_url: str = ""
+    title: str = ""
+
+
+def match_score(query: str, name: str) -> int | None:
+    """How well ``query`` matches ``name`` (lower is better), or None for no match."""
+    query = query.strip().lower()
+    name = name.lower()
+    if not query:
+        return 1000
+    if name == query:
+        return 0
+    if name.startswith(query):
+        return 10 + len(name) - len(query)
+    parts = name.split(".")
+    pieces = [p for p in query.split(".")]
+    # Each query piece must prefix a name piece, in order; the last may be empty ("deal." lists all deal.*).
+    pos = 0
+    skipped = 0
+    for i, piece in enumerate(pieces):
+        while pos < len(parts) and not parts[pos].startswith(piece):
+            if i:
+                skipped += 1  # a gap after the first matched piece costs a little
+            pos += 1
+        if pos == len(parts):
+            break
+        pos += 1
+    else:
+        return 100 + skipped * 20 + (len(parts) - pos) * 5 + len(name) // 10
+    where = name.find(query)
+    if where >= 0:
+        return 400 + where
+    return None
+
+
+def search(entries: Iterable[MethodEntry], query: str, limit: int = 500) -> list[MethodEntry]:
+    scored = [(score, e.name, e) for e in entries if (score := match_score(query, e.name)) is not None]
+    scored.sort(key=lambda t: (t[0], t[1]))
+    return [e for _, _, e in scored[:limit]]
+
+
+class _SearchBox(QLineEdit):
+    """Up/Down move through the results while the focus stays in the box."""
+
+    move = Signal(int)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Down:
+            self.move.emit(1)
+            return
+        if event.key() == Qt.Key.Key_Up:
+            self.move.emit(-1)
+            return
+        super().keyPressEvent(event)
+
+
+class MethodPicker(QWidget):
+    """Search box + grouped tree of methods. Emits ``method_chosen`` on Enter/double-click."""
+
+    method_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._entries: dict[str, MethodEntry] = {}
+        self._recent: list[str] = []
+
+        self.search_box = _SearchBox(self)
+        self.search_box.setPlaceholderText("Search methods… (e.g. deal.li)")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.textChanged.connect(self._refresh)
+        self.search_box.returnPressed.connect(self.choose_current)
+        self.search_box.move.connect(self._move_selection)
+
+        self.model = QStandardItemModel(self)
+        self.model.setHorizontalHeaderLabels(["Method", "API"])
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setHeaderHidden(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setRootIsDecorated(True)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, self.tree.header().ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(1, self.tree.header().ResizeMode.ResizeToContents)
+        self.tree.activated.connect(self._activated)
+        self.tree.doubleClicked.connect(self._activated)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.selectionModel().currentChanged.connect(self._show_details)
+
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.details.setOpenExternalLinks(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setMinimumHeight(self.fontMetrics().height() * 3)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.search_box)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.details)
+
+    # --- data -------------------------------------------------------------------------------------
+    def set_methods(self, entries: Iterable[MethodEntry]) -> None:
+        self._entries = {e.name: e for e in entries}
+        self._refresh()
+
+    def entries(self) -> list[MethodEntry]:
+        return list(self._entries.values())
+
+    def entry(self, name: str) -> MethodEntry | None:
+        return self._entries.get(name)
+
+    def set_recent(self, names: Sequence[str]) -> None:
+        self._recent = list(dict.fromkeys(names))[:10]
+        self._refresh()
+
+    def note_used(self, name: str) -> None:
+        self.set_recent([name, *[n for n in self._recent if n != name]])
+
+    def recent(self) -> list[str]:
+        return list(self._recent)
+
+    # --- view -------------------------------------------------------------------------------------
+    def _item(self, entry: MethodEntry) -> list[QStandardItem]:
+        name = QStandardItem(entry.name)
+        name.setData(entry.name, NAME_ROLE)
+        name.setToolTip(entry.title or entry.name)
+        api = QStandardItem("v3" if entry.v3 and not entry.v2 else ("v2·v3" if entry.v3 else "v2"))
+        api.setData(entry.name, NAME_ROLE)
+        if entry.v3:
+            api.setForeground(QColor("#7e57c2"))
+            api.setToolTip("Available in REST v3")
+        else:
+            api.setForeground(QColor("#9e9e9e"))
+        return [name, api]
+
+    def _group(self, title: str, count: int) -> list[QStandardItem]:
+        group = QStandardItem(f"{title}  ({count})")
+        font = QFont(group.font())
+        font.setBold(True)
+        group.setFont(font)
+        group.setSelectable(False)
+        group.setIcon(standard_icon("SP_DirIcon"))
+        return [group, QStandardItem("")]
+
+    def _refresh(self) -> None:
+        query = self.search_box.text().strip()
+        self.model.removeRows(0, self.model.rowCount())
+        hits = search(self._entries.values(), query)
+        if query:
+            # Searching: one flat, ranked list reads best; the scope stays visible in the name.
+            group = self._group("Results", len(hits))
+            for entry in hits:
+                group[0].appendRow(self._item(entry))
+            self.model.appendRow(group)
+        else:
+            recent = [self._entries[n] for n in self._recent if n in self._entries]
+            if recent:
+                group = self._group(RECENT_GROUP, len(recent))
+                for entry in recent:
+                    group[0].appendRow(self._item(entry))
+                self.model.appendRow(group)
+            by_scope: dict[str, list[MethodEntry]] = {}
+            for entry in sorted(hits, key=lambda e: e.name):
+                by_scope.setdefault(entry.scope or "other", []).append(entry)
+            for scope in sorted(by_scope):
+                group = self._group(scope, len(by_scope[scope]))
+                for entry in by_scope[scope]:
+                    group[0].appendRow(self._item(entry))
+                self.model.appendRow(group)
+        if query or self.model.rowCount() <= 3:
+            self.tree.expandAll()
+        elif self._recent:
+            self.tree.expand(self.model.index(0, 0))
+        first = self._first_method_index()
+        if first.isValid():
+            self.tree.setCurrentIndex(first)
+
+    def _first_method_index(self) -> QModelIndex:
+        for row in range(self.model.rowCount()):
+            group = self.model.index(row, 0)
+            if self.model.rowCount(group):
+                return self.model.index(0, 0, group)
+        return QModelIndex()
+
+    def _method_indexes(self) -> list[QModelIndex]:
+        out = []
+        for row in range(self.model.rowCount()):
+            group = self.model.index(row, 0)
+            if not self.tree.isExpanded(group) and not self.search_box.text():
+                continue
+            out.extend(self.model.index(r, 0, group) for r in range(self.model.rowCount(group)))
+        return out
+
+    def _move_selection(self, step: int) -> None:
+        indexes = self._method_indexes()
+        if not indexes:
+            return
+        current = self.tree.currentIndex().siblingAtColumn(0)
+        try:
+            pos = indexes.index(current) + step
+        except ValueError:
+            pos = 0
+        self.tree.setCurrentIndex(indexes[max(0, min(pos, len(indexes) - 1))])
+
+    def current_method(self) -> str | None:
+        index = self.tree.currentIndex()
+        return index.data(NAME_ROLE) if index.isValid() else None
+
+    def visible_methods(self) -> list[str]:
+        return [i.data(NAME_ROLE) for i in self._method_indexes()]
+
+    def choose_current(self) -> None:
+        name = self.current_method()
+        if name is None and self.search_box.text().strip():
+            # An unknown name typed in full is still a method the portal may have.
+            typed = self.search_box.text().strip()
+            if all(part for part in typed.split(".")):
+                name = typed
+        if name:
+            self.method_chosen.emit(name)
+
+    def _activated(self, index: QModelIndex) -> None:
+        name = index.data(NAME_ROLE)
+        if name:
+            self.method_chosen.emit(name)
+
+    def _show_details(self, index: QModelIndex) -> None:
+        entry = self._entries.get(index.data(NAME_ROLE) or "")
+        if entry is None:
+            self.details.clear()
+            return
+        api = "REST v2 and v3" if entry.v3 and entry.v2 else ("REST v3 only" if entry.v3 else "REST v2")
+        link = f' · <a href="{entry.docs_url}">docs</a>' if entry.docs_url else ""
+        title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
+        self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
+
+    def _context_menu(self, pos) -> None:
+        index = self.tree.indexAt(pos)
+        entry = self._entries.get(index.data(NAME_ROLE) or "") if index.isValid() else None
+        if entry is None:
+            return
+        menu = QMenu(self)
+        use = QAction("Use this method", menu)
+        use.triggered.connect(lambda: self.method_chosen.emit(entry.name))
+        menu.addAction(use)
+        if entry.docs_url:
+            docs = QAction(standard_icon("SP_DialogHelpButton"), "Open documentation", menu)
+            docs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl(entry.docs_url)))
+            menu.addAction(docs)
+        menu.exec(self.tree.viewport().mapToGlobal(pos))

@@ -1,0 +1,270 @@
+"""The params editor: JSON with highlighting, live validation (line and column), format/compact.
+
+Invalid JSON is never handed out: ``params()`` raises :class:`ParamsInvalid` and the caller sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from b24explorer.ui.qt import (
+    QColor,
+    QFont,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QRegularExpression,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTimer,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    is_dark,
+    monospace_font,
+)
+
+
+@dataclass(frozen=True)
+class JsonProblem:
+    """Where and why a text is not valid JSON (1-based line and column)."""
+
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+class ParamsInvalid(ValueError):
+    def __init__(self, problem: JsonProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def parse_params(text: str) -> dict[str, Any] | list[Any]:
+    """Parse the editor's text. Empty text means no params (``{}``). Raises :class:`ParamsInvalid`."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParamsInvalid(JsonProblem(exc.lineno, exc.colno, exc.msg)) from None
+    if not isinstance(value, dict | list):
+        raise ParamsInvalid(JsonProblem(1, 1, "params must be a JSON object (or an array)"))
+    return value
+
+
+class JsonHighlighter(QSyntaxHighlighter):
+    """Colours keys, strings, numbers, literals and punctuation; follows the light/dark palette."""
+
+    _RULES = (
+        ("number", r"-?\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b"),
+        ("literal", r"\b(?:true|false|null)\b"),
+        ("string", r'"(?:[^"\\]|\\.)*"'),
+        ("key", r'"(?:[^"\\]|\\.)*"(?=\s*:)'),
+        ("punct", r"[{}\[\],:]"),
+    )
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+        self._rules = [(name, QRegularExpression(pattern)) for name, pattern in self._RULES]
+        self.apply_palette()
+
+    def apply_palette(self) -> None:
+        dark = is_dark()
+        colours = {
+            "key": "#9cdcfe" if dark else "#0451a5",
+            "string": "#ce9178" if dark else "#a31515",
+            "number": "#b5cea8" if dark else "#098658",
+            "literal": "#569cd6" if dark else "#0000ff",
+            "punct": "#8a8a8a" if dark else "#6a6a6a",
+        }
+        self._formats: dict[str, QTextCharFormat] = {}
+        for name, colour in colours.items():
+            fmt = QTextCharFormat()
+            fmt.setForeground(QColor(colour))
+            if name == "key":
+                fmt.setFontWeight(QFont.Weight.DemiBold)
+            self._formats[name] = fmt
+        self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:
+        for name, regex in self._rules:
+            it = regex.globalMatch(text)
+            while it.hasNext():
+                match = it.next()
+                self.setFormat(match.capturedStart(), match.capturedLength(), self._formats[name])
+
+
+class JsonTextEdit(QPlainTextEdit):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFont(monospace_font())
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
+        self.setPlaceholderText('{"select": ["ID", "TITLE"], "filter": {">ID": 0}}')
+
+    def keyPressEvent(self, event) -> None:
+        from b24explorer.ui.qt import Qt
+
+        # Tab indents with spaces, as JSON is usually written.
+        if event.key() == Qt.Key.Key_Tab and not event.modifiers():
+            self.insertPlainText("  ")
+            return
+        super().keyPressEvent(event)
+
+
+class ParamsEditor(QWidget):
+    """JSON params with a header row (title, format, compact, template) and a validation line."""
+
+    validity_changed = Signal(bool)
+    template_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._template_text = ""
+        self._valid = True
+        self.editor = JsonTextEdit(self)
+        self.highlighter = JsonHighlighter(self.editor.document())
+
+        title = QLabel("<b>Params</b> <span style='color:gray'>(JSON)</span>", self)
+        self.format_button = self._tool_button("Format", "Pretty-print the JSON (Ctrl+Shift+F)")
+        self.compact_button = self._tool_button("Compact", "Put the JSON on one line")
+        self.template_button = self._tool_button("Template", "Replace the params with the method's template")
+        self.format_button.clicked.connect(self.format_json)
+        self.compact_button.clicked.connect(self.compact_json)
+        self.template_button.clicked.connect(self.apply_template)
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(title)
+        header.addStretch(1)
+        for button in (self.template_button, self.format_button, self.compact_button):
+            header.addWidget(button)
+
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("paramsStatus")
+        self.status_label.setTextInteractionFlags(self.status_label.textInteractionFlags())
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.status_label)
+
+        # Validate shortly after typing stops, so large pastes do not re-parse on every keystroke.
+        self._validate_timer = QTimer(self)
+        self._validate_timer.setSingleShot(True)
+        self._validate_timer.setInterval(150)
+        self._validate_timer.timeout.connect(self.validate)
+        self.editor.textChanged.connect(self._validate_timer.start)
+        self.validate()
+
+    def _tool_button(self, text: str, tip: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        return button
+
+    # --- text -------------------------------------------------------------------------------------
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.editor.setPlainText(text)
+        self.validate()
+
+    def set_params(self, params: Any) -> None:
+        self.set_text(json.dumps(params, ensure_ascii=False, indent=2) if params not in (None, {}) else "{}")
+
+    def set_template(self, text: str) -> None:
+        """The template the Template button restores (e.g. from the method hints)."""
+        self._template_text = text
+        self.template_button.setEnabled(bool(text))
+
+    def apply_template(self) -> None:
+        if self._template_text:
+            self.set_text(self._template_text)
+
+    # --- validation -------------------------------------------------------------------------------
+    def problem(self) -> JsonProblem | None:
+        try:
+            parse_params(self.text())
+        except ParamsInvalid as exc:
+            return exc.problem
+        return None
+
+    def is_valid(self) -> bool:
+        return self.problem() is None
+
+    def params(self) -> dict[str, Any] | list[Any]:
+        """The parsed params; raises :class:`ParamsInvalid` (and shows where) when the text is not JSON."""
+        self._validate_timer.stop()
+        try:
+            value = parse_params(self.text())
+        except ParamsInvalid as exc:
+            self._show_problem(exc.problem)
+            raise
+        self._show_ok()
+        return value
+
+    def validate(self) -> bool:
+        problem = self.problem()
+        if problem is None:
+            self._show_ok()
+        else:
+            self._show_problem(problem)
+        return problem is None
+
+    def _show_ok(self) -> None:
+        self.status_label.setText("<span style='color:#2e7d32'>✔ valid JSON</span>")
+        self._set_valid(True)
+
+    def _show_problem(self, problem: JsonProblem) -> None:
+        self.status_label.setText(f"<span style='color:#c62828'>✖ Invalid JSON at {problem}</span>")
+        self._set_valid(False)
+
+    def _set_valid(self, valid: bool) -> None:
+        if valid != self._valid:
+            self._valid = valid
+            self.validity_changed.emit(valid)
+
+    def goto_problem(self) -> None:
+        problem = self.problem()
+        if problem is None:
+            return
+        block = self.editor.document().findBlockByLineNumber(problem.line - 1)
+        cursor = QTextCursor(block)
+        cursor.movePosition(QTextCursor.MoveOperation.Right, n=max(0, problem.column - 1))
+        self.editor.setTextCursor(cursor)
+        self.editor.setFocus()
+
+    # --- reformatting -----------------------------------------------------------------------------
+    def format_json(self) -> None:
+        self._reformat(indent=2)
+
+    def compact_json(self) -> None:
+        self._reformat(indent=None)
+
+    def _reformat(self, indent: int | None) -> None:
+        try:
+            value = parse_params(self.text())
+        except ParamsInvalid as exc:
+            self._show_problem(exc.problem)
+            self.goto_problem()
+            return
+        separators = (",", ": ") if indent else (",", ":")
+        text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+        cursor = self.editor.textCursor()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)  # one undo step, unlike setPlainText
+        self.validate()

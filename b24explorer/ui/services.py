@@ -1,0 +1,404 @@
+"""What the window needs from the rest of the app, in one object: connections (settings + keyring + this-run
+webhooks), one B24Client per connection, the method list, templates and the saved window state.
+
+Built by ``b24explorer.app``; tests build it directly with an in-memory settings store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from b24explorer.core.client import B24Client
+from b24explorer.core.logbus import LogBus
+from b24explorer.core.vault import Vault, VaultError, new_reference
+from b24explorer.core.webhook import Webhook
+from b24explorer.ui.connections import ConnectionInfo
+from b24explorer.ui.method_picker import MethodEntry
+
+
+@dataclass(frozen=True)
+class SavedConnection:
+    """A connection as settings keep it: no secret, only a reference to its keyring entry."""
+
+    name: str
+    portal: str  # scheme://host[:port]
+    user_id: int
+    keyring_ref: str
+
+    @property
+    def host(self) -> str:
+        return self.portal.split("://", 1)[-1]
+
+
+class SettingsStore(Protocol):
+    """The slice of the settings the window uses."""
+
+    def load_connections(self) -> list[SavedConnection]: ...
+    def save_connections(self, connections: list[SavedConnection]) -> None: ...
+    def load_ui_state(self) -> dict[str, Any]: ...
+    def save_ui_state(self, state: dict[str, Any]) -> None: ...
+
+
+class MemorySettings:
+    """Settings held in memory only (tests, and the fallback when the settings file cannot be used)."""
+
+    def __init__(self) -> None:
+        self.connections: list[SavedConnection] = []
+        self.ui_state: dict[str, Any] = {}
+
+    def load_connections(self) -> list[SavedConnection]:
+        return list(self.connections)
+
+    def save_connections(self, connections: list[SavedConnection]) -> None:
+        self.connections = list(connections)
+
+    def load_ui_state(self) -> dict[str, Any]:
+        return copy.deepcopy(self.ui_state)
+
+    def save_ui_state(self, state: dict[str, Any]) -> None:
+        self.ui_state = copy.deepcopy(state)
+
+
+class FileSettings:
+    """The window's slice of ``core.settings``: connection profiles and UI prefs in settings.json.
+
+    Loading is synchronous (a small file, read before the window shows); writes go to one worker thread, in
+    order, so the UI thread never waits on the disk.
+    """
+
+    def __init__(self, store: Any | None = None) -> None:
+        from b24explorer.core import settings as core_settings
+
+        self._core = core_settings
+        self.store = store if store is not None else core_settings.SettingsStore()
+        self.settings = self.store.load()
+        self.notices: list[str] = list(self.store.notices)
+        self._writer: Any = None
+
+    def _save(self) -> None:
+        snapshot = self._core.Settings.from_dict(copy.deepcopy(self.settings.to_dict()))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.store.save(snapshot)
+            return
+        if self._writer is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="b24x-settings")
+        loop.run_in_executor(self._writer, self.store.save, snapshot)
+
+    def flush(self) -> None:
+        """Wait for pending writes (at exit)."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+
+    def load_connections(self) -> list[SavedConnection]:
+        return [SavedConnection(c.name, c.portal, c.user_id, c.keyring_ref) for c in self.settings.connections]
+
+    def save_connections(self, connections: list[SavedConnection]) -> None:
+        old = {c.keyring_ref: c for c in self.settings.connections}
+        profiles = []
+        for conn in connections:
+            profile = old.get(conn.keyring_ref) or self._core.ConnectionProfile(
+                name=conn.name, portal=conn.portal, user_id=conn.user_id, keyring_ref=conn.keyring_ref)
+            profile.name, profile.portal, profile.user_id = conn.name, conn.portal, conn.user_id
+            profiles.append(profile)
+        self.settings.connections = profiles
+        self._save()
+
+    def load_ui_state(self) -> dict[str, Any]:
+        ui = self.settings.ui
+        last = self.settings.connection(ui.last_connection) if ui.last_connection else None
+        return {
+            "geometry": ui.window_geometry,
+            "window_state": ui.window_state,
+            "main_splitter": ui.splitters.get("main", ""),
+            "centre_splitter": ui.splitters.get("centre", ""),
+            "connection": last.name if last else "",
+            "recent_methods": list(ui.recent_methods),
+            "last_request": {c.name: {"method": c.last_request.method, "params": c.last_request.params,
+                                      "api": c.last_request.api, "request_id": c.last_request.request_id}
+                             for c in self.settings.connections if c.last_request.method},
+        }
+
+    def save_ui_state(self, state: dict[str, Any]) -> None:
+        ui = self.settings.ui
+        ui.window_geometry = str(state.get("geometry") or "")
+        ui.window_state = str(state.get("window_state") or "")
+        ui.splitters = {"main": str(state.get("main_splitter") or ""),
+                        "centre": str(state.get("centre_splitter") or "")}
+        current = self.settings.connection(str(state.get("connection") or ""))
+        ui.last_connection = current.keyring_ref if current else ""
+        ui.recent_methods = [str(m) for m in state.get("recent_methods") or []][:20]
+        for name, request in (state.get("last_request") or {}).items():
+            profile = self.settings.connection(name)
+            if profile is not None and request.get("method"):
+                self.settings.remember_request(profile.keyring_ref, str(request["method"]),
+                                               str(request.get("params") or "{}"), int(request.get("api") or 2),
+                                               str(request.get("request_id") or ""))
+        ui.recent_methods = [str(m) for m in state.get("recent_methods") or []][:20]
+        self._save()
+
+
+class ConnectionExists(ValueError):
+    pass
+
+
+class ConnectionRegistry:
+    """Saved connections (settings + keyring) and volatile ones (sandbox, "this run only")."""
+
+    def __init__(self, settings: SettingsStore, vault: Vault) -> None:
+        self.settings = settings
+        self.vault = vault
+        self._saved: dict[str, SavedConnection] = {c.name: c for c in settings.load_connections()}
+        self._volatile: dict[str, tuple[ConnectionInfo, Webhook]] = {}
+        self._known: dict[str, Webhook] = {}  # webhooks read this run, for masking and clients
+        self.changed_callbacks: list[Callable[[], None]] = []
+
+    # --- reading ----------------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return [info.name for info in self.infos()]
+
+    def infos(self) -> list[ConnectionInfo]:
+        out = [info for info, _ in self._volatile.values() if info.kind == "sandbox"]
+        for saved in self._saved.values():
+            kind = "session" if self.vault.is_session_only(saved.keyring_ref) else "saved"
+            known = self._known.get(saved.name)
+            out.append(ConnectionInfo(saved.name, saved.host, saved.user_id, kind,
+                                      known.masked if known else f"{saved.host} · user {saved.user_id}"))
+        out.extend(info for info, _ in self._volatile.values() if info.kind != "sandbox")
+        return out
+
+    def info(self, name: str) -> ConnectionInfo | None:
+        return next((i for i in self.infos() if i.name == name), None)
+
+    def secrets(self) -> tuple[str, ...]:
+        hooks = [hook for _, hook in self._volatile.values()] + list(self._known.values())
+        return tuple(hook.secret for hook in hooks)
+
+    async def webhook(self, name: str) -> Webhook:
+        if name in self._volatile:
+            return self._volatile[name][1]
+        saved = self._saved.get(name)
+        if saved is None:
+            raise KeyError(name)
+        hook = Webhook.parse(await self.vault.read(saved.keyring_ref))
+        self._known[name] = hook
+        return hook
+
+    # --- changing ---------------------------------------------------------------------------------
+    def _check_free(self, name: str, ignore: str | None = None) -> None:
+        if name != ignore and (name in self._saved or name in self._volatile):
+            raise ConnectionExists(f"A connection named “{name}” already exists.")
+
+    def add_volatile(self, name: str, webhook: Webhook, kind: str = "session") -> ConnectionInfo:
+        """A connection held in memory only: the sandbox, or a webhook the keyring could not take."""
+        self._volatile.pop(name, None)
+        self._check_free(name)
+        info = ConnectionInfo(name, webhook.host, webhook.user_id, kind, webhook.masked)
+        self._volatile[name] = (info, webhook)
+        self._notify()
+        return info
+
+    async def add(self, name: str, webhook: Webhook) -> SavedConnection:
+        """Save in the keyring, then in settings. Raises VaultError (nothing saved) when the keyring fails."""
+        self._check_free(name)
+        saved = SavedConnection(name, webhook.portal, webhook.user_id, new_reference())
+        await self.vault.save(saved.keyring_ref, webhook.url)
+        self._saved[name] = saved
+        self._known[name] = webhook
+        self._persist()
+        return saved
+
+    def add_for_this_run(self, name: str, webhook: Webhook) -> SavedConnection:
+        """The keyring failed and the user chose "use for this run only": listed, never written anywhere."""
+        self._check_free(name)
+        ref = new_reference()
+        self.vault.keep_for_this_run(ref, webhook.url)
+        self._volatile[name] = (ConnectionInfo(name, webhook.host, webhook.user_id, "session", webhook.masked),
+                                webhook)
+        self._notify()
+        return SavedConnection(name, webhook.portal, webhook.user_id, ref)
+
+    async def update_webhook(self, name: str, webhook: Webhook) -> None:
+        if name in self._volatile:
+            info, _ = self._volatile[name]
+            self._volatile[name] = (ConnectionInfo(name, webhook.host, webhook.user_id, info.kind,
+                                                   webhook.masked), webhook)
+            self._notify()
+            return
+        saved = self._saved[name]
+        await self.vault.save(saved.keyring_ref, webhook.url)
+        self._saved[name] = SavedConnection(name, webhook.portal, webhook.user_id, saved.keyring_ref)
+        self._known[name] = webhook
+        self._persist()
+
+    def rename(self, old: str, new: str) -> None:
+        new = new.strip()
+        if not new:
+            raise ValueError("A connection needs a name.")
+        if old == new:
+            return
+        self._check_free(new)
+        if old in self._volatile:
+            info, hook = self._volatile.pop(old)
+            self._volatile[new] = (ConnectionInfo(new, info.host, info.user_id, info.kind, info.masked), hook)
+            self._notify()
+            return
+        saved = self._saved.pop(old)
+        # The keyring reference stays: it is unrelated to the name, so a rename never touches the keyring.
+        self._saved = {**self._saved, new: SavedConnection(new, saved.portal, saved.user_id, saved.keyring_ref)}
+        if old in self._known:
+            self._known[new] = self._known.pop(old)
+        self._persist()
+
+    async def delete(self, name: str) -> None:
+        if name in self._volatile:
+            del self._volatile[name]
+            self._notify()
+            return
+        saved = self._saved.pop(name)
+        self._known.pop(name, None)
+        self._persist()
+        await self.vault.delete(saved.keyring_ref)
+
+    def _persist(self) -> None:
+        self.settings.save_connections(list(self._saved.values()))
+        self._notify()
+
+    def _notify(self) -> None:
+        for callback in list(self.changed_callbacks):
+            callback()
+
+
+def _scope_of(method: str) -> str:
+    head = method.split(".", 1)[0]
+    return head if "." in method else "basic"
+
+
+class Services:
+    """The window's services (see ``WindowServices`` in main_window)."""
+
+    def __init__(
+        self,
+        *,
+        log_bus: LogBus,
+        settings: SettingsStore,
+        vault: Vault,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.log_bus = log_bus
+        self.settings = settings
+        self.vault = vault
+        self.connections = ConnectionRegistry(settings, vault)
+        self.client_options = dict(client_options or {})
+        self._clients: dict[str, tuple[Webhook, B24Client]] = {}
+        self._methods: dict[str, list[MethodEntry]] = {}
+
+    # --- connections ------------------------------------------------------------------------------
+    def connection_infos(self) -> list[ConnectionInfo]:
+        return self.connections.infos()
+
+    def known_secrets(self) -> tuple[str, ...]:
+        return self.connections.secrets()
+
+    async def client_for(self, connection: str) -> B24Client:
+        hook = await self.connections.webhook(connection)
+        cached = self._clients.get(connection)
+        if cached is not None and cached[0] == hook and not cached[1].closed:
+            return cached[1]
+        if cached is not None:
+            await cached[1].aclose()
+        client = B24Client(hook, log=self.log_bus, **self.client_options)
+        self._clients[connection] = (hook, client)
+        return client
+
+    async def forget_client(self, connection: str) -> None:
+        cached = self._clients.pop(connection, None)
+        self._methods.pop(connection, None)
+        if cached is not None:
+            await cached[1].aclose()
+
+    async def test_connection(self, webhook: Webhook) -> Any:
+        """server.time, profile and scope through a short-lived client (the webhook may not be saved yet)."""
+        from b24explorer.ui.connections import ConnectionReport
+
+        report = ConnectionReport()
+        options = {k: v for k, v in self.client_options.items() if k != "v3_methods"}
+        async with B24Client(webhook, log=self.log_bus, **options) as client:
+            for method in ("server.time", "profile", "scope"):
+                try:
+                    res = await client.call(method, {})
+                except Exception as exc:
+                    report.problems.append(f"{method}: {getattr(exc, 'code', type(exc).__name__)} — "
+                                           f"{getattr(exc, 'message', exc)}")
+                    if method == "server.time":
+                        break
+                    continue
+                if not res.is_success:
+                    report.problems.append(f"{method}: {'; '.join(res.error_messages)}")
+                elif method == "server.time":
+                    report.server_time = str(res.result)
+                elif method == "profile":
+                    report.user = dict(res.result or {})
+                else:
+                    report.scopes = [str(s) for s in res.result or []]
+        return report
+
+    # --- methods ----------------------------------------------------------------------------------
+    async def methods_for(self, connection: str) -> list[MethodEntry]:
+        if connection in self._methods:
+            return self._methods[connection]
+        client = await self.client_for(connection)
+        entries = await self._catalog_entries(client)
+        self._methods[connection] = entries
+        return entries
+
+    async def _catalog_entries(self, client: B24Client) -> list[MethodEntry]:
+        try:
+            from b24explorer.core import catalog
+        except ImportError:
+            catalog = None  # type: ignore[assignment]
+        if catalog is not None and hasattr(catalog, "load_for"):
+            items = await catalog.load_for(client)
+            return [MethodEntry(name=i.name, scope=i.scope, v3=i.v3, v2=getattr(i, "v2", True),
+                                docs_url=i.docs_url or "", title=getattr(i, "title", "") or "") for i in items]
+        names: set[str] = set()
+        try:
+            res = await client.call("methods", {})
+            if res.is_success and isinstance(res.result, list):
+                names.update(str(n).lower() for n in res.result)
+        except Exception:  # the portal's list is a bonus; v3 names still come below
+            pass
+        v3 = set(await client.v3.methods())
+        return [MethodEntry(name=n, scope=_scope_of(n), v3=n in v3, v2=n in names) for n in sorted(names | v3)]
+
+    def template_for(self, method: str, api: int) -> str:
+        try:
+            from b24explorer.core import hints
+        except ImportError:
+            return "{}"
+        fn = getattr(hints, "template_text", None)
+        return fn(method, api) if fn else "{}"
+
+    # --- window state -----------------------------------------------------------------------------
+    def load_ui_state(self) -> dict[str, Any]:
+        return self.settings.load_ui_state()
+
+    def save_ui_state(self, state: dict[str, Any]) -> None:
+        self.settings.save_ui_state(state)
+
+    async def aclose(self) -> None:
+        clients = [client for _, client in self._clients.values()]
+        self._clients.clear()
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+
+
+__all__ = ["ConnectionExists", "ConnectionRegistry", "MemorySettings", "SavedConnection", "Services",
+           "SettingsStore", "VaultError"]

@@ -1,0 +1,148 @@
+"""The response status line: HTTP status, duration, size, request id, operating budget, total/next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from b24explorer.ui.qt import QHBoxLayout, QLabel, QProgressBar, Qt, QWidget
+
+OPERATING_BUDGET_S = 480.0  # per method, per 10 minutes (the portal blocks it beyond this)
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def human_duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    """What the status line shows of one answer (or failure)."""
+
+    status: int | None
+    elapsed: float | None
+    size: int | None
+    request_id: str | None
+    operating: float | None = None
+    total: int | None = None
+    next: int | None = None
+    ok: bool = True
+    api: int = 2
+    error_code: str = ""
+
+    @classmethod
+    def from_result(cls, result: Any) -> ResponseFacts:
+        time = getattr(result, "time", None)
+        is_list = isinstance(getattr(result, "result", None), list | dict) and (
+            getattr(result, "next", None) is not None or getattr(result, "total", 0)
+        )
+        error = getattr(result, "error", None)
+        return cls(
+            status=getattr(result, "status", None),
+            elapsed=getattr(result, "elapsed", None),
+            size=getattr(result, "size", None),
+            request_id=getattr(result, "request_id", None),
+            operating=getattr(time, "operating", None) if time is not None else None,
+            total=getattr(result, "total", None) if is_list else None,
+            next=getattr(result, "next", None) if is_list else None,
+            ok=bool(getattr(result, "is_success", True)),
+            api=int(getattr(result, "api", 2) or 2),
+            error_code=getattr(error, "code", "") if error is not None else "",
+        )
+
+    @classmethod
+    def from_error(cls, error: Any, elapsed: float | None = None) -> ResponseFacts:
+        return cls(
+            status=getattr(error, "status", None) or None,
+            elapsed=elapsed,
+            size=None,
+            request_id=getattr(error, "request_id", None),
+            ok=False,
+            error_code=str(getattr(error, "code", type(error).__name__)),
+        )
+
+
+class ResponseStatus(QWidget):
+    """A compact row of labelled facts, meant for the main window's status bar."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("httpStatus")
+        self.time_label = QLabel(self)
+        self.size_label = QLabel(self)
+        self.request_label = QLabel(self)
+        self.request_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.list_label = QLabel(self)
+        self.operating_label = QLabel(self)
+        self.operating_bar = QProgressBar(self)
+        self.operating_bar.setRange(0, 1000)
+        self.operating_bar.setTextVisible(False)
+        self.operating_bar.setFixedWidth(70)
+        self.operating_bar.setFixedHeight(10)
+        self.operating_bar.setToolTip(
+            "time.operating: seconds this method has used of its 480 s budget per 10 minutes"
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(14)
+        for widget in (self.status_label, self.time_label, self.size_label, self.list_label,
+                       self.request_label, self.operating_label):
+            layout.addWidget(widget)
+        layout.addWidget(self.operating_bar)
+        self.facts: ResponseFacts | None = None
+        self.clear()
+
+    def clear(self) -> None:
+        self.facts = None
+        for label in (self.status_label, self.time_label, self.size_label, self.list_label,
+                      self.request_label, self.operating_label):
+            label.clear()
+            label.hide()
+        self.operating_bar.hide()
+
+    def show_busy(self, method: str) -> None:
+        self.clear()
+        self.status_label.setText(f"Sending {method} …")
+        self.status_label.setStyleSheet("")
+        self.status_label.show()
+
+    def show_facts(self, facts: ResponseFacts) -> None:
+        self.facts = facts
+        colour = "#2e7d32" if facts.ok else "#c62828"
+        status = f"HTTP {facts.status}" if facts.status else "no HTTP answer"
+        if facts.error_code:
+            status += f" · {facts.error_code}"
+        self.status_label.setText(f"<b style='color:{colour}'>{status}</b>")
+        self.status_label.show()
+        if facts.elapsed is not None:
+            self.time_label.setText(human_duration(facts.elapsed))
+            self.time_label.show()
+        if facts.size is not None:
+            self.size_label.setText(human_size(facts.size))
+            self.size_label.show()
+        if facts.total is not None or facts.next is not None:
+            parts = []
+            if facts.total is not None:
+                parts.append(f"total {facts.total}")
+            parts.append(f"next {facts.next}" if facts.next is not None else "last page")
+            self.list_label.setText(" · ".join(parts))
+            self.list_label.show()
+        if facts.request_id:
+            self.request_label.setText(f"id {facts.request_id}")
+            self.request_label.setToolTip("Request id (bx24_request_id); select to copy")
+            self.request_label.show()
+        if facts.operating is not None:
+            share = facts.operating / OPERATING_BUDGET_S
+            self.operating_label.setText(f"operating {facts.operating:.2f} s / {OPERATING_BUDGET_S:.0f} s")
+            self.operating_bar.setValue(int(min(1.0, share) * 1000))
+            self.operating_label.show()
+            self.operating_bar.show()
