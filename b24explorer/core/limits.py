@@ -641,6 +641,7 @@ class AdaptiveDelayer:
 # ------------------------------------------------------------------------------------ retry decisions
 
 FailureKind = Literal["http", "timeout", "network_before_send", "network_after_send"]
+FAILURE_KINDS: tuple[str, ...] = ("http", "timeout", "network_before_send", "network_after_send")
 
 
 @dataclass(frozen=True)
@@ -655,7 +656,13 @@ class Failure:
     status: int = 0
     code: str = ""
     message: str = ""
-    kind: FailureKind = "http"
+    kind: FailureKind | str = "http"
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAILURE_KINDS:
+            raise ValueError(
+                f"unknown failure kind {self.kind!r}; expected one of {', '.join(FAILURE_KINDS)}"
+            )
 
     @property
     def ambiguous(self) -> bool:

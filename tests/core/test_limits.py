@@ -261,6 +261,11 @@ def test_batch_is_non_idempotent_if_any_command_is() -> None:
     assert is_non_idempotent("batch")  # commands unknown: assume the worst
 
 
+def test_unknown_failure_kind_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="unknown failure kind 'dns'"):
+        Failure(0, "X", "", "dns")
+
+
 def test_command_method() -> None:
     assert command_method("crm.deal.list?filter%5B%3EID%5D=0&select%5B0%5D=ID") == "crm.deal.list"
     assert command_method("server.time") == "server.time"
