@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import cli_call
 from .sandbox import cli as sandbox_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="b24x", description="Bitrix24 REST explorer on the command line.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cli_call.add_parser(subparsers)
     sandbox_cli.add_parser(subparsers)
     return parser
 

@@ -127,10 +127,14 @@ class AjaxResult:
         self.document = document if document is not None else parse_json(raw)
         self.errors: dict[str, AjaxError] = {}
         err = self.document.value("error") if self.document.is_object else None
+        description = self.document.value("error_description") if err is not None else None
+        if err == "" and description:
+            # `{"error": "", "error_description": "Not found"}` (crm.*.get of a missing id): no code given.
+            err = "ERR_BAD_REQUEST" if 400 <= status < 500 else "ERR_BAD_RESPONSE" if status >= 500 else "0"
         if err:
             self.errors[BASE_ERROR] = error_from_envelope(
                 err,
-                self.document.value("error_description"),
+                description,
                 status=status,
                 method=method,
                 params=params,
