@@ -349,6 +349,7 @@ class RateLimiter:
         self._errors: deque[float] = deque()
         self._successes: deque[float] = deque(maxlen=self.SUCCESS_THRESHOLD)
         self._lock = asyncio.Lock()
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._pending = 0
 
     @property
@@ -381,7 +382,7 @@ class RateLimiter:
                 self._log, "debug", LOG_RATE_QUEUE, "rateLimiter request in queue", {"queue": self._pending}
             )
         try:
-            async with self._lock:
+            async with self._queue_lock():
                 times = 0
                 while (wait := self.try_take()) > 0:
                     times += 1
@@ -391,6 +392,15 @@ class RateLimiter:
         finally:
             self._pending -= 1
         return self._clock.monotonic() - start
+
+    def _queue_lock(self) -> asyncio.Lock:
+        # An asyncio.Lock belongs to the loop that first waited on it; a limiter reused under a new loop (a second
+        # asyncio.run in a script) gets a fresh one. Nobody can be queued on the old loop's lock by then.
+        loop = asyncio.get_running_loop()
+        if self._lock_loop is not loop and not self._lock.locked():
+            self._lock = asyncio.Lock()
+            self._lock_loop = loop
+        return self._lock
 
     def on_limit_exceeded(self) -> float:
         """The server said 503 / QUERY_LIMIT_EXCEEDED: empty the bucket; returns the base wait (1/drain + 1 s)."""

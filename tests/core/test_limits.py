@@ -344,6 +344,18 @@ async def test_concurrent_acquirers_are_served_in_arrival_order() -> None:
     assert bucket.state()["pending"] == 0
 
 
+def test_a_limiter_survives_a_new_event_loop() -> None:
+    clock = FakeClock()
+    bucket = RateLimiter(1, 2, clock)
+
+    async def contended() -> None:
+        await asyncio.gather(bucket.acquire(), bucket.acquire(), bucket.acquire())
+
+    asyncio.run(contended())
+    asyncio.run(contended())  # a second script run with the same client
+    assert clock.sleeps == [0.5] * 5
+
+
 async def test_disabled_bucket_never_waits() -> None:
     clock = FakeClock()
     bucket = RateLimiter(5, 2, clock, enabled=False)
