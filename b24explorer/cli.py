@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli_call
+from . import cli_call, cli_power
 from .sandbox import cli as sandbox_cli
 
 
@@ -13,6 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="b24x", description="Bitrix24 REST explorer on the command line.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_call.add_parser(subparsers)
+    cli_power.register(subparsers)
     sandbox_cli.add_parser(subparsers)
     return parser
 
