@@ -433,3 +433,9 @@ def task_delete(ctx: Ctx) -> Answer:
     table.delete(int(row["ID"]))
     ctx.wrote()
     return Answer({"task": True})
+
+
+@v2("batch", "", cost=0.0)
+def batch(ctx: Ctx) -> Answer:
+    """Listed for `methods`/`method.get`; the portal runs batch itself (it needs every other method)."""
+    raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
