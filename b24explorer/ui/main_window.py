@@ -558,7 +558,7 @@ class MainWindow(QMainWindow):
                 outcome.error_message = result.error.message
                 self._show_error(result.error, method)
             self.response_view.show_result(result)
-            self.response_status.show_facts(ResponseFacts.from_result(result))
+            self.response_status.show_facts(ResponseFacts.from_result(result, outcome.elapsed))
             self.response_shown.emit(result)
         finally:
             self._in_flight = False

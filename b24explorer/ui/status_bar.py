@@ -39,7 +39,7 @@ class ResponseFacts:
     error_code: str = ""
 
     @classmethod
-    def from_result(cls, result: Any) -> ResponseFacts:
+    def from_result(cls, result: Any, elapsed: float | None = None) -> ResponseFacts:
         time = getattr(result, "time", None)
         is_list = isinstance(getattr(result, "result", None), list | dict) and (
             getattr(result, "next", None) is not None or getattr(result, "total", 0)
@@ -47,7 +47,7 @@ class ResponseFacts:
         error = getattr(result, "error", None)
         return cls(
             status=getattr(result, "status", None),
-            elapsed=getattr(result, "elapsed", None),
+            elapsed=getattr(result, "elapsed", None) or elapsed,
             size=getattr(result, "size", None),
             request_id=getattr(result, "request_id", None),
             operating=getattr(time, "operating", None) if time is not None else None,

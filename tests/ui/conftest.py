@@ -1,0 +1,166 @@
+"""Fixtures of the UI tests: a qasync event loop, an app home, an in-memory keyring, the window on the sandbox.
+
+Any UI test can use ``qloop`` (a ``qasync.QEventLoop`` over pytest-qt's ``qapp``) and ``arun(coro)`` to drive
+coroutines on it; widgets then run their asyncio work exactly as in the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import keyring
+import keyring.backend
+import pytest
+
+from b24explorer.ui import qt  # noqa: F401  (binding chosen before qasync)
+
+import qasync  # isort: skip
+
+T = TypeVar("T")
+
+# The offscreen platform cannot do some window-manager requests and says so as a warning; not the app's fault.
+PLATFORM_NOISE = (r"This plugin does not support propagateSizeHints\(\)",
+                  r"This plugin does not support raise\(\)",
+                  r"This plugin does not support grabbing the keyboard")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*PLATFORM_NOISE))
+
+
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop on the test QApplication; pending tasks are cancelled and awaited at teardown."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def arun(qloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """``arun(coro, timeout=20)``: run a coroutine on the qasync loop (Qt events are processed meanwhile)."""
+
+    def run(coro: Awaitable[T], timeout: float = 20.0) -> T:
+        return qloop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    return run
+
+
+async def wait_until(predicate: Callable[[], Any], within: float = 10.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` on the running loop until it is truthy; fails naming ``what`` after ``within`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def until() -> Callable[..., Awaitable[Any]]:
+    """``await until(predicate, within=10, what="…")`` inside a coroutine run by ``arun``."""
+    return wait_until
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that forgets everything at exit — for tests that are not about the real backend."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.items:
+            import keyring.errors
+
+            raise keyring.errors.PasswordDeleteError("no such entry")
+        del self.items[(service, username)]
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every directory the app writes to, under one temporary home."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("B24X_HOME", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _ui_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | None]:
+    """UI tests get an in-memory keyring, except those marked ``real_keyring`` (a real Secret Service)."""
+    previous = keyring.get_keyring()
+    if request.node.get_closest_marker("real_keyring") is not None:
+        if os.environ.get("B24X_REAL_KEYRING") != "1":
+            reason = "needs a real Secret Service: run through scripts/run-tests (sets B24X_REAL_KEYRING=1)"
+            if os.environ.get("CI"):
+                pytest.fail(f"CI must run the real keyring tests: {reason}")
+            pytest.skip(reason)
+        yield None
+    else:
+        backend = MemoryKeyring()
+        keyring.set_keyring(backend)
+        yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(_ui_keyring: MemoryKeyring | None) -> MemoryKeyring:
+    assert _ui_keyring is not None, "memory_keyring cannot be used in a real_keyring test"
+    return _ui_keyring
+
+
+@pytest.fixture
+def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) -> Iterator[Callable[..., Any]]:
+    """``make_window(sandbox=sb, settings=None, **client_options)`` → the app's real window (AppContext).
+
+    Built by the composition root, shown, connected to ``sandbox`` through an in-memory "Sandbox" connection.
+    """
+    from b24explorer.app import SANDBOX_CONNECTION, build
+    from b24explorer.core.webhook import Webhook
+
+    contexts: list[Any] = []
+
+    def factory(sandbox: Any = None, settings: Any = None, **client_options: Any) -> Any:
+        ctx = build(settings=settings, client_options=client_options or None)
+        contexts.append(ctx)
+        qtbot.addWidget(ctx.window)
+        if sandbox is not None:
+            ctx.services.connections.add_volatile(SANDBOX_CONNECTION, Webhook.parse(sandbox.webhook_url),
+                                                  kind="sandbox")
+            ctx.window.refresh_connections(SANDBOX_CONNECTION)
+        ctx.window.show()
+        qtbot.waitExposed(ctx.window)
+        return ctx
+
+    yield factory
+    for ctx in contexts:
+        ctx.window.cancel()
+        qloop.run_until_complete(ctx.aclose())  # pytest-qt closes the window itself

@@ -1,0 +1,204 @@
+"""The explorer window driven like a user drives it, against the sandbox over real loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from b24explorer.core.limits import LimitsConfig
+from b24explorer.ui.log_pane import V3_WARNING_CODE
+from b24explorer.ui.qt import QModelIndex, Qt
+
+QUICK_RETRIES = {"limits": LimitsConfig(retry_delay=0.01, adaptive_max_delay=0.05)}
+
+
+def tree_model(view: Any) -> Any:
+    model = getattr(view, "model", None)
+    assert model is not None
+    assert model.rowCount(QModelIndex()) > 0, "the response tree is empty"
+    return model
+
+
+def tree_rows(model: Any, parent: Any = None) -> dict[str, tuple[str, Any]]:
+    """Key → (shown value text, index) of the rows under ``parent``, as the tree displays them."""
+    parent = parent if parent is not None else QModelIndex()
+    out = {}
+    for row in range(model.rowCount(parent)):
+        key = model.index(row, 0, parent).data(Qt.ItemDataRole.DisplayRole)
+        value = model.index(row, 1, parent).data(Qt.ItemDataRole.DisplayRole)
+        out[str(key)] = (str(value), model.index(row, 0, parent))
+    return out
+
+
+def test_pick_by_typing_send_with_ctrl_enter_tree_shows_result(make_window, sb, qtbot, arun, until) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+
+    async def scenario() -> None:
+        await until(lambda: window.method_picker.entries(), what="the method list")
+        qtbot.keyClicks(window.method_picker.search_box, "deal.li")
+        assert window.method_picker.visible_methods()[0] == "crm.deal.list"
+        qtbot.keyClick(window.method_picker.search_box, Qt.Key.Key_Return)
+        assert window.method_field.method() == "crm.deal.list"
+        window.params_editor.set_text('{"select": ["ID", "TITLE"], "filter": {"<=ID": 3}}')
+        before = sb.counters.requests("crm.deal.list")
+        window.activateWindow()
+        qtbot.keyClick(window.params_editor.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: window.response_status.facts is not None, what="the answer")
+        assert sb.counters.requests("crm.deal.list") == before + 1
+
+    arun(scenario())
+    model = tree_model(window.response_view)
+    top = tree_rows(model)
+    assert {"result", "time", "total"} <= set(top)
+    deals = tree_rows(model, top["result"][1])
+    assert list(deals) == ["[0]", "[1]", "[2]"]
+    first = tree_rows(model, deals["[0]"][1])
+    assert first["ID"][0].strip('"') == "1"
+    assert sb.store.deals.get(1)["TITLE"] in first["TITLE"][0]
+    facts = window.response_status.facts
+    assert facts.status == 200
+    assert facts.ok
+    assert facts.request_id
+    assert facts.size > 0
+    assert facts.operating is not None
+    assert window.method_picker.recent()[0] == "crm.deal.list"
+
+
+def test_v2_call_of_a_v3_method_warns_and_its_action_resends_over_v3(make_window, sb, qtbot, arun, until) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+
+    async def scenario() -> None:
+        window.choose_method("tasks.task.get")
+        window.api_switch.set_api(2)
+        # v2 names the task "taskId", v3 names it "id": the same params then work over both.
+        window.params_editor.set_text('{"taskId": 1, "id": 1}')
+        task = window.send()
+        assert task is not None
+        await task
+
+    arun(scenario())
+    warnings = [r for r in window.log_pane.model.rows if r.code == V3_WARNING_CODE]
+    assert warnings, "no v3 migration warning in the log pane"
+    assert warnings[-1].message == (
+        "The method tasks.task.get is available in restApi:v3. It's worth migrating to the new API.")
+    assert warnings[-1].method == "tasks.task.get"
+    # It stands out: its own background colour and icon in the table, and the banner with the action.
+    row = window.log_pane.model.rows.index(warnings[-1])
+    index = window.log_pane.model.index(row, 1)
+    assert index.data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert index.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert window.log_pane.banner.isVisible()
+    assert window.response_status.facts.api == 2
+
+    v3_before = sb.counters.requests("tasks.task.get")
+
+    async def press() -> None:
+        qtbot.mouseClick(window.log_pane.banner.button, Qt.MouseButton.LeftButton)
+        await until(lambda: window._task is not None and window._task.done() and window.response_status.facts
+                    and window.response_status.facts.api == 3, what="the v3 answer")
+
+    arun(press())
+    assert window.api_switch.api() == 3
+    assert sb.counters.requests("tasks.task.get") == v3_before + 1
+    assert window.response_status.facts.ok, window.error_banner.text()
+    assert not window.log_pane.banner.isVisible()
+
+
+def test_invalid_json_shows_line_and_column_and_sends_nothing(make_window, sb, qtbot, arun, until) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+    window.choose_method("crm.deal.list")
+    window.params_editor.set_text('{\n  "select": ["ID",]\n}')
+
+    async def scenario() -> int:
+        await until(lambda: window.method_picker.entries(), what="the method list")  # its own requests
+        before = sb.counters.requests()
+        await until(lambda: "line 2, column 19" in window.params_editor.status_label.text(), what="validation")
+        window.activateWindow()
+        qtbot.keyClick(window.params_editor.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert window.send() is None
+        await asyncio.sleep(0.2)
+        return before
+
+    before = arun(scenario())
+    assert "Invalid JSON at line 2, column 19" in window.params_editor.status_label.text()
+    assert not window.send_action.isEnabled()
+    cursor = window.params_editor.editor.textCursor()
+    assert cursor.blockNumber() == 1  # the editor jumped to the problem
+    assert sb.counters.requests() == before
+
+
+def test_esc_cancels_a_delayed_request(make_window, sb, qtbot, arun, until) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+    sb.faults.add(kind="delay", method="crm.deal.get", count=1, seconds=5.0)
+    window.choose_method("crm.deal.get")
+    window.params_editor.set_text('{"id": 1}')
+
+    async def scenario() -> float:
+        loop = asyncio.get_running_loop()
+        task = window.send()
+        assert task is not None
+        await until(lambda: sb.counters.requests("crm.deal.get") == 1, what="the request to reach the server")
+        assert window.cancel_action.isEnabled()
+        started = loop.time()
+        window.activateWindow()
+        qtbot.keyClick(window.params_editor.editor, Qt.Key.Key_Escape)
+        await asyncio.wait_for(task, 2)
+        return loop.time() - started
+
+    took = arun(scenario())
+    assert took < 2.0
+    assert window._last_outcome.cancelled
+    assert "Cancelled" in window.error_banner.text()
+    assert window.send_action.isEnabled()
+    assert not window.cancel_action.isEnabled()
+
+
+def test_503_storm_ends_in_a_readable_error(make_window, sb, arun) -> None:
+    ctx = make_window(sb, **QUICK_RETRIES)
+    window = ctx.window
+    sb.faults.add(kind="status", method="crm.deal.list", count=50, status=503, code="QUERY_LIMIT_EXCEEDED",
+                  description="Too many requests")
+    window.choose_method("crm.deal.list")
+    window.params_editor.set_text("{}")
+
+    async def scenario() -> None:
+        task = window.send()
+        assert task is not None
+        await task
+
+    arun(scenario(), timeout=30)
+    outcome = window._last_outcome
+    assert outcome.error_code == "QUERY_LIMIT_EXCEEDED"
+    assert outcome.status == 503
+    assert window.error_banner.isVisible()
+    text = window.error_banner.text()
+    assert "QUERY_LIMIT_EXCEEDED" in text
+    assert "HTTP 503" in text
+    assert "crm.deal.list" in text
+    assert 1 < sb.counters.requests("crm.deal.list") <= 5  # retried, then gave up
+    assert window.send_action.isEnabled()
+
+
+def test_secrets_are_masked_in_title_log_and_banner(make_window, sb, arun) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+    secret = sb.webhook_url.rstrip("/").rsplit("/", 1)[-1]
+    window.choose_method("no.such.method")
+    window.params_editor.set_text(json.dumps({"note": sb.webhook_url}))
+
+    async def scenario() -> None:
+        task = window.send()
+        assert task is not None
+        await task
+
+    arun(scenario())
+    visible = [window.windowTitle(), window.error_banner.text(), window.response_status.request_label.text()]
+    visible += [row.as_text() for row in window.log_pane.model.rows]
+    assert window.log_pane.model.rows
+    for text in visible:
+        assert secret not in text
