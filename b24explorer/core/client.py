@@ -130,10 +130,11 @@ class B24Client:
         api = _check_api(api)
         method = _check_method(method)
         request_id = request_id or uuid7()
+        body = _serialize(params, method, request_id)  # bad params fail here, before any request
         if api == 2:
             await self.warn_if_in_v3(method, request_id)
         try:
-            return await self._request(method, params, api=api, request_id=request_id)
+            return await self._request(method, params, api=api, request_id=request_id, body=body)
         except AjaxError as err:
             if api == 2 and err.code == "ERROR_METHOD_NOT_FOUND":
                 await self._explain_v3_only(err, method)
@@ -251,7 +252,7 @@ class B24Client:
 
     # --- v3 registry --------------------------------------------------------------------------------------
     async def _fetch_v3_methods(self) -> frozenset[str]:
-        res = await self._request(OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True)
+        res = await self._request(OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False)
         if not res.is_success:
             raise res.error or SdkError("V3_OPENAPI_FAILED", "rest.documentation.openapi failed")
         return methods_from_openapi(res.document.to_python())
@@ -294,9 +295,12 @@ class B24Client:
         request_id: str,
         batch_rows: Sequence[tuple[str | int, str]] = (),
         quiet: bool = False,
+        retry: bool = True,
+        body: bytes | None = None,
     ) -> AjaxResult:
         batch_methods = tuple(m for _, m in batch_rows)
-        body = _serialize(params, method, request_id)
+        if body is None:
+            body = _serialize(params, method, request_id)
         url = self._url(method, api)
         query = {} if _LEGACY_TASK.match(method) else {"bx24_request_id": request_id}
         rm = self._limits[api]
@@ -340,7 +344,7 @@ class B24Client:
                         )
                     return res  # success, or an error inside a 200 body (returned, as the SDK does)
             assert error is not None
-            if error.code in _NEVER_RETRY:
+            if error.code in _NEVER_RETRY or not retry:
                 self._log_failure(error)
                 raise error
             decision = rm.decide(
