@@ -1,0 +1,104 @@
+"""Byte-level request shape (what a server would not echo back): URL, query, headers, body, request-id reuse."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from callhelpers import make_client
+
+from b24explorer import __version__
+from b24explorer.core import AjaxError
+
+SECRET = "wireSecret12345678"
+HOOK = f"https://portal.example.com/rest/5/{SECRET}/"
+
+
+def recorder(answers):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/rest.documentation.openapi"):
+            return httpx.Response(200, json={"openapi": "3.0.0", "paths": {"/tasks.task.get": {}}})
+        status, body = answers.pop(0) if answers else (200, {"result": True, "time": {}})
+        return httpx.Response(status, json=body)
+
+    return seen, httpx.MockTransport(handler)
+
+
+async def test_v2_and_v3_request_shape() -> None:
+    seen, transport = recorder([])
+    client, _, _ = make_client(HOOK, transport=transport, v3_methods=())
+    async with client:
+        await client.call("crm.deal.get", {"id": 7, "name": "Ünïcode"}, request_id="rid-1")
+        await client.call("tasks.task.get", {"id": 7}, api=3, request_id="rid-2")
+    v2, v3 = seen
+    assert v2.method == "POST"
+    assert str(v2.url) == f"https://portal.example.com/rest/5/{SECRET}/crm.deal.get?bx24_request_id=rid-1"
+    assert (
+        str(v3.url) == f"https://portal.example.com/rest/api/5/{SECRET}/tasks.task.get?bx24_request_id=rid-2"
+    )
+    assert v2.headers["content-type"] == "application/json"
+    assert v2.headers["user-agent"] == f"b24explorer/{__version__}"
+    assert json.loads(v2.content) == {"id": 7, "name": "Ünïcode"}
+
+
+async def test_legacy_task_methods_get_no_query_string() -> None:
+    seen, transport = recorder([])
+    client, _, _ = make_client(HOOK, transport=transport, v3_methods=())
+    async with client:
+        await client.call("task.commentitem.add", [123, {"POST_MESSAGE": "hi"}])
+        await client.call("tasks.task.list", {})
+    assert seen[0].url.query == b""
+    assert json.loads(seen[0].content) == [123, {"POST_MESSAGE": "hi"}]
+    assert seen[1].url.params["bx24_request_id"]  # tasks.task.* keeps it
+
+
+async def test_same_request_id_on_every_retry_and_generated_uuid7() -> None:
+    busy = {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"}
+    seen, transport = recorder([(503, busy), (503, busy)])
+    client, _, clock = make_client(HOOK, transport=transport, v3_methods=())
+    async with client:
+        res = await client.call("crm.deal.list", {})
+    ids = {r.url.params["bx24_request_id"] for r in seen}
+    assert len(seen) == 3
+    assert ids == {res.request_id}
+    assert res.request_id[14] == "7"  # UUID version nibble
+    assert len(clock.sleeps) == 2
+
+
+async def test_answer_that_is_not_json_shows_a_masked_excerpt() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = f"<html><body>Error at {request.url} — auth=abc123 please retry</body></html>"
+        return httpx.Response(200, text=page, headers={"content-type": "text/html"})
+
+    client, log, _ = make_client(HOOK, transport=httpx.MockTransport(handler), v3_methods=())
+    async with client:
+        with pytest.raises(AjaxError) as info:
+            await client.call("profile")
+    text = info.value.message
+    assert info.value.code == "ERROR_UNEXPECTED_ANSWER"
+    assert "HTTP 200" in text
+    assert "Error at" in text
+    assert SECRET not in text
+    assert "abc123" not in text
+    assert SECRET not in log.text()
+
+
+async def test_empty_body_and_json_error_without_code() -> None:
+    answers = iter([httpx.Response(500, content=b""), httpx.Response(418, json={"nope": 1})])
+    client, _, _ = make_client(
+        HOOK,
+        transport=httpx.MockTransport(lambda r: next(answers)),
+        v3_methods=(),
+    )
+    async with client:
+        with pytest.raises(AjaxError) as first:
+            await client.call("crm.deal.add", {})
+        with pytest.raises(AjaxError) as second:
+            await client.call("crm.deal.add", {})
+    assert first.value.status == 500
+    assert "empty body" in first.value.message
+    assert (second.value.code, second.value.status) == ("ERR_BAD_REQUEST", 418)
