@@ -18,19 +18,23 @@ def test_pages_of_fifty_with_total_and_next(http: httpx.Client, sb: Sandbox) -> 
     n = len(sb.store.deals)
     first = http.post("crm.deal.list").json()
     assert len(first["result"]) == 50
-    assert first["total"] == n and first["next"] == 50
+    assert first["total"] == n
+    assert first["next"] == 50
     assert ids(first) == sb.store.deals.ids[:50]
     last_start = (n - 1) // 50 * 50
     last = http.post("crm.deal.list", json={"start": last_start}).json()
     assert "next" not in last
     assert ids(last) == sb.store.deals.ids[last_start:]
     beyond = http.post("crm.deal.list", json={"start": n + 100}).json()
-    assert beyond["result"] == [] and beyond["total"] == n and "next" not in beyond
+    assert beyond["result"] == []
+    assert beyond["total"] == n
+    assert "next" not in beyond
 
 
 def test_start_minus_one_skips_the_count(http: httpx.Client, sb: Sandbox) -> None:
     body = http.post("crm.deal.list", json={"start": -1, "order": {"ID": "ASC"}, "filter": {">ID": 120}}).json()
-    assert "total" not in body and "next" not in body
+    assert "total" not in body
+    assert "next" not in body
     assert ids(body) == list(range(121, 171))
 
 
@@ -91,14 +95,17 @@ def test_classic_crm_crud(make_sandbox: Callable[..., Sandbox], entity: str) -> 
              "company": sandbox.store.companies, "deal": sandbox.store.deals}[entity]
     with httpx.Client(base_url=sandbox.webhook_url) as c:
         fields = c.post(f"crm.{entity}.fields").json()["result"]
-        assert fields["ID"]["isReadOnly"] is True and fields["ID"]["type"] == "integer"
+        assert fields["ID"]["isReadOnly"] is True
+        assert fields["ID"]["type"] == "integer"
         listed = c.post(f"crm.{entity}.list").json()
         assert listed["total"] == len(table)
         new_id = c.post(f"crm.{entity}.add", json={"fields": {"TITLE": "Made here", "NAME": "Made",
                                                               "OPENED": True}}).json()["result"]
-        assert isinstance(new_id, int) and new_id == table.ids[-1]
+        assert isinstance(new_id, int)
+        assert new_id == table.ids[-1]
         got = c.post(f"crm.{entity}.get", json={"id": new_id}).json()["result"]
-        assert got["ID"] == str(new_id) and got["OPENED"] == "Y"
+        assert got["ID"] == str(new_id)
+        assert got["OPENED"] == "Y"
         assert c.post(f"crm.{entity}.update", json={"id": new_id, "fields": {"COMMENTS": "changed"}}).json()[
             "result"] is True
         assert table.rows[new_id]["COMMENTS"] == "changed"
@@ -118,8 +125,10 @@ def test_crm_item_shapes(make_sandbox: Callable[..., Sandbox], entity_type_id: i
         listed = c.post("crm.item.list", json={"entityTypeId": entity_type_id}).json()
         assert listed["total"] == len(table)
         first = listed["result"]["items"][0]
-        assert first["id"] == 1 and isinstance(first["id"], int)
-        assert "assignedById" in first and isinstance(first["assignedById"], int)
+        assert first["id"] == 1
+        assert isinstance(first["id"], int)
+        assert "assignedById" in first
+        assert isinstance(first["assignedById"], int)
         fields = c.post("crm.item.fields", json={"entityTypeId": entity_type_id}).json()["result"]["fields"]
         assert fields["assignedById"]["upperName"] == "ASSIGNED_BY_ID"
         page = c.post("crm.item.list", json={"entityTypeId": entity_type_id, "select": ["id"],
@@ -139,7 +148,8 @@ def test_crm_item_shapes(make_sandbox: Callable[..., Sandbox], entity_type_id: i
         deleted = c.post("crm.item.delete", json={"entityTypeId": entity_type_id, "id": new_id}).json()
         assert deleted["result"] == []
         missing = c.post("crm.item.get", json={"entityTypeId": entity_type_id, "id": new_id})
-        assert missing.status_code == 400 and missing.json()["error"] == "NOT_FOUND"
+        assert missing.status_code == 400
+        assert missing.json()["error"] == "NOT_FOUND"
     with httpx.Client(base_url=sandbox.webhook_url) as c:
         assert c.post("crm.item.list", json={"entityTypeId": 777}).status_code == 400
         assert c.post("crm.item.list").status_code == 400
@@ -154,7 +164,8 @@ def test_tasks_v2_wrappers(make_sandbox: Callable[..., Sandbox]) -> None:
         assert set(listed["result"]["tasks"][0]) == {"id", "title", "status"}
         assert listed["result"]["tasks"][0]["status"] == "5"
         got = c.post("tasks.task.get", json={"taskId": 1}).json()["result"]["task"]
-        assert got["id"] == "1" and got["title"] == tasks.rows[1]["TITLE"]
+        assert got["id"] == "1"
+        assert got["title"] == tasks.rows[1]["TITLE"]
         added = c.post("tasks.task.add", json={"fields": {"TITLE": "New", "RESPONSIBLE_ID": 2}}).json()["result"]
         new_id = int(added["task"]["id"])
         assert added["task"]["responsibleId"] == "2"
