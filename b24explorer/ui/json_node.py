@@ -1,0 +1,151 @@
+"""Qt-free helpers over a JSON value that may be a lazy simdjson node or plain Python.
+
+The response tree, the raw view and the finder all walk the same two kinds of values: a lazy
+pysimdjson `Object`/`Array` (nothing materialised until read) or plain `dict`/`list`. These helpers
+hide the difference. One caveat drives the design: `simdjson.Array[i]` walks from the start (O(i)),
+so big arrays are read through an iterator once (`element_list`), never indexed at random.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+try:
+    import simdjson as _simdjson
+
+    _LAZY_OBJECT: tuple[type, ...] = (_simdjson.Object,)
+    _LAZY_ARRAY: tuple[type, ...] = (_simdjson.Array,)
+except Exception:  # pragma: no cover - depends on the environment
+    _simdjson = None
+    _LAZY_OBJECT = ()
+    _LAZY_ARRAY = ()
+
+OBJECT_TYPES: tuple[type, ...] = (dict, *_LAZY_OBJECT)
+ARRAY_TYPES: tuple[type, ...] = (list, tuple, *_LAZY_ARRAY)
+CONTAINER_TYPES = OBJECT_TYPES + ARRAY_TYPES
+
+PathPart = str | int
+Path = tuple[PathPart, ...]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_object(value: Any) -> bool:
+    return isinstance(value, OBJECT_TYPES)
+
+
+def is_array(value: Any) -> bool:
+    return isinstance(value, ARRAY_TYPES)
+
+
+def is_container(value: Any) -> bool:
+    return isinstance(value, CONTAINER_TYPES)
+
+
+def is_lazy(value: Any) -> bool:
+    return isinstance(value, _LAZY_OBJECT + _LAZY_ARRAY)
+
+
+def parse_lazy(raw: bytes | bytearray | memoryview | str) -> Any:
+    """The root of a JSON body, lazy when simdjson accepts it (one parser per document), else plain Python.
+
+    Raises `ValueError` (a `json.JSONDecodeError` with line/column) when the body is not JSON.
+    """
+    data = raw.encode() if isinstance(raw, str) else bytes(raw)
+    if _simdjson is not None:
+        try:
+            return _simdjson.Parser().parse(data)
+        except Exception:
+            pass  # json.loads gives the line/column, or accepts what simdjson refuses (huge ints)
+    return json.loads(data)
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if is_object(value):
+        return "object"
+    if is_array(value):
+        return "array"
+    return type(value).__name__
+
+
+def scalar_text(value: Any) -> str:
+    """A scalar as JSON text (strings quoted), the way `json.dumps` writes it."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def keys_of(value: Any) -> list[str]:
+    return list(value.keys())
+
+
+def element_list(value: Any) -> list[Any]:
+    """The elements of an array as a list (lazy children stay lazy). O(n) once, then O(1) access."""
+    if isinstance(value, list):
+        return value
+    return list(iter(value))
+
+
+def children(value: Any) -> Iterator[tuple[PathPart, Any]]:
+    """(key or index, child) pairs of a container, children staying lazy."""
+    if is_object(value):
+        for key in value:
+            yield key, value[key]
+    else:
+        yield from enumerate(iter(value))
+
+
+def to_python(value: Any) -> Any:
+    if isinstance(value, _LAZY_OBJECT):
+        return value.as_dict()
+    if isinstance(value, _LAZY_ARRAY):
+        return value.as_list()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def compact_json(value: Any) -> str:
+    """The value as compact JSON text (no materialisation for lazy nodes)."""
+    if is_lazy(value):
+        return value.mini.decode("utf-8")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_size_hint(value: Any) -> int:
+    """Roughly how many bytes the value takes as JSON (exact for lazy nodes)."""
+    if is_lazy(value):
+        return len(value.mini)
+    return len(compact_json(value)) if is_container(value) else 16
+
+
+def resolve(root: Any, path: Path) -> Any:
+    node = root
+    for part in path:
+        node = node[part]
+    return node
+
+
+def format_path(path: Path, *, jq: bool = False) -> str:
+    """`result[3].TITLE`, or jq-style `.result[3].TITLE`. Keys that are not identifiers are bracketed."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENT.match(part):
+            out.append(f".{part}")
+        else:
+            out.append(f"[{json.dumps(part, ensure_ascii=False)}]")
+    text = "".join(out)
+    if jq:
+        return text if text.startswith(".") else "." + text
+    return text[1:] if text.startswith(".") else text
