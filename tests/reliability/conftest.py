@@ -1,0 +1,58 @@
+"""Fixtures of the reliability tests: every unhandled exception fails the test, and secrets are scanned for.
+
+- `unhandled` (autouse): records what reaches an asyncio loop's exception handler ("Task exception was never
+  retrieved", exceptions in callbacks), `sys.excepthook` (Qt slots), `threading.excepthook` and
+  `sys.unraisablehook`; the test fails at teardown if anything arrived.
+- `rel_home`: confines every file the app writes (config, data, cache, logs) under a temporary `B24X_HOME`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+class Unhandled:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def add(self, where: str, detail: Any) -> None:
+        self.events.append(f"{where}: {detail!r}")
+
+
+@pytest.fixture(autouse=True)
+def unhandled(monkeypatch: pytest.MonkeyPatch) -> Iterator[Unhandled]:
+    seen = Unhandled()
+    original = asyncio.base_events.BaseEventLoop.call_exception_handler
+
+    def call_exception_handler(self: Any, context: dict[str, Any]) -> None:
+        seen.add("asyncio", context.get("exception") or context.get("message"))
+        original(self, context)
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "call_exception_handler", call_exception_handler)
+    previous_hook = sys.excepthook
+
+    def excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        seen.add("sys.excepthook", value)
+        previous_hook(kind, value, tb)
+
+    monkeypatch.setattr(sys, "excepthook", excepthook)
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.add("thread", args.exc_value))
+    monkeypatch.setattr(sys, "unraisablehook", lambda args: seen.add("unraisable", args.exc_value))
+    yield seen
+    gc.collect()  # an un-awaited failed task reports itself when it is collected
+    assert not seen.events, "unhandled exceptions:\n" + "\n".join(seen.events)
+
+
+@pytest.fixture
+def rel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "b24x-home"
+    monkeypatch.setenv("B24X_HOME", str(home))
+    return home
