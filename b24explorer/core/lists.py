@@ -418,7 +418,6 @@ async def _pages_v3(
             "JSSDK_INVALID_PARAMS",
             'A REST v3 filter is a list of conditions, e.g. [["stageId", "=", "NEW"]]',
             400,
-            method=method,
         )
     cursor: Any = tail["initial"] if tail else 0
     largest = 0
@@ -435,7 +434,7 @@ async def _pages_v3(
                 **user,
                 "filter": [*(user_filter or []), [keys.cursor_id_key, ">", cursor]],
                 "order": {keys.cursor_id_key: "ASC"},
-                "pagination": {"page": 0, "limit": limit},
+                "pagination": {"limit": limit},  # offset 0: the cursor is in the filter,
             }
         try:
             res = await run.guarded(client.call(method, page_params, api=3, request_id=run.request_id))

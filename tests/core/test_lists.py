@@ -1,0 +1,213 @@
+"""List-all against the sandbox: every id once, in at most ceil(N/2500)+1 HTTP requests; progress, cancel, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+from callhelpers import make_client
+
+from b24explorer.core import LimitsConfig, SdkError
+from b24explorer.core.lists import ListProgress
+
+
+@pytest.mark.parametrize("n", [120, 2_551, 5_000, 10_000])
+async def test_list_all_deals_costs_at_most_ceil_n_over_2500_plus_one_requests(make_sandbox, n) -> None:
+    sb = make_sandbox(deals=n)
+    client, _, _ = make_client(sb.webhook_url)
+    async with client:
+        res = await client.call_list("crm.deal.list", {"select": ["ID", "TITLE"]})
+    ids = [int(item["ID"]) for item in res.items]
+    assert ids == sorted(sb.store.deals.ids)  # every id once, in order, none missing
+    assert res.complete
+    assert not res.errors
+    assert not res.cancelled
+    bound = math.ceil(n / 2500) + 1
+    assert res.requests <= bound
+    # the whole conversation, including the one-time look-up of the portal's v3 methods
+    assert sb.counters.requests() <= bound
+    assert res.items[0]["TITLE"]
+
+
+async def test_fetch_list_yields_pages_as_they_arrive(make_sandbox) -> None:
+    sb = make_sandbox(deals=2_600)
+    client, _, _ = make_client(sb.webhook_url)
+    pages = []
+    async with client:
+        async for page in client.fetch_list("crm.deal.list", {"select": ["ID"]}):
+            pages.append(page)
+    assert [len(p) for p in pages] == [50] * 52
+    assert [int(i["ID"]) for p in pages for i in p] == list(range(1, 2_601))
+
+
+async def test_user_filter_is_kept_and_order_is_replaced_with_a_warning(sb) -> None:
+    client, log, _ = make_client(sb.webhook_url)
+    async with client:
+        plain = await client.call("crm.deal.list", {"filter": {"STAGE_ID": "NEW"}, "select": ["ID"]})
+        res = await client.call_list(
+            "crm.deal.list",
+            {"filter": {"STAGE_ID": "NEW"}, "select": ["ID", "STAGE_ID"], "order": {"TITLE": "DESC"}},
+        )
+    assert len(res.items) == plain.total > 0
+    assert {i["STAGE_ID"] for i in res.items} == {"NEW"}
+    assert "LIST_ORDER_IGNORED" in log.codes()
+
+
+async def test_a_users_own_id_bound_starts_the_cursor(sb) -> None:
+    client, _, _ = make_client(sb.webhook_url)
+    async with client:
+        res = await client.call_list("crm.deal.list", {"filter": {">ID": 150}, "select": ["ID"]})
+    assert [int(i["ID"]) for i in res.items][:3] == [151, 152, 153]
+    assert all(int(i["ID"]) > 150 for i in res.items)
+
+
+async def test_crm_item_list_and_tasks_task_list_keys(sb) -> None:
+    client, _, _ = make_client(sb.webhook_url)
+    async with client:
+        items = await client.call_list("crm.item.list", {"entityTypeId": 2, "select": ["id", "title"]})
+        tasks = await client.call_list("tasks.task.list", {"select": ["ID", "TITLE"]})
+    assert len(items.items) == len(sb.store.deals)
+    assert items.complete
+    assert [int(i["id"]) for i in items.items] == sorted(sb.store.deals.ids)
+    assert len(tasks.items) == len(sb.store.tasks)
+    assert tasks.complete
+    assert len({t["id"] for t in tasks.items}) == len(tasks.items)
+
+
+async def test_non_chained_mode_fetches_the_same_items_page_by_page(make_sandbox) -> None:
+    sb = make_sandbox(deals=260)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]}, chained=False)
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 261))
+    assert res.requests == 6
+    assert sb.counters.requests("crm.deal.list") == 6
+
+
+async def test_progress_reports_items_requests_and_waits(make_sandbox) -> None:
+    sb = make_sandbox(deals=5_000)
+    seen: list[tuple[int, int, bool]] = []
+
+    def progress(p: ListProgress) -> None:
+        seen.append((p.items, p.requests, p.done))
+
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress)
+    assert seen[-1] == (5_000, 2, True)
+    assert [s[0] for s in seen] == sorted(s[0] for s in seen)  # monotonic
+    assert res.requests == 2
+
+
+async def test_progress_counts_rate_limit_waits(make_sandbox) -> None:
+    sb = make_sandbox(deals=120)
+    sb.faults.add("status", method="batch", count=1, status=503, code="QUERY_LIMIT_EXCEEDED")
+    last: list[ListProgress] = []
+    client, _, clock = make_client(sb.webhook_url, v3_methods=(), limits=LimitsConfig.standard())
+    async with client:
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=last.append)
+    assert len(res.items) == 120
+    assert res.waited == pytest.approx(clock.slept)
+    assert res.waited >= 1.5
+    assert last[-1].waited == pytest.approx(res.waited)
+
+
+async def test_cancel_keeps_the_pages_already_fetched(make_sandbox) -> None:
+    sb = make_sandbox(deals=10_000)
+    cancel = asyncio.Event()
+
+    def progress(p: ListProgress) -> None:
+        if p.items >= 2_500:
+            cancel.set()
+
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress, cancel=cancel)
+    assert res.cancelled
+    assert not res.complete
+    assert len(res.items) == 2_500
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_501))
+    assert res.requests == 1
+
+
+async def test_cancel_abandons_a_request_in_flight(sb) -> None:
+    sb.faults.add("delay", method="batch", count=1, seconds=3.0)
+    cancel = asyncio.Event()
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        task = asyncio.create_task(client.call_list("crm.deal.list", {"select": ["ID"]}, cancel=cancel))
+        await asyncio.sleep(0.2)
+        cancel.set()
+        res = await asyncio.wait_for(task, 1.0)
+    assert res.cancelled
+    assert res.items == []
+
+
+async def test_an_error_mid_list_keeps_what_arrived(make_sandbox) -> None:
+    sb = make_sandbox(deals=5_000)
+
+    def progress(p: ListProgress) -> None:
+        if p.requests == 1 and not sb.faults.list():
+            sb.faults.add("status", method="batch", count=1, status=403, code="ACCESS_DENIED")
+
+    client, log, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress)
+    assert len(res.items) == 2_500
+    assert not res.complete
+    assert [e.code for e in res.errors] == ["ACCESS_DENIED"]
+    assert "LIST_STOPPED" in log.codes()
+
+
+async def test_fetch_list_raises_after_the_pages_before_the_error(make_sandbox) -> None:
+    sb = make_sandbox(deals=3_000)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    got = 0
+
+    async def consume() -> None:
+        nonlocal got
+        async for page in client.fetch_list("crm.deal.list", {"select": ["ID"]}):
+            got += len(page)
+            if got == 2_500:
+                sb.faults.add("status", method="batch", count=1, status=403, code="ACCESS_DENIED")
+
+    async with client:
+        with pytest.raises(SdkError) as info:
+            await consume()
+    assert got == 2_500
+    assert info.value.code == "JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V2"
+    assert info.value.original_error.code == "ACCESS_DENIED"
+
+
+async def test_v3_list_with_the_filter_triple_cursor(sb) -> None:
+    client, _, _ = make_client(sb.webhook_url)
+    async with client:
+        res = await client.call_list("tasks.task.list", {"select": ["id", "title"]}, api=3)
+        events = await client.call_list("main.eventlog.list", {"select": ["id"]}, api=3, limit=200)
+    assert [t["id"] for t in res.items] == sorted(t["id"] for t in res.items)
+    assert len(res.items) == len(sb.store.tasks)
+    assert res.complete
+    assert len(events.items) == len(sb.store.eventlog)
+    assert events.complete
+
+
+async def test_v3_list_refuses_a_v2_style_filter(sb) -> None:
+    client, _, _ = make_client(sb.webhook_url)
+    async with client:
+        with pytest.raises(SdkError):
+            await client.call_list("tasks.task.list", {"filter": {"ID": 1}}, api=3)
+    assert sb.counters.requests() == 0
+
+
+async def test_tail_with_the_native_cursor(sb) -> None:
+    client, _, _ = make_client(sb.webhook_url)
+    async with client:
+        res = await client.call_tail("main.eventlog.tail", {"select": ["id", "severity"]}, limit=100)
+        pages = [p async for p in client.fetch_tail("main.eventlog.tail", {"select": ["id"]}, limit=200)]
+        with pytest.raises(SdkError) as info:
+            await client.call_tail("main.eventlog.tail", {}, order="DESC")
+    assert [e["id"] for e in res.items] == sorted(sb.store.eventlog.ids)
+    assert res.complete
+    assert sum(len(p) for p in pages) == len(sb.store.eventlog)
+    assert info.value.code == "JSSDK_CORE_B24_CALL_TAIL_DESC_REQUIRES_INITIAL_VALUE"
