@@ -104,20 +104,26 @@ def write_icns(path: Path, pngs: dict[int, bytes]) -> None:
     path.write_bytes(b"icns" + struct.pack(">I", 8 + len(body)) + body)
 
 
-def main() -> int:
+def generate(svg: Path = SVG, png_dir: Path = PNG_DIR, ico: Path = ICO, icns: Path = ICNS) -> list[Path]:
+    """Render svg and write every PNG size, the .ico and the .icns; returns the files written."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication
 
     _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     needed = sorted(set(PNG_SIZES) | set(ICO_SIZES) | set(ICNS_TYPES.values()))
-    images = {size: render_rgba(SVG, size) for size in needed}
+    images = {size: render_rgba(svg, size) for size in needed}
 
-    PNG_DIR.mkdir(parents=True, exist_ok=True)
-    for size in PNG_SIZES:
-        (PNG_DIR / f"b24explorer-{size}.png").write_bytes(images[size][0])
-    write_ico(ICO, {s: images[s] for s in ICO_SIZES})
-    write_icns(ICNS, {s: images[s][0] for s in set(ICNS_TYPES.values())})
-    for path in [*(PNG_DIR / f"b24explorer-{s}.png" for s in PNG_SIZES), ICO, ICNS]:
+    png_dir.mkdir(parents=True, exist_ok=True)
+    pngs = [png_dir / f"b24explorer-{size}.png" for size in PNG_SIZES]
+    for size, path in zip(PNG_SIZES, pngs, strict=True):
+        path.write_bytes(images[size][0])
+    write_ico(ico, {s: images[s] for s in ICO_SIZES})
+    write_icns(icns, {s: images[s][0] for s in set(ICNS_TYPES.values())})
+    return [*pngs, ico, icns]
+
+
+def main() -> int:
+    for path in generate():
         print(f"{path.relative_to(ROOT)}  {path.stat().st_size:>8} bytes")
     return 0
 
