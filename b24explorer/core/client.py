@@ -91,6 +91,7 @@ class B24Client:
         if v3_methods is not None:
             self.v3.preload(v3_methods)
         self.requests_sent = 0  # HTTP requests put on the wire (attempts included)
+        self.lookup_requests = 0  # of those, the one-time look-up of the portal's v3 methods
         self.retries = 0
         self.waited = 0.0  # seconds spent waiting for limits and before retries
 
@@ -252,7 +253,11 @@ class B24Client:
 
     # --- v3 registry --------------------------------------------------------------------------------------
     async def _fetch_v3_methods(self) -> frozenset[str]:
-        res = await self._request(OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False)
+        before = self.requests_sent
+        try:
+            res = await self._request(OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False)
+        finally:
+            self.lookup_requests += self.requests_sent - before
         if not res.is_success:
             raise res.error or SdkError("V3_OPENAPI_FAILED", "rest.documentation.openapi failed")
         return methods_from_openapi(res.document.to_python())

@@ -88,7 +88,11 @@ class _Run:
     def __post_init__(self) -> None:
         self.state = ListProgress(self.method)
         self._waited0 = self.client.waited
-        self._sent0 = self.client.requests_sent
+        self._sent0 = self.client.requests_sent - self.client.lookup_requests
+
+    def _requests(self) -> int:
+        """HTTP requests of this list (the client's one-time v3 method look-up is not one of them)."""
+        return self.client.requests_sent - self.client.lookup_requests - self._sent0
 
     def is_cancelled(self) -> bool:
         c = self.cancel
@@ -139,7 +143,7 @@ class _Run:
         s = self.state
         s.items += items
         s.pages += pages
-        s.requests = self.client.requests_sent - self._sent0
+        s.requests = self._requests()
         s.waited = self.client.waited - self._waited0
         s.elapsed = time.perf_counter() - self._t0
         s.done = done
@@ -175,7 +179,7 @@ class _Run:
     def result(self, items: list[Any]) -> ListResult:
         return ListResult(
             items=items,
-            requests=self.client.requests_sent - self._sent0,
+            requests=self._requests(),
             errors=list(self.errors),
             cancelled=self.cancelled,
             complete=self.complete,
