@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,7 +23,7 @@ EXIT_API_ERROR = 1
 EXIT_BAD_INPUT = 2
 
 WEBHOOK_ENV = "B24X_WEBHOOK"
-EXPORT_FORMATS = ("curl", "python", "python-b24pysdk", "js", "php")
+EXPORT_FORMATS = ("curl", "python", "b24pysdk", "js", "php")
 
 
 class BadInput(Exception):
@@ -85,17 +86,21 @@ def register(subparsers: Any) -> None:
 
     exp = subparsers.add_parser(
         "export",
-        help="print a request as curl / Python / JavaScript / PHP code",
-        description="Print a request as code. The webhook appears as a placeholder unless --include-secret "
-        "is given (then the code holds your secret: keep it out of shared places).",
+        help="print a request (or a batch) as curl / Python / JavaScript / PHP code",
+        description="Print a request as code. The webhook appears as a placeholder (the programs read it from "
+        "$B24_WEBHOOK) unless --include-secret is given — then the code holds your secret: keep it out of "
+        "shared places.",
     )
     exp.add_argument(
         "--as", dest="fmt", required=True, choices=EXPORT_FORMATS,
-        help="curl, python (httpx), python-b24pysdk, js (b24jssdk), php (b24phpsdk)",
+        help="curl, python (httpx), b24pysdk (Python SDK), js (b24jssdk), php (b24phpsdk)",
     )
-    exp.add_argument("method", nargs="?", help="the method (or use --from-history)")
+    exp.add_argument("method", nargs="?", help="the method (or use --cmd for a batch, --from-history for an entry)")
     exp.add_argument("--params", default=None, metavar="JSON|@file")
+    exp.add_argument("--cmd", default=None, metavar="JSON|@file", help="export a batch of these commands")
+    exp.add_argument("--no-halt", dest="halt", action="store_false", help="(batch) run every command")
     exp.add_argument("--api", type=int, choices=(2, 3), default=2)
+    exp.add_argument("--request-id", default=None, metavar="ID")
     exp.add_argument("--from-history", type=int, metavar="ID", help="export the request of a history entry")
     exp.add_argument("--include-secret", action="store_true", help="put the real webhook into the code")
     exp.add_argument("-o", "--output", default=None, metavar="FILE", help="write to FILE instead of stdout")
@@ -519,29 +524,59 @@ def entry_line(entry: Any) -> str:
 # export
 
 
+@dataclass(frozen=True)
+class _PlaceholderPortal:
+    """Stands in for the webhook when none is given: the code then names a portal to replace."""
+
+    portal: str = "https://your-portal.bitrix24.com"
+    user_id: int = 1
+    secret: str = ""
+
+
 def run_export(args: argparse.Namespace) -> int:
     from .core import export as export_mod
 
+    request: Any
     if args.from_history is not None:
-        from .core.history import HistoryStore
-
-        entry = HistoryStore().get(args.from_history)
+        store = open_history()
+        try:
+            entry = store.get(args.from_history)
+        finally:
+            store.close()
         if entry is None:
             raise BadInput(f"no history entry {args.from_history}")
-        method, params, api = entry.method, entry.params, entry.api
+        params = entry.params_value()
+        if entry.kind == "batch":
+            body = params if isinstance(params, dict) else {}
+            request = _batch_request(body.get("cmd", body), bool(body.get("halt", True)), entry.api, None)
+        else:
+            request = export_mod.CallRequest(entry.method, params, entry.api, entry.request_id or None)
+    elif args.cmd is not None:
+        commands, wire_halt = parse_batch_commands(read_json_arg(args.cmd, "--cmd"))
+        halt = args.halt if wire_halt is None or not args.halt else wire_halt
+        request = _batch_request(commands, halt, args.api, args.request_id)
     else:
         if not args.method:
-            raise BadInput("name a method (or use --from-history ID)")
-        method, api = args.method, args.api
+            raise BadInput("name a method (or use --cmd JSON for a batch, --from-history ID for an entry)")
         params = read_json_arg(args.params, "--params", default={})
+        request = export_mod.CallRequest(args.method, params, args.api, args.request_id)
     hook, _name = resolve_connection(args, required=args.include_secret)
-    code = export_mod.export(
-        args.fmt, method, params, api=api, webhook=hook, include_secret=bool(args.include_secret)
-    )
+    code = export_mod.export_code(args.fmt, hook or _PlaceholderPortal(), request,
+                                  include_secret=bool(args.include_secret))
     if args.output:
         Path(args.output).write_text(code, encoding="utf-8")
         _err(f"written to {args.output}")
     else:
-        sys.stdout.write(code if code.endswith("\n") else code + "\n")
+        sys.stdout.write(code)
         sys.stdout.flush()
     return EXIT_OK
+
+
+def _batch_request(commands: Any, halt: bool, api: int, request_id: str | None) -> Any:
+    from .core import export as export_mod
+    from .core.errors import SdkError
+
+    try:
+        return export_mod.BatchRequest(commands, halt, api, request_id)
+    except (SdkError, ValueError) as exc:
+        raise BadInput(str(getattr(exc, "message", exc))) from None

@@ -1,0 +1,152 @@
+"""Batch mode against the sandbox: references between commands, halt, v3, the 50-command limit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from b24explorer.core import B24Client, LimitsConfig
+from b24explorer.sandbox import Sandbox
+from b24explorer.ui.batch_editor import BatchEditor, count_commands, parse_batch_text
+from b24explorer.ui.qt import Qt
+from b24explorer.ui.response_view import ResponseView
+
+
+@pytest.fixture
+def client(sb: Sandbox, arun: Callable[..., Any]) -> Iterator[B24Client]:
+    c = B24Client(sb.webhook_url, limits=LimitsConfig.unlimited())
+    yield c
+    arun(c.aclose())
+
+
+@pytest.fixture
+def editor(qtbot: Any, client: B24Client) -> BatchEditor:
+    widget = BatchEditor(lambda: client, ResponseView())
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def top_level(view: ResponseView) -> dict[str, Any]:
+    """The tree's first level: key text → index."""
+    model = view.model
+    return {model.index(row, 0).data(): model.index(row, 0) for row in range(model.rowCount())}
+
+
+def summary(editor: BatchEditor) -> list[list[str]]:
+    model = editor.rows_model
+    return [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+
+
+def test_a_batch_with_a_reference_between_commands(editor: BatchEditor, sb: Sandbox, qtbot: Any,
+                                                   arun: Callable[..., Any], until: Any) -> None:
+    commands = {
+        "deal": ["crm.deal.get", {"id": 7}],
+        "same_company": [
+            "crm.deal.list",
+            {"filter": {"COMPANY_ID": "$result[deal][COMPANY_ID]"}, "select": ["ID", "COMPANY_ID"]},
+        ],
+    }
+    editor.set_text(json.dumps(commands, indent=2))
+    assert editor.count_label.text().startswith("2 / 50")
+    qtbot.mouseClick(editor.send_button, Qt.MouseButton.LeftButton)
+    arun(until(lambda: editor.last_result is not None or editor.last_error is not None, what="the batch"))
+
+    assert editor.last_error is None
+    company = next(d["COMPANY_ID"] for d in sb.store.deals if str(d["ID"]) == "7")
+    expected = sorted(int(d["ID"]) for d in sb.store.deals if d["COMPANY_ID"] == company)
+    assert sb.counters.requests() == 1
+
+    rows = summary(editor)
+    assert [r[:3] for r in rows] == [["deal", "crm.deal.get", "ok"], ["same_company", "crm.deal.list", "ok"]]
+    assert rows[1][3] == str(len(expected))  # total of the list command
+
+    # The tree has one expandable node per command; the list's items all belong to the referenced company.
+    nodes = top_level(editor.response_view)
+    assert set(nodes) == {"deal", "same_company"}
+    tree = editor.response_view.root_value
+    listed = tree["same_company"]["result"]
+    assert sorted(int(d["ID"]) for d in listed) == expected[:50]
+    assert {d["COMPANY_ID"] for d in listed} == {company}
+    assert tree["deal"]["time"]["duration"] >= 0
+    model = editor.response_view.model
+    same = nodes["same_company"]
+    assert model.rowCount(same) >= 3  # method, result, total, next, time
+    editor.table.clicked.emit(editor.rows_model.index(1, 0))
+    assert editor.response_view.tree.isExpanded(same)
+
+
+def test_51_commands_are_refused_before_any_request(qtbot: Any, sb: Sandbox) -> None:
+    asked: list[bool] = []
+
+    def provider() -> Any:
+        asked.append(True)
+        raise AssertionError("no client may be asked for")
+
+    editor = BatchEditor(provider, ResponseView())
+    qtbot.addWidget(editor)
+    editor.set_text(json.dumps({f"c{i}": ["crm.deal.get", {"id": i + 1}] for i in range(51)}))
+    assert "51 / 50" in editor.count_label.text()
+    assert editor.send() is None
+    qtbot.mouseClick(editor.send_button, Qt.MouseButton.LeftButton)
+    assert "51 commands" in editor.status_label.text()
+    assert "at most 50" in editor.status_label.text()
+    assert not editor.is_busy()
+    assert asked == []
+    assert sb.counters.requests() == 0
+
+
+def test_halt_stops_at_the_first_error_and_no_halt_runs_everything(editor: BatchEditor, sb: Sandbox,
+                                                                    arun: Callable[..., Any]) -> None:
+    editor.set_text(json.dumps([["crm.deal.get", {"id": 424242}], ["crm.deal.get", {"id": 2}]]))
+    arun(editor.send())
+    rows = summary(editor)
+    assert rows[0][0] == "0"
+    assert rows[0][2] not in ("ok", "not run")
+    assert rows[1][2] == "not run"
+    assert "failed" in editor.status_label.text()
+
+    editor.halt_box.setChecked(False)
+    arun(editor.send())
+    rows = summary(editor)
+    assert rows[1][2] == "ok"
+    assert editor.response_view.root_value["1"]["result"]["ID"] == "2"
+    assert sb.counters.requests() == 2
+
+
+def test_a_v3_batch(editor: BatchEditor, sb: Sandbox, arun: Callable[..., Any]) -> None:
+    editor.set_commands({"one": ["tasks.task.get", {"id": 1}], "two": ["tasks.task.get", {"id": 2}]}, api=3)
+    assert editor.api() == 3
+    arun(editor.send())
+    assert editor.last_error is None
+    tree = editor.response_view.root_value
+    assert tree["one"]["result"]["item"]["id"] == 1
+    assert tree["two"]["result"]["item"]["id"] == 2
+    assert sb.counters.requests() == 1
+
+
+def test_invalid_json_shows_line_and_column_and_sends_nothing(editor: BatchEditor, sb: Sandbox) -> None:
+    editor.set_text('{"a": ["crm.deal.get", {"id": 1}],\n  "b": ["crm.deal.get" {"id": 2}]}')
+    assert editor.count_label.text() == "invalid JSON"
+    assert editor.send() is None
+    assert "line 2, column" in editor.status_label.text()
+    assert sb.counters.requests() == 0
+
+
+def test_parsing_rules() -> None:
+    commands, halt = parse_batch_text('{"cmd": {"a": "profile"}, "halt": 0}')
+    assert commands == {"a": "profile"}
+    assert halt is False
+    assert count_commands("[1, 2, 3]") == 3
+    for bad, words in (
+        ("", "empty"),
+        ("[]", "no commands"),
+        ("42", "JSON object"),
+        ('{"a": [1]}', "Command 'a'"),
+        ('[["crm.deal.get", 5]]', "params must be a JSON object"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            parse_batch_text(bad)
