@@ -34,6 +34,9 @@ def split_php_key(key: str) -> list[str]:
     return parts
 
 
+MAX_NESTING = 64  # PHP's max_input_nesting_level: deeper variables are dropped
+
+
 def _listify(node: Any) -> Any:
     """PHP arrays with keys 0..n-1 (in order) become JSON lists, as json_encode would make them."""
     if isinstance(node, dict):
@@ -50,6 +53,8 @@ def build_php_params(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in pairs:
         parts = split_php_key(key)
+        if len(parts) > MAX_NESTING:
+            continue
         node: dict[str, Any] = root
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -116,12 +121,12 @@ def parse_body(body: bytes, content_type: str) -> Any:
     # JSON is what every SDK sends; a body without a content type is tried as JSON too.
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequestBody("body is not valid JSON") from exc
 
 
 def parse_json_strict(body: bytes) -> Any:
     try:
         return json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequestBody("body is not valid JSON") from exc

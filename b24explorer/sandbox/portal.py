@@ -267,8 +267,8 @@ class Portal:
         params = parse_query(query)
         if verb != "GET" or body:
             data = parse_body(body, ctype)
-            if isinstance(data, list):
-                data = build_php_params([(str(i), v) for i, v in enumerate(data)])
+            if isinstance(data, list):  # positional methods take a 0-based array
+                data = {str(i): v for i, v in enumerate(data)}
             if not isinstance(data, dict):
                 raise BadRequestBody("the body must be an object of parameters")
             params.update(data)
