@@ -359,3 +359,39 @@ def test_references_are_random_and_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         vault.save_webhook("conn-1", "")
 
+
+
+# ------------------------------------------------------------------ nothing secret on disk
+
+
+@pytest.mark.real_keyring
+async def test_no_secret_reaches_any_app_directory(app_home: Path, reference: str) -> None:
+    from b24explorer.core import export, history, paths, settings
+    from b24explorer.core.webhook import Webhook
+
+    secret = "n0t1nf1l3s9x8c7v"
+    url = f"https://portal.example.com/rest/5/{secret}/"
+    hook = Webhook.parse(url)
+
+    facade = vault.Vault(timeout=10)
+    await facade.save(reference, hook.url)
+    store = settings.SettingsStore()
+    prefs = await store.aload()
+    prefs.add_connection(settings.ConnectionProfile.from_webhook("Prod", hook, reference))
+    prefs.remember_request(reference, "event.bind", json.dumps({"handler": url + "x"}))
+    await store.asave(prefs)
+
+    log = history.HistoryStore()
+    await log.arecord(connection="Prod", method="event.bind", params={"handler": url, "auth": secret},
+                      response=f'{{"error":"X","error_description":"{url}"}}'.encode(), secrets=[secret])
+    await log.asave_request("Prod", "bind", "event.bind", {"handler": url}, secrets=[secret])
+    log.close()
+    for fmt in export.Format:
+        code = export.export_code(fmt, hook, export.CallRequest("event.bind", {"handler": url}))
+        (paths.cache_dir() / f"export-{fmt.value}{export.FORMAT_SUFFIX[fmt]}").write_text(code)
+
+    assert await facade.read(reference) == hook.url  # the secret is where it belongs
+    files = [p for d in paths.all_app_dirs() if d.exists() for p in d.rglob("*") if p.is_file()]
+    assert len(files) >= 7
+    leaks = [p for p in files if secret.encode() in p.read_bytes()]
+    assert leaks == []
