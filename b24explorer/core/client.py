@@ -331,7 +331,7 @@ class B24Client:
             else:
                 elapsed = _time.perf_counter() - started
                 error, res = self._interpret(response, raw, method, params, request_id, api, elapsed)
-                if res is not None:
+                if error is None and res is not None:
                     self.log.emit(
                         log_level,
                         "HTTP_RESPONSE",
@@ -369,7 +369,7 @@ class B24Client:
             error.retry_reason = decision.reason
             self._log_failure(error)
             if rm.config.is_soft_code(error.code):
-                return AjaxResult.from_error(error, api=api)
+                return res if res is not None else AjaxResult.from_error(error, api=api)
             raise error
 
     async def _send(self, url: str, query: dict[str, str], body: bytes) -> httpx.Response:
@@ -473,7 +473,7 @@ class B24Client:
         if 200 <= status < 300:
             return None, res
         if res.error is not None:
-            return res.error, None
+            return res.error, res  # the failed answer is kept: a soft code returns it as is
         code = "ERR_BAD_REQUEST" if status < 500 else "ERR_BAD_RESPONSE"
         return AjaxError(
             code, f"The portal answered HTTP {status} without an error code", status, **common

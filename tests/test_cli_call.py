@@ -1,0 +1,180 @@
+"""`b24x call` against the sandbox: envelope on stdout, masked log on stderr, exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from b24explorer.cli import main
+from b24explorer.cli_call import WEBHOOK_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(argv, monkeypatch, capsys, env_hook=None):
+    if env_hook is None:
+        monkeypatch.delenv(WEBHOOK_ENV, raising=False)
+    else:
+        monkeypatch.setenv(WEBHOOK_ENV, env_hook)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_call_prints_the_envelope_and_exits_0(sb, monkeypatch, capsys) -> None:
+    code, out, err = run(
+        [
+            "call",
+            "crm.deal.get",
+            "--params",
+            '{"id": 3}',
+            "--webhook",
+            sb.webhook_url,
+            "--request-id",
+            "cli-1",
+        ],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0
+    body = json.loads(out)
+    assert body["result"]["ID"] == "3"
+    assert "time" in body
+    assert "HTTP 200" in err
+    assert "cli-1" in err
+    assert sb.secret not in out + err
+
+
+def test_webhook_from_the_environment_and_api_3(sb, monkeypatch, capsys) -> None:
+    code, out, err = run(
+        ["call", "tasks.task.get", "--api", "3", "--params", '{"id": 1}'],
+        monkeypatch,
+        capsys,
+        env_hook=sb.webhook_url,
+    )
+    assert code == 0
+    assert json.loads(out)["result"]["item"]["id"] == 1
+    assert sb.secret not in out + err
+
+
+def test_v3_warning_on_stderr(sb, monkeypatch, capsys) -> None:
+    code, _, err = run(
+        ["call", "tasks.task.get", "--params", '{"taskId": 1}', "--webhook", sb.webhook_url],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0
+    assert "METHOD_AVAILABLE_IN_API_V3" in err
+    assert "The method tasks.task.get is available in restApi:v3. It's worth migrating to the new API." in err
+
+
+def test_params_from_a_file(sb, monkeypatch, capsys, tmp_path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text('{"id": 4}')
+    code, out, _ = run(
+        ["call", "crm.deal.get", "--params", f"@{path}", "--webhook", sb.webhook_url], monkeypatch, capsys
+    )
+    assert code == 0
+    assert json.loads(out)["result"]["ID"] == "4"
+
+
+def test_api_error_exits_1_with_the_error_as_json(sb, monkeypatch, capsys) -> None:
+    code, out, err = run(
+        ["call", "crm.deal.get", "--params", '{"id": 999999}', "--webhook", sb.webhook_url],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 1
+    body = json.loads(out)
+    assert body["status"] == 400
+    assert body["error_description"] == "Not found"
+    assert body["request_id"]
+    assert sb.secret not in out + err
+
+
+def test_soft_error_result_exits_1(sb, monkeypatch, capsys) -> None:
+    code, out, _ = run(
+        ["call", "tasks.task.get", "--api", "3", "--webhook", sb.webhook_url], monkeypatch, capsys
+    )
+    assert code == 1
+    assert json.loads(out)["error"]["code"].startswith("BITRIX_REST_V3_EXCEPTION_VALIDATION")
+
+
+@pytest.mark.parametrize(
+    ("argv_tail", "fragment"),
+    [
+        (["--params", '{"id":\n  1,}'], "invalid JSON at line 2 column"),
+        (["--params", "[1, 2"], "invalid JSON at line 1 column"),
+        (["--params", '"text"'], "must be a JSON object"),
+        (["--params", "@/nonexistent/params.json"], "no such file"),
+    ],
+)
+def test_bad_params_exit_2_and_send_nothing(sb, monkeypatch, capsys, argv_tail, fragment) -> None:
+    code, out, err = run(
+        ["call", "crm.deal.add", "--webhook", sb.webhook_url, *argv_tail], monkeypatch, capsys
+    )
+    assert code == 2
+    assert out == ""
+    assert fragment in err
+    assert sb.counters.requests() == 0
+
+
+@pytest.mark.parametrize(
+    ("hook", "fragment"),
+    [
+        ("http://portal.example.com/rest/1/cliSecret12345/", "requires HTTPS"),
+        ("https://portal.example.com/rest/1/", "no secret"),
+        ("https://portal.example.com/rest/one/cliSecret12345/", "numeric"),
+        ("https://portal.example.com/rest/1/cliSecret12345/profile.json", "extra path segments"),
+        (None, "no webhook"),
+    ],
+)
+def test_bad_webhooks_exit_2_without_echoing_the_secret(monkeypatch, capsys, hook, fragment) -> None:
+    argv = ["call", "profile"] + (["--webhook", hook] if hook else [])
+    code, out, err = run(argv, monkeypatch, capsys)
+    assert code == 2
+    assert out == ""
+    assert fragment in err
+    assert "cliSecret12345" not in err
+
+
+def test_console_entry_point_runs_as_a_process(sb) -> None:
+    env = {**os.environ, WEBHOOK_ENV: sb.webhook_url, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "b24explorer.cli", "call", "server.time"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["result"]
+    assert sb.secret not in proc.stdout + proc.stderr
+
+
+def test_run_writes_to_given_streams(sb) -> None:
+    from argparse import Namespace
+
+    from b24explorer.cli_call import run as run_call
+
+    out, err = io.StringIO(), io.StringIO()
+    args = Namespace(
+        method="server.time",
+        params=None,
+        webhook=sb.webhook_url,
+        api=2,
+        request_id=None,
+        timeout=5.0,
+        plan="standard",
+        verbose=True,
+    )
+    assert run_call(args, stdout=out, stderr=err) == 0
+    assert json.loads(out.getvalue())["result"]
+    assert "HTTP_REQUEST_STARTING" in err.getvalue()  # --verbose shows DEBUG records
