@@ -335,7 +335,8 @@ def _operation_template(operation: Mapping[str, Any], components: Mapping[str, A
         out = {}
         for p in params:
             if isinstance(p, Mapping) and isinstance(p.get("name"), str) and p.get("in") in ("query", None):
-                schema = p.get("schema") if isinstance(p.get("schema"), Mapping) else {}
+                schema = p.get("schema")
+                schema = schema if isinstance(schema, Mapping) else {}
                 out[p["name"]] = template_from_schema(schema, components, depth=1)
         return out
     return None
@@ -365,7 +366,8 @@ def template_from_schema(schema: Mapping[str, Any], components: Mapping[str, Any
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
     if kind == "object":
-        props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+        props = schema.get("properties")
+        props = props if isinstance(props, Mapping) else {}
         required = set(schema.get("required") or [])
         return {
             name: template_from_schema(sub if isinstance(sub, Mapping) else {}, components, depth + 1)

@@ -346,7 +346,8 @@ class HistoryStore:
         offset: int = 0,
     ) -> list[HistoryEntry]:
         """Newest first. ``text`` matches the method, the params text or the error code (case-insensitive)."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append(

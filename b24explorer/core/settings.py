@@ -154,7 +154,8 @@ class Settings:
 
     def recent_methods(self, key: str | None = None) -> list[str]:
         """The connection's recent methods first, then the global ones."""
-        own = list(self.connection(key).recent_methods) if key and self.connection(key) else []
+        profile = self.connection(key) if key else None
+        own = list(profile.recent_methods) if profile is not None else []
         return own + [m for m in self.ui.recent_methods if m not in own]
 
     # -- (de)serialisation
@@ -167,7 +168,7 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Lenient: unknown keys are ignored, a field of the wrong type falls back to its default."""
-        ui_data = data.get("ui") if isinstance(data.get("ui"), dict) else {}
+        ui_data = _dict(data.get("ui"))
         ui = UiPrefs(
             window_geometry=_typed(ui_data, "window_geometry", str, ""),
             window_state=_typed(ui_data, "window_state", str, ""),
@@ -178,8 +179,7 @@ class Settings:
             recent_methods=_str_list(ui_data.get("recent_methods"))[:MAX_RECENT_METHODS],
         )
         settings = cls(ui=ui)
-        raw_connections = data.get("connections") if isinstance(data.get("connections"), list) else []
-        for raw in raw_connections:
+        for raw in _list(data.get("connections")):
             profile = _connection_from(raw)
             if profile is None:
                 continue
@@ -206,6 +206,14 @@ def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], default: s
     return value if value in allowed else default
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _str_list(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -221,7 +229,7 @@ def _connection_from(raw: Any) -> ConnectionProfile | None:
         user_id = int(user_id)
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
-    last = raw.get("last_request") if isinstance(raw.get("last_request"), dict) else {}
+    last = _dict(raw.get("last_request"))
     api = last.get("api")
     return ConnectionProfile(
         name=name,

@@ -229,10 +229,9 @@ def _guard(fn: Callable[[], T], timeout: float | None) -> T:
     threading.Thread(target=work, name="b24x-keyring", daemon=True).start()
     if not done.wait(timeout):
         raise _timeout(timeout)
-    if "error" in box:
-        exc = box["error"]
-        assert isinstance(exc, BaseException)
-        raise classify(exc) from exc
+    failure = box.get("error")
+    if isinstance(failure, BaseException):
+        raise classify(failure) from failure
     return box["value"]  # type: ignore[return-value]
 
 
