@@ -206,15 +206,17 @@ def _register_crm(entity: str) -> None:
         row = table.get(raw)
         if row is None:
             raise NOT_FOUND
-        return Answer(row)
+        return Answer(table.raw(int(row["ID"])))
 
     def list_(ctx: Ctx) -> Answer:
         table = _crm_table(ctx, entity)
         lookup = lookup_upper(table)
         ids, total, nxt = list_page(ctx, table, ctx.param("filter"), ctx.param("order"), lookup)
+        select = [str(s) for s in as_list(ctx.param("select"))]
+        if not [s for s in select if s and s != "*" and s.upper() != "UF_*"]:
+            return Answer([table.raw(i) for i in ids], total, nxt)  # every field: cached JSON per row
         rows = table.rows
-        out = project([rows[i] for i in ids], [str(s) for s in as_list(ctx.param("select"))], table.by_name)
-        return Answer(out, total, nxt)
+        return Answer(project([rows[i] for i in ids], select, table.by_name), total, nxt)
 
     def add(ctx: Ctx) -> Answer:
         table = _crm_table(ctx, entity)

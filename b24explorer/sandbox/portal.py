@@ -21,7 +21,7 @@ from .faults import Fault, FaultError, Faults, make_fault
 from .limits import PLANS, LeakyBucket, OperatingMeter
 from .query import Lister
 from .registry import V2, V3, Answer, ApiError, Ctx, MethodSpec, truthy
-from .store import PORTAL_TZ, Store
+from .store import PORTAL_TZ, RawJSON, Store, encode
 
 BATCH_LIMIT = 50
 _REF = re.compile(r"\$result\[([^\]]*)\]((?:\[[^\]]*\])*)")
@@ -53,7 +53,7 @@ class Reply:
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode("ascii")
+    return encode(obj).encode("ascii")
 
 
 def php_map(items: dict[str, Any], list_keys: bool) -> Any:
@@ -374,6 +374,8 @@ class Portal:
         whole = _REF.fullmatch(value)
         if whole is not None:
             found = self._resolve(whole, results)
+            if isinstance(found, RawJSON):
+                found = found.data
             if isinstance(found, (dict, list)):
                 return found
         return _REF.sub(lambda m: self._scalar(self._resolve(m, results)), value)
@@ -382,6 +384,8 @@ class Portal:
     def _resolve(match: re.Match[str], results: dict[str, Any]) -> Any:
         node: Any = results.get(match.group(1))
         for segment in re.findall(r"\[([^\]]*)\]", match.group(2)):
+            if isinstance(node, RawJSON):
+                node = node.data
             if isinstance(node, dict):
                 node = node.get(segment)
             elif isinstance(node, list) and segment.lstrip("-").isdigit() and -len(node) <= int(segment) < len(node):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,6 +20,27 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(PORTAL_TZ).isoformat(timespec="seconds")
 
 
+class RawJSON:
+    """Data with its JSON text already made: answers embed the text instead of encoding the data again."""
+
+    __slots__ = ("data", "text")
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.text = json.dumps(data, separators=(",", ":"))
+
+
+def encode(obj: Any) -> str:
+    """json.dumps that splices in RawJSON texts; only the outer containers are walked in Python."""
+    if isinstance(obj, RawJSON):
+        return obj.text
+    if isinstance(obj, dict):
+        return "{" + ",".join(json.dumps(str(k)) + ":" + encode(v) for k, v in obj.items()) + "}"
+    if isinstance(obj, list) and obj and isinstance(obj[0], RawJSON):
+        return "[" + ",".join(v.text if isinstance(v, RawJSON) else encode(v) for v in obj) + "]"
+    return json.dumps(obj, separators=(",", ":"))
+
+
 class Table:
     """Rows keyed by integer id, with a sorted id index so `>ID` windows are a bisect away."""
 
@@ -32,6 +54,7 @@ class Table:
         self.next_id = 1
         self.version = 0
         self._store = store
+        self._encoded: dict[int, RawJSON] = {}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -39,6 +62,13 @@ class Table:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         rows = self.rows
         return (rows[i] for i in self.ids)
+
+    def raw(self, row_id: int) -> RawJSON:
+        """The row with its JSON text encoded once and cached until the row changes."""
+        cached = self._encoded.get(row_id)
+        if cached is None:
+            cached = self._encoded[row_id] = RawJSON(self.rows[row_id])
+        return cached
 
     def get(self, row_id: Any) -> dict[str, Any] | None:
         try:
@@ -65,10 +95,12 @@ class Table:
         new_row = dict(row)
         new_row.update(changes)
         self.rows[row_id] = new_row  # replaced, not mutated: answers being serialised keep their snapshot
+        self._encoded.pop(row_id, None)
         self.version += 1
 
         def undo() -> None:
             self.rows[row_id] = before
+            self._encoded.pop(row_id, None)
             self.version += 1
 
         self._store.journal_undo(undo)
@@ -86,6 +118,7 @@ class Table:
 
     def _remove(self, row_id: int) -> None:
         del self.rows[row_id]
+        self._encoded.pop(row_id, None)
         idx = bisect.bisect_left(self.ids, row_id)
         if idx < len(self.ids) and self.ids[idx] == row_id:
             del self.ids[idx]
