@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .hints import HINTS, MethodHint, doc_url
-from .v3 import ALSO_IN_V2, BUILTIN_V3_METHODS
+from .v3 import ALSO_IN_V2, BUILTIN_V3_METHODS, OPENAPI_METHOD
 
 RECENT_GROUP = "Recent"
 
@@ -92,6 +92,23 @@ class MethodEntry:
     def default_api(self) -> int:
         return 2 if self.in_v2 else 3
 
+    # short names the picker uses
+    @property
+    def v2(self) -> bool:
+        return self.in_v2
+
+    @property
+    def v3(self) -> bool:
+        return self.in_v3
+
+    @property
+    def docs_url(self) -> str:
+        return self.doc_url
+
+    @property
+    def title(self) -> str:
+        return self.description
+
 
 @dataclass(frozen=True)
 class MethodGroup:
@@ -105,6 +122,8 @@ class Catalog:
         self._portal_methods: set[str] | None = None
         self._granted_scopes: set[str] | None = None
         self._openapi_methods: set[str] | None = None
+        #: what could not be loaded from the portal, for the log pane (no secrets: method names and codes only)
+        self.notices: list[str] = []
         for name in v3_methods:
             entry = self._entry(name)
             entry.in_v3 = True
@@ -269,6 +288,43 @@ class Catalog:
             order = sorted(groups, key=_scope_order)
         out += [MethodGroup(scope, groups[scope]) for scope in order]
         return out
+
+
+async def load_for(client: Any, hints: Iterable[MethodHint] = HINTS) -> Catalog:
+    """The catalog of a connection (a ``B24Client``): hints, plus the portal's v3 OpenAPI document, ``methods``
+    and ``scope`` — each optional: whatever fails is noted in ``notices`` and the rest still loads.
+
+    The OpenAPI answer also primes the client's v3 registry, so the document is fetched once per connection.
+    """
+    catalog = Catalog(hints)
+    openapi = await _fetch(client, catalog, OPENAPI_METHOD, api=3)
+    if openapi is not None:
+        try:
+            catalog.merge_openapi(openapi)
+            registry = getattr(client, "v3", None)
+            if registry is not None and not registry.loaded and catalog._openapi_methods:
+                registry.preload(catalog._openapi_methods)
+        except ValueError as exc:
+            catalog.notices.append(f"{OPENAPI_METHOD}: {exc}")
+    methods = await _fetch(client, catalog, "methods", api=2)
+    if methods is not None:
+        catalog.merge_methods(methods)
+    scopes = await _fetch(client, catalog, "scope", api=2)
+    if scopes is not None:
+        catalog.merge_scopes(scopes)
+    return catalog
+
+
+async def _fetch(client: Any, catalog: Catalog, method: str, api: int) -> Any:
+    try:
+        res = await client.call(method, {}, api=api)
+    except Exception as exc:  # any failure just leaves this source out
+        catalog.notices.append(f"{method}: {getattr(exc, 'code', None) or type(exc).__name__}")
+        return None
+    if not res.is_success:
+        catalog.notices.append(f"{method}: {'; '.join(res.error_messages) or 'failed'}")
+        return None
+    return res.result
 
 
 def _scope_order(scope: str) -> tuple[int, str]:

@@ -8,6 +8,7 @@ that API version, or ``None`` when the method does not exist there.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,3 +235,9 @@ HINTS_BY_NAME: dict[str, MethodHint] = {h.name: h for h in HINTS}
 
 def hint(name: str) -> MethodHint | None:
     return HINTS_BY_NAME.get(name.lower())
+
+
+def template_text(method: str, api: int = 2) -> str:
+    """The params template of a method as editor text (``{}`` for a method without a hint)."""
+    found = hint(method)
+    return json.dumps(found.template(api) if found else {}, ensure_ascii=False, indent=2)

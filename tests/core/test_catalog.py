@@ -223,3 +223,43 @@ async def test_catalog_from_a_real_portal(sb: Sandbox) -> None:
     assert eventlog.in_v3
     assert "cursor" in eventlog.template(3)
     assert cat.search("deal.li")[0].name == "crm.deal.list"
+
+
+async def test_load_for_a_connection_fetches_the_openapi_once(sb: Sandbox) -> None:
+    from b24explorer.core.catalog import load_for
+
+    sb.counters.reset()
+    async with B24Client(Webhook.parse(sb.webhook_url)) as client:
+        cat = await load_for(client)
+        assert cat.notices == []
+        assert client.v3.loaded  # primed from the catalog's fetch …
+        await client.call("tasks.task.get", {"taskId": 1})  # … so the v3 check of a v2 call needs no fetch
+    assert sb.counters.requests("rest.documentation.openapi") == 1
+    deal = cat.get("crm.deal.list")
+    assert deal is not None
+    assert (deal.v2, deal.v3, deal.title, deal.available) == (True, False, deal.description, True)
+    assert deal.docs_url.endswith("crm-deal-list.html")
+    tail = cat.get("main.eventlog.tail")
+    assert tail is not None
+    assert (tail.v2, tail.v3) == (False, True)
+
+
+async def test_load_for_survives_a_portal_that_refuses(sb: Sandbox) -> None:
+    from b24explorer.core.catalog import load_for
+
+    sb.faults.add(kind="status", method="rest.documentation.openapi", count=1, status=500, code="INTERNAL_SERVER_ERROR")
+    sb.faults.add(kind="status", method="scope", count=1, status=403, code="insufficient_scope")
+    async with B24Client(Webhook.parse(sb.webhook_url)) as client:
+        cat = await load_for(client)
+    assert any(n.startswith("rest.documentation.openapi") for n in cat.notices)
+    assert any(n.startswith("scope") for n in cat.notices)
+    assert cat.get("crm.deal.list").available is True  # type: ignore[union-attr]  # from `methods`
+    assert cat.search("deal.li")[0].name == "crm.deal.list"
+
+
+def test_hint_template_text() -> None:
+    from b24explorer.core.hints import template_text
+
+    assert json.loads(template_text("crm.deal.get")) == {"id": 1}
+    assert json.loads(template_text("TASKS.TASK.GET", 3)) == {"id": 1, "select": ["id", "title"]}
+    assert template_text("no.such.method") == "{}"
