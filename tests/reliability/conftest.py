@@ -56,3 +56,16 @@ def rel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "b24x-home"
     monkeypatch.setenv("B24X_HOME", str(home))
     return home
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With B24X_REL_REPORT=path, write the counted figures (fuzz cases run and others) there as JSON."""
+    import json
+    import os
+
+    target = os.environ.get("B24X_REL_REPORT")
+    if not target:
+        return
+    from rel_stats import COUNTS
+
+    Path(target).write_text(json.dumps(dict(COUNTS), indent=2), encoding="utf-8")
