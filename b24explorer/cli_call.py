@@ -120,7 +120,9 @@ async def call_once(
 ) -> int:
     bus = LogBus()
     bus.subscribe(_stderr_printer(stderr, verbose))
-    async with B24Client(hook, timeout=request_timeout, limits=LimitsConfig.from_plan(plan), log=bus) as client:
+    async with B24Client(
+        hook, timeout=request_timeout, limits=LimitsConfig.from_plan(plan), log=bus
+    ) as client:
         try:
             res = await client.call(method, params, api=api, request_id=request_id)
         except AjaxError as err:

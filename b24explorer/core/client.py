@@ -255,7 +255,9 @@ class B24Client:
     async def _fetch_v3_methods(self) -> frozenset[str]:
         before = self.requests_sent
         try:
-            res = await self._request(OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False)
+            res = await self._request(
+                OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False
+            )
         finally:
             self.lookup_requests += self.requests_sent - before
         if not res.is_success:
@@ -322,6 +324,8 @@ class B24Client:
         while True:
             self.waited += await rm.before_attempt(method, batch_methods, request_id=request_id)
             started = _time.perf_counter()
+            error: AjaxError | None
+            res: AjaxResult | None
             try:
                 response = await self._send(url, query, body)
                 raw = response.content
@@ -646,11 +650,11 @@ def _batch_result(
         out.rows = [BatchRow(key=r.key, method=r.method, executed=False, status=res.status) for r in rows]
         return out
     if api == 3:
-        results = res.result if isinstance(res.result, list) else []
+        positional = res.result if isinstance(res.result, list) else []
         batch_time = TimeInfo.from_value(res.document.value("time"))
         for i, r in enumerate(rows):
-            if i < len(results):
-                out.rows.append(BatchRow(key=r.key, method=r.method, result=results[i], time=batch_time))
+            if i < len(positional):
+                out.rows.append(BatchRow(key=r.key, method=r.method, result=positional[i], time=batch_time))
             else:
                 err = AjaxError(
                     "JSSDK_INTERACTION_BATCH_STRATEGY_V3_EMPTY_COMMAND_RESPONSE",
@@ -664,9 +668,9 @@ def _batch_result(
                 out.rows.append(BatchRow(key=r.key, method=r.method, error=err, executed=False))
                 out.errors[str(r.key)] = err
         return out
-    body = res.result if isinstance(res.result, dict) else {}
-    results, errors = body.get("result"), body.get("result_error")
-    totals, nexts, times = body.get("result_total"), body.get("result_next"), body.get("result_time")
+    envelope: dict[str, Any] = res.result if isinstance(res.result, dict) else {}
+    results, errors = envelope.get("result"), envelope.get("result_error")
+    totals, nexts, times = (envelope.get(k) for k in ("result_total", "result_next", "result_time"))
     for r in rows:
         row = BatchRow(key=r.key, method=r.method, status=res.status)
         if _has(errors, r.key):

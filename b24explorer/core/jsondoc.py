@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+_simdjson: Any
 try:  # optional accelerator
     import simdjson as _simdjson
 except Exception:  # pragma: no cover - depends on the environment
