@@ -277,6 +277,14 @@ class HistoryStore:
             executor.submit(self._drop_local)
             executor.shutdown(wait=True)
 
+    def open(self) -> list[str]:
+        """Opens (or replaces a broken) database now instead of on first use; returns the notices so far."""
+        self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+        return list(self.notices)
+
+    async def aopen(self) -> list[str]:
+        return await self._in_worker(self.open)
+
     # -- requests
 
     def record(

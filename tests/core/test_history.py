@@ -197,6 +197,7 @@ def test_a_broken_database_is_moved_aside_and_a_fresh_one_used(tmp_path: Path, d
         original = path.read_bytes()
 
     store = hi.HistoryStore(path)
+    assert len(store.open()) == 1  # the notice is there before the first write
     entry_id = store.record(connection="A", method="profile")  # no crash: a fresh database takes it
     assert store.get(entry_id) is not None
     assert store.count() == 1
