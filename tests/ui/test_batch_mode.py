@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,13 @@ from b24explorer.ui.batch_editor import BatchEditor, count_commands, parse_batch
 from b24explorer.ui.qt import Qt
 from b24explorer.ui.response_view import ResponseView
 
+
+@pytest.fixture(autouse=True)
+def _collect_in_gui_thread() -> Iterator[None]:
+    """Qt objects left to the garbage collector (the closed qasync loop's timers) must die in this thread, not
+    in a sandbox thread that happens to trigger a collection later."""
+    yield
+    gc.collect()
 
 @pytest.fixture
 def client(sb: Sandbox, arun: Callable[..., Any]) -> Iterator[B24Client]:
