@@ -87,7 +87,7 @@ def iter_matches(root: Any, needle: str) -> Iterator[jn.Path | None]:
 def _children(value: Any, prefilter: bool, folded: str) -> Iterator[tuple[jn.PathPart, Any]]:
     if jn.is_object(value):
         for key in value:
-            yield key, value[key]
+            yield key, jn.child(value, key)
         return
     if not prefilter or len(value) < PREFILTER_MIN_ELEMENTS:
         yield from enumerate(value if isinstance(value, list) else iter(value))

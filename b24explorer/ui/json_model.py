@@ -87,7 +87,7 @@ class _Node:
 
     def child_value(self, row: int) -> Any:
         if self.keys is not None:
-            return self.value[self.keys[row]]
+            return jn.child(self.value, self.keys[row])
         items = self.elements.items()  # type: ignore[union-attr]
         if self.span:
             first, count = self.range_of(row)
@@ -145,6 +145,15 @@ class JsonTreeModel(QAbstractItemModel):
         self._materialised = 1
         self._scalar_root = not jn.is_container(value)
         self._root = _Node(value if not self._scalar_root else [value], None, -1, ())
+        self.endResetModel()
+
+    def clear(self) -> None:
+        """Show nothing at all (not even a `null` row)."""
+        self.beginResetModel()
+        self._root_value = None
+        self._materialised = 1
+        self._scalar_root = False
+        self._root = _Node([], None, -1, ())
         self.endResetModel()
 
     @property
@@ -380,7 +389,7 @@ def _preview_object(value: Any) -> str:
         if used > PREVIEW_CHARS:
             parts.append("…")
             break
-        piece = f"{key}: {_short(value[key])}"
+        piece = f"{key}: {_short(jn.child(value, key))}"
         parts.append(piece)
         used += len(piece) + 2
     return "{" + ", ".join(parts) + "}"

@@ -84,6 +84,14 @@ def scalar_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def child(obj: Any, key: str) -> Any:
+    """`obj[key]` for a plain or lazy object. simdjson looks keys up as C strings, so a key holding a NUL
+    character is read through the object's materialised copy (rare; correct rather than fast)."""
+    if "\x00" in key and isinstance(obj, _LAZY_OBJECT):
+        return obj.as_dict()[key]
+    return obj[key]
+
+
 def keys_of(value: Any) -> list[str]:
     return list(value.keys())
 
@@ -99,7 +107,7 @@ def children(value: Any) -> Iterator[tuple[PathPart, Any]]:
     """(key or index, child) pairs of a container, children staying lazy."""
     if is_object(value):
         for key in value:
-            yield key, value[key]
+            yield key, child(value, key)
     else:
         yield from enumerate(iter(value))
 

@@ -90,7 +90,7 @@ class PrettyLines:
             comma = "," if pos + 1 < len(seq) else ""
             if is_obj:
                 key = seq[pos]
-                child = container[key]
+                child = jn.child(container, key)
                 if not isinstance(child, jn.CONTAINER_TYPES):  # fast path for the common leaf
                     out.append(f"{INDENT * depth}{_encode_str(key)}: {scalar_json(child)}{comma}")
                     continue

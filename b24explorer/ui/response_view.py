@@ -60,6 +60,7 @@ class ResponseView(QWidget):
         self._filtered = False
 
         self.model = JsonTreeModel(None, self)
+        self.model.clear()
         self.tree = QTreeView(self)
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)  # lets the view skip measuring every row
@@ -159,7 +160,7 @@ class ResponseView(QWidget):
         if root is _NOT_JSON:
             text = (raw or b"").decode("utf-8", "replace")
             self._root = None
-            self.model.set_value(None)
+            self.model.clear()
             self.raw_view.set_text(text)
             self.tabs.setCurrentWidget(self.raw_view)
             self.message.emit("The answer is not JSON; shown as text.")
@@ -185,7 +186,7 @@ class ResponseView(QWidget):
 
     def clear(self) -> None:
         self._reset()
-        self.model.set_value(None)
+        self.model.clear()
         self.raw_view.clear()
 
     def _reset(self) -> None:
