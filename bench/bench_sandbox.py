@@ -10,6 +10,7 @@ Usage: python bench/bench_sandbox.py [--deals 10000] [--seconds 3]
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import sys
 import time
@@ -18,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import httpx
 
-from b24explorer.sandbox import Sandbox  # noqa: E402
+from b24explorer.sandbox import Sandbox
 
 
 def rate(fn, seconds: float) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
@@ -31,6 +32,24 @@ def rate(fn, seconds: float) -> tuple[float, list[float]]:  # type: ignore[no-un
         fn()
         times.append(time.perf_counter() - t0)
     return len(times) / sum(times), times
+
+
+def raw_socket_calls(sandbox: Sandbox, seconds: float) -> float:
+    """Calls/s with a minimal HTTP/1.1 keep-alive client, to see the server without a client library's cost."""
+    request = (f"POST /rest/1/{sandbox.secret}/server.time HTTP/1.1\r\nHost: sandbox\r\n"
+               "Content-Length: 0\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", sandbox.port)) as conn, conn.makefile("rb") as reader:
+        def one() -> None:
+            conn.sendall(request)
+            reader.readline()
+            length = 0
+            while (header := reader.readline()) not in (b"\r\n", b""):
+                if header.lower().startswith(b"content-length:"):
+                    length = int(header.split(b":", 1)[1])
+            reader.read(length)
+
+        calls, _ = rate(one, seconds)
+    return calls
 
 
 def main() -> int:
@@ -52,6 +71,7 @@ def main() -> int:
                 c.post("server.time")
             calls, _ = rate(lambda: c.post("server.time"), args.seconds)
             print(f"server.time, 1 keep-alive connection:      {calls:8.0f} calls/s")
+            print(f"server.time, raw-socket keep-alive client: {raw_socket_calls(sandbox, args.seconds):8.0f} calls/s")
             gets, _ = rate(lambda: c.post("crm.deal.get", json={"id": 7}), args.seconds)
             print(f"crm.deal.get, 1 keep-alive connection:     {gets:8.0f} calls/s")
 
