@@ -344,6 +344,42 @@ class HistoryStore:
     async def arecord(self, **fields: Any) -> int:
         return await self._in_worker(self.record, **fields)
 
+    def record_outcome(
+        self,
+        connection: str,
+        outcome: Any,
+        *,
+        method: str | None = None,
+        api: int | None = None,
+        params: Any = None,
+        kind: str = "call",
+        request_id: str | None = None,
+        duration: float | None = None,
+        secrets: Iterable[str] = (),
+    ) -> int:
+        """Records what the client returned (an ``AjaxResult``) or raised (an ``AjaxError``/``SdkError``/other)."""
+        if isinstance(outcome, BaseException):
+            return self.record(
+                connection=connection, kind=kind, method=method or getattr(outcome, "method", None) or "",
+                api=api or 2, params=params, request_id=request_id or getattr(outcome, "request_id", None) or "",
+                status=getattr(outcome, "status", None) or None, duration=duration,
+                error_code=str(getattr(outcome, "code", None) or type(outcome).__name__), secrets=secrets,
+            )
+        error = getattr(outcome, "error", None)
+        raw = getattr(outcome, "raw", None)
+        return self.record(
+            connection=connection, kind=kind, method=method or getattr(outcome, "method", "") or "",
+            api=api or getattr(outcome, "api", 2), params=params if params is not None else getattr(outcome, "params", None),
+            request_id=request_id or getattr(outcome, "request_id", None) or "",
+            status=getattr(outcome, "status", None),
+            duration=duration if duration is not None else getattr(outcome, "elapsed", None),
+            error_code=getattr(error, "code", None) if error is not None else None,
+            response=bytes(raw) if raw is not None else None, secrets=secrets,
+        )
+
+    async def arecord_outcome(self, connection: str, outcome: Any, **fields: Any) -> int:
+        return await self._in_worker(self.record_outcome, connection, outcome, **fields)
+
     def search(
         self,
         text: str = "",

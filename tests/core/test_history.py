@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from b24explorer.core import history as hi
+from b24explorer.sandbox import Sandbox
 
 SECRET = "zq9x8c7v6b5n4m3l"
 WEBHOOK = f"https://portal.example.com/rest/1/{SECRET}/"
@@ -241,3 +242,37 @@ def test_corruption_discovered_while_running_is_survived(tmp_path: Path) -> None
     assert [e.method for e in store.search()] == ["after"]
     assert store.notices
     store.close()
+
+
+async def test_record_outcomes_of_real_calls(store: hi.HistoryStore, sb: Sandbox) -> None:
+    from b24explorer.core import AjaxError, B24Client, SdkError, Webhook
+
+    hook = Webhook.parse(sb.webhook_url)
+    async with B24Client(hook) as client:
+        ok = await client.call("crm.deal.get", {"id": 1}, request_id="rid-ok")
+        await store.arecord_outcome("Sandbox", ok, params={"id": 1}, secrets=[hook.secret])
+        try:  # soft codes come back as a failed result, hard ones raise: both are recorded
+            missing: object = await client.call("crm.deal.get", {"id": 99_999_999})
+        except AjaxError as exc:
+            missing = exc
+        await store.arecord_outcome("Sandbox", missing, method="crm.deal.get", secrets=[hook.secret])
+    wrong = Webhook.parse(sb.webhook_url.rsplit("/", 2)[0] + "/wrongsecret123/")
+    async with B24Client(wrong) as client:
+        try:
+            await client.call("profile")
+            raise AssertionError("a wrong secret must fail")
+        except (AjaxError, SdkError) as exc:
+            await store.arecord_outcome("Sandbox", exc, method="profile", duration=0.01, secrets=[wrong.secret])
+
+    first, second, third = list(store.iter_all())
+    assert (first.method, first.status, first.error_code, first.request_id) == ("crm.deal.get", 200, None, "rid-ok")
+    assert first.params_value() == {"id": 1}
+    assert first.response is not None
+    assert json.loads(first.response)["result"]["ID"] == "1"
+    assert first.duration is not None
+    assert first.duration > 0
+    assert second.is_error
+    assert second.error_code
+    assert (third.method, third.status, third.error_code, third.response) == ("profile", 401, "NO_AUTH_FOUND", None)
+    store.close()
+    assert hook.secret.encode() not in store.path.read_bytes()
