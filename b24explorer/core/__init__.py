@@ -3,6 +3,7 @@
 from .client import B24Client
 from .errors import AjaxError, SdkError
 from .limits import LimitsConfig
+from .lists import ListProgress
 from .logbus import Level, LogBus, LogRecord
 from .result import AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
 from .v3 import MIGRATION_CODE, migration_message
@@ -17,6 +18,7 @@ __all__ = [
     "BatchRow",
     "Level",
     "LimitsConfig",
+    "ListProgress",
     "ListResult",
     "LogBus",
     "LogRecord",

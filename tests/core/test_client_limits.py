@@ -1,0 +1,103 @@
+"""The client drives the limits layer: the token bucket paces calls, `time.operating` blocks a method, per-row
+batch times count per command — all waits on a fake clock."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from callhelpers import make_client
+
+from b24explorer.core import LimitsConfig
+from b24explorer.core.clock import FakeClock
+
+
+async def test_token_bucket_paces_calls_beyond_the_burst(sb) -> None:
+    client, log, clock = make_client(sb.webhook_url, limits=LimitsConfig.standard(), v3_methods=())
+    async with client:
+        for _ in range(52):
+            await client.call("server.time")
+    # burst 50 at 2/s: calls 51 and 52 each wait half a second
+    assert clock.slept == pytest.approx(1.0)
+    assert sb.counters.requests("server.time") == 52
+    assert "RATE_LIMIT_BLOCKED" in log.codes()
+
+
+async def test_enterprise_preset_has_a_bigger_burst(sb) -> None:
+    client, _, clock = make_client(sb.webhook_url, limits=LimitsConfig.enterprise(), v3_methods=())
+    async with client:
+        for _ in range(60):
+            await client.call("server.time")
+    assert clock.sleeps == []
+
+
+def _operating_portal(clock: FakeClock, operating: float):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        reset_at = clock.time() + 30
+        time_block = {"start": clock.time(), "operating": operating, "operating_reset_at": reset_at}
+        if request.url.path.endswith("/batch"):
+            cmd = json.loads(request.content)["cmd"]
+            # PHP answers sequential keys as JSON arrays, labels as objects
+            rows = [[] for _ in cmd] if isinstance(cmd, list) else {k: [] for k in cmd}
+            times = (
+                [dict(time_block) for _ in cmd]
+                if isinstance(cmd, list)
+                else {k: dict(time_block) for k in cmd}
+            )
+            body = {
+                "result": {
+                    "result": rows,
+                    "result_error": [],
+                    "result_total": [],
+                    "result_next": [],
+                    "result_time": times,
+                },
+                "time": {"start": clock.time()},
+            }
+            return httpx.Response(200, json=body)
+        return httpx.Response(200, json={"result": [], "time": time_block})
+
+    return seen, httpx.MockTransport(handler)
+
+
+async def test_operating_budget_blocks_the_method_until_reset() -> None:
+    clock = FakeClock()
+    seen, transport = _operating_portal(clock, operating=476.0)  # over 475 s of the 480 s budget
+    client, log, _ = make_client(
+        "https://portal.example.com/rest/1/abcdefgh1234/",
+        transport=transport,
+        clock=clock,
+        limits=LimitsConfig.standard(),
+        v3_methods=(),
+    )
+    async with client:
+        await client.call("crm.deal.list")
+        await client.call("crm.deal.get", {"id": 1})  # another method is not blocked
+        assert clock.sleeps == []
+        await client.call("crm.deal.list")
+    assert clock.sleeps == [pytest.approx(31.0)]  # until operating_reset_at, plus 1 s
+    assert "OPERATING_LIMIT_BLOCKED" in log.codes()
+    assert len(seen) == 3
+
+
+async def test_batch_rows_feed_the_budget_of_their_own_method() -> None:
+    clock = FakeClock()
+    _, transport = _operating_portal(clock, operating=478.0)
+    client, _, _ = make_client(
+        "https://portal.example.com/rest/1/abcdefgh1234/",
+        transport=transport,
+        clock=clock,
+        limits=LimitsConfig.standard(),
+        v3_methods=(),
+    )
+    async with client:
+        await client.batch([["crm.deal.list", {}], ["crm.deal.get", {"id": 1}]])
+        assert clock.sleeps == []
+        await client.batch([["crm.contact.list", {}]])  # other commands are free
+        assert clock.sleeps == []
+        await client.batch([["crm.deal.list", {}]])
+    assert clock.sleeps == [pytest.approx(31.0)]
