@@ -369,7 +369,8 @@ class HistoryStore:
         raw = getattr(outcome, "raw", None)
         return self.record(
             connection=connection, kind=kind, method=method or getattr(outcome, "method", "") or "",
-            api=api or getattr(outcome, "api", 2), params=params if params is not None else getattr(outcome, "params", None),
+            api=int(api or getattr(outcome, "api", 2) or 2),
+            params=params if params is not None else getattr(outcome, "params", None),
             request_id=request_id or getattr(outcome, "request_id", None) or "",
             status=getattr(outcome, "status", None),
             duration=duration if duration is not None else getattr(outcome, "elapsed", None),
