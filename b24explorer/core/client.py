@@ -109,6 +109,10 @@ class B24Client:
     def closed(self) -> bool:
         return self._http.is_closed
 
+    def _check_open(self) -> None:
+        if self._http.is_closed:
+            raise SdkError("CLIENT_CLOSED", "This connection was closed; open a new B24Client", 500)
+
     def limiter(self, api: int = 2) -> RestrictionManager:
         return self._limits[api]
 
@@ -130,6 +134,7 @@ class B24Client:
         """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures."""
         api = _check_api(api)
         method = _check_method(method)
+        self._check_open()
         request_id = request_id or uuid7()
         body = _serialize(params, method, request_id)  # bad params fail here, before any request
         if api == 2:
@@ -152,6 +157,7 @@ class B24Client:
         """Up to 50 commands in one request: a list of `[method, params]`/`{"method","params"}` rows, or a
         `{label: row}` map (labels allow `$result[label][...]` references in later v2 commands)."""
         api = _check_api(api)
+        self._check_open()
         rows, labelled = normalize_batch(commands)
         if not rows:
             raise AjaxError(

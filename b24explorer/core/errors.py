@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .redact import redact
+from .redact import mask_secrets, redact
 
 # Where a network failure happened, for the non-idempotent rule: before the request left (safe to resend)
 # or after it was sent (the server may have run it).
@@ -81,6 +81,8 @@ class AjaxError(SdkError):
         self.validation = list(validation or [])
         self.attempts = 1
         self.retry_reason = ""
+        if description:
+            description = mask_secrets(description, secrets)  # a server may echo the URL it was called on
         self.request_info: dict[str, Any] = {
             "method": method,
             "params": redact(params, secrets=secrets) if params is not None else None,

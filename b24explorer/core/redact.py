@@ -56,6 +56,15 @@ def mask_secret(secret: str) -> str:
     return "…"
 
 
+def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """Only the webhook paths and the known secrets masked (the rest of the text untouched)."""
+    text = _WEBHOOK_PATH.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mask_secret(secret))
+    return text
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Mask key=value credentials, webhook paths and any known secret inside a string."""
     text = _WEBHOOK_PATH.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text)

@@ -102,3 +102,28 @@ async def test_empty_body_and_json_error_without_code() -> None:
     assert first.value.status == 500
     assert "empty body" in first.value.message
     assert (second.value.code, second.value.status) == ("ERR_BAD_REQUEST", 418)
+
+
+async def test_a_server_echoing_the_url_in_its_error_is_masked() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            400, json={"error": "ERROR_CORE", "error_description": f"bad call to {request.url}"}
+        )
+
+    client, log, _ = make_client(HOOK, transport=httpx.MockTransport(handler), v3_methods=())
+    async with client:
+        with pytest.raises(AjaxError) as info:
+            await client.call("crm.deal.add", {})
+    assert info.value.code == "ERROR_CORE"
+    assert "bad call to https://portal.example.com/rest/5/wi…78/crm.deal.add" in info.value.message
+    assert SECRET not in f"{info.value} {log.text()}"
+
+
+async def test_calls_after_close_are_a_clear_error() -> None:
+    from b24explorer.core import SdkError
+
+    client, _, _ = make_client(HOOK, v3_methods=())
+    await client.aclose()
+    with pytest.raises(SdkError) as info:
+        await client.call("server.time")
+    assert info.value.code == "CLIENT_CLOSED"
