@@ -323,13 +323,26 @@ async def _pages_v2(
             if len(rows) < V2_PAGE_SIZE or (total is not None and received >= total):
                 run.complete = True
                 return
-            cursor = _cursor(rows[-1], keys.id_key)
+            previous, cursor = cursor, _cursor(rows[-1], keys.id_key)
             if cursor is None:
                 run.client.log.warning(
                     "LIST_CURSOR_UNREADABLE",
                     f"{run.log_label}: pagination stops here — no numeric id could be read from the last row "
                     f'via idKey "{keys.id_key}"',
                     method=method,
+                )
+                return
+            if isinstance(previous, int) and cursor <= previous:
+                # The method ignored the `>ID` filter or the ID order: going on would loop over the same rows.
+                run.fail(
+                    AjaxError(
+                        "LIST_CURSOR_NOT_ADVANCING",
+                        f"{method} does not page by `>{keys.cursor_id_key}` with order "
+                        f"{{{keys.cursor_id_key}: ASC}} (the last id went from {previous} to {cursor}); "
+                        "list it with plain `start` paging instead",
+                        200,
+                        method=method,
+                    )
                 )
                 return
         if error is not None:

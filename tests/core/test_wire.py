@@ -127,3 +127,32 @@ async def test_calls_after_close_are_a_clear_error() -> None:
     with pytest.raises(SdkError) as info:
         await client.call("server.time")
     assert info.value.code == "CLIENT_CLOSED"
+
+
+async def test_list_of_a_method_that_ignores_the_id_cursor_stops_with_a_clear_error() -> None:
+    rows = [{"ID": str(i)} for i in range(1, 51)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if request.url.path.endswith("/batch"):
+            return httpx.Response(
+                200,
+                json={
+                    "result": {
+                        "result": {k: rows for k in body["cmd"]},
+                        "result_error": [],
+                        "result_total": {"p0": 500},
+                        "result_next": [],
+                        "result_time": [],
+                    },
+                    "time": {},
+                },
+            )
+        return httpx.Response(200, json={"result": rows, "time": {}})
+
+    client, _, _ = make_client(HOOK, transport=httpx.MockTransport(handler), v3_methods=())
+    async with client:
+        res = await client.call_list("department.get")
+    assert len(res.items) == 50
+    assert not res.complete
+    assert [e.code for e in res.errors] == ["LIST_CURSOR_NOT_ADVANCING"]
