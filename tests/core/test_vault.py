@@ -232,6 +232,7 @@ def test_prompt_dismissed_is_a_typed_error(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ no backend
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="D-Bus (Secret Service) is the Linux keyring")
 def test_no_dbus_session_means_no_backend(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DBUS_SESSION_BUS_ADDRESS", "DISPLAY"}}
     env.update(PYTHONPATH=str(REPO_ROOT), XDG_RUNTIME_DIR=str(tmp_path), B24X_HOME=str(tmp_path / "home"))
