@@ -177,7 +177,8 @@ class ParamsEditor(QWidget):
 
     # --- text -------------------------------------------------------------------------------------
     def text(self) -> str:
-        return self.editor.toPlainText()
+        # Not toPlainText(): it turns non-breaking spaces into plain ones, changing the values sent.
+        return self.editor.document().toRawText().replace("\u2029", "\n")
 
     def set_text(self, text: str) -> None:
         self.editor.setPlainText(text)
@@ -242,9 +243,12 @@ class ParamsEditor(QWidget):
         problem = self.problem()
         if problem is None:
             return
-        block = self.editor.document().findBlockByLineNumber(problem.line - 1)
+        block = self.editor.document().findBlockByNumber(problem.line - 1)
         cursor = QTextCursor(block)
-        cursor.movePosition(QTextCursor.MoveOperation.Right, n=max(0, problem.column - 1))
+        # The column counts code points; Qt positions count UTF-16 units (moving "Right" would skip whole
+        # grapheme clusters such as e + combining accent).
+        units = len(block.text()[: max(0, problem.column - 1)].encode("utf-16-le")) // 2
+        cursor.setPosition(block.position() + min(units, max(0, block.length() - 1)))
         self.editor.setTextCursor(cursor)
         self.editor.setFocus()
 

@@ -18,6 +18,19 @@ from typing import Any
 
 import pytest
 
+# Warnings of the offscreen platform and of the machine's fonts, not of the app.
+PLATFORM_NOISE = (r"This plugin does not support propagateSizeHints\(\)",
+                  r"This plugin does not support raise\(\)",
+                  r"This plugin does not support grabbing the keyboard",
+                  r"OpenType support missing for")  # the machine's fonts lack shaping for some scripts
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*PLATFORM_NOISE))
+
 
 class Unhandled:
     def __init__(self) -> None:
