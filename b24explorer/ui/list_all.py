@@ -113,8 +113,7 @@ class ListAllPanel(QWidget):
         self.result_key_edit.setPlaceholderText("auto (items for crm.item.list, tasks for tasks.task.list)")
 
         self.start_button = QPushButton("Fetch all", self)
-        self.start_button.setToolTip("Fetch every item (Ctrl+Enter)")
-        self.start_button.setShortcut("Ctrl+Return")
+        self.start_button.setToolTip("Fetch every item (Ctrl+Enter in the window)")
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Stop; the items that arrived stay")
@@ -229,6 +228,10 @@ class ListAllPanel(QWidget):
         self._show_status(f"Fetching {request.method}…")
         self._task = asyncio.ensure_future(self._run(request, self._cancel))
         return self._task
+
+    def send(self) -> asyncio.Task[Any] | None:
+        """The window's Send action in this mode."""
+        return self.start()
 
     def cancel(self) -> None:
         """Stops the fetch; the items already shown stay."""

@@ -1,0 +1,213 @@
+"""The history panel over a real SQLite file: search, open, re-send, delete, clear, saved requests, restart."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from b24explorer.core import B24Client, LimitsConfig
+from b24explorer.core.history import HistoryStore
+from b24explorer.sandbox import Sandbox
+from b24explorer.ui.history_panel import HistoryPanel, StoredRequest
+
+
+@pytest.fixture(autouse=True)
+def _collect_in_gui_thread() -> Iterator[None]:
+    """Qt objects left to the garbage collector must die in this thread, not in a sandbox thread."""
+    yield
+    gc.collect()
+
+
+@pytest.fixture
+def client(sb: Sandbox, arun: Callable[..., Any]) -> Iterator[B24Client]:
+    c = B24Client(sb.webhook_url, limits=LimitsConfig.unlimited())
+    yield c
+    arun(c.aclose())
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "history.sqlite3"
+
+
+class Sender:
+    """Plays the window's part: sends a stored request with the client and records it in the history."""
+
+    def __init__(self, client: B24Client, store: HistoryStore, secret: str) -> None:
+        self.client, self.store, self.secret = client, store, secret
+        self.results: list[Any] = []
+        self.opened: list[StoredRequest] = []
+
+    async def send(self, request: StoredRequest) -> Any:
+        if request.kind == "batch":
+            result = await self.client.batch(request.params["cmd"], halt=request.params["halt"], api=request.api)
+            res = result.response
+            await self.store.arecord(connection=request.connection, kind="batch", method="batch", api=request.api,
+                                     params=request.params, status=res.status, duration=res.elapsed, size=res.size,
+                                     response=res.raw, request_id=res.request_id or "", secrets=(self.secret,))
+            self.results.append(result.data)
+            return result
+        res = await self.client.call(request.method, request.params, api=request.api)
+        await self.store.arecord_outcome(request.connection, res, params=request.params, secrets=(self.secret,))
+        self.results.append(res.result)
+        return res
+
+    def open(self, request: StoredRequest) -> None:
+        self.opened.append(request)
+
+
+def make_panel(qtbot: Any, store: HistoryStore, sender: Sender | None, **kwargs: Any) -> HistoryPanel:
+    panel = HistoryPanel(store, on_open=sender.open if sender else None, on_send=sender.send if sender else None,
+                         **kwargs)
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+def methods_shown(panel: HistoryPanel) -> list[str]:
+    return [panel.model.index(row, 2).data() for row in range(panel.model.rowCount())]
+
+
+def test_history_survives_a_restart_and_resends(qtbot: Any, sb: Sandbox, client: B24Client, db: Path,
+                                                arun: Callable[..., Any]) -> None:
+    first = HistoryStore(db)
+    sender = Sender(client, first, sb.secret)
+    arun(sender.send(StoredRequest("Sandbox", "call", "crm.deal.get", 2, {"id": 11})))
+    arun(sender.send(StoredRequest("Sandbox", "call", "crm.deal.list", 2, {"filter": {"<ID": 4},
+                                                                           "select": ["ID"]})))
+    arun(sender.send(StoredRequest("Sandbox", "batch", "batch", 2,
+                                   {"cmd": {"d": ["crm.deal.get", {"id": 2}]}, "halt": True})))
+    first_answer = sender.results[0]
+    first.close()
+
+    # A new store on the same file: the application started again.
+    second = HistoryStore(db)
+    sender2 = Sender(client, second, sb.secret)
+    panel = make_panel(qtbot, second, sender2)
+    assert arun(panel.refresh()) == 3
+    assert methods_shown(panel) == ["batch (batch)", "crm.deal.list", "crm.deal.get"]
+
+    requests_before = sb.counters.requests("crm.deal.get")
+    assert panel.select_id(panel.row_ids()[2])
+    arun(panel.send_selected())
+    assert sb.counters.requests("crm.deal.get") == requests_before + 1
+    assert sender2.results == [first_answer]
+    assert "Sent again: crm.deal.get" in panel.status.text()
+
+    # The re-sent request is recorded too: the newest row.
+    assert arun(panel.refresh()) == 4
+    assert methods_shown(panel)[0] == "crm.deal.get"
+
+    # A batch entry re-sends as a batch.
+    panel.select_id(panel.row_ids()[1])
+    arun(panel.send_selected())
+    assert sender2.results[-1] == {"d": sender2.results[-1]["d"]}
+    assert sender2.results[-1]["d"]["ID"] == "2"
+    second.close()
+
+    for path in db.parent.iterdir():
+        assert sb.secret.encode() not in path.read_bytes(), path.name
+
+
+def test_search_filters_open_delete_and_clear(qtbot: Any, db: Path, arun: Callable[..., Any]) -> None:
+    store = HistoryStore(db)
+    store.record(connection="Portal A", method="crm.deal.list", params={"filter": {"STAGE_ID": "WON"}},
+                 status=200, duration=0.2, size=2048)
+    store.record(connection="Portal A", method="crm.deal.get", params={"id": 99}, status=400,
+                 error_code="NOT_FOUND")
+    store.record(connection="Portal B", method="user.current", status=200)
+    sender = Sender.__new__(Sender)
+    sender.opened = []
+    panel = make_panel(qtbot, store, sender, current_connection=lambda: "Portal A")
+    assert arun(panel.refresh()) == 3
+
+    panel.search_edit.setText("deal")
+    assert arun(panel.refresh()) == 2
+    panel.search_edit.setText("STAGE_ID")  # params text
+    assert arun(panel.refresh()) == 1
+    assert methods_shown(panel) == ["crm.deal.list"]
+    panel.search_edit.setText("not_found")  # error code, any case
+    assert arun(panel.refresh()) == 1
+    assert methods_shown(panel) == ["crm.deal.get"]
+    panel.search_edit.setText("")
+    panel.errors_box.setChecked(True)
+    assert arun(panel.refresh()) == 1
+    panel.errors_box.setChecked(False)
+    panel.this_connection_box.setChecked(True)
+    assert arun(panel.refresh()) == 2
+    panel.this_connection_box.setChecked(False)
+    assert arun(panel.refresh()) == 3
+
+    # Open hands the request (params as JSON values) to the editor.
+    panel.select_id(panel.row_ids()[2])
+    arun(panel.open_selected())
+    assert sender.opened == [StoredRequest("Portal A", "call", "crm.deal.list", 2,
+                                           {"filter": {"STAGE_ID": "WON"}}, "")]
+    arun(panel._load_details(panel.row_ids()[2]))
+    assert "STAGE_ID" in panel.details.toPlainText()
+
+    arun(panel.delete_selected())
+    assert methods_shown(panel) == ["user.current", "crm.deal.get"]
+    assert store.count() == 2
+
+    arun(panel.clear_history(confirm=False))
+    assert panel.model.rowCount() == 0
+    assert store.count() == 0
+    assert "cleared" in panel.status.text()
+    store.close()
+
+
+def test_saved_requests_are_named_and_grouped_per_connection(qtbot: Any, sb: Sandbox, client: B24Client, db: Path,
+                                                             arun: Callable[..., Any]) -> None:
+    store = HistoryStore(db)
+    store.record(connection="Sandbox", method="crm.deal.get", params={"id": 5}, status=200)
+    current = StoredRequest("Other portal", "call", "user.current", 2, {})
+    sender = Sender(client, store, sb.secret)
+    panel = make_panel(qtbot, store, sender, current_request=lambda: current,
+                       secrets=lambda: (sb.secret,))
+    arun(panel.refresh())
+
+    panel.select_id(panel.row_ids()[0])
+    arun(panel.save_selected())  # no name yet
+    assert "name" in panel.status.text()
+    panel.save_name_edit.setText("deal five")
+    arun(panel.save_selected())
+    panel.saved_name_edit.setText("who am I")
+    arun(panel.save_current())
+    assert panel.saved_names() == {"Other portal": ["who am I"], "Sandbox": ["deal five"]}
+
+    # Saved requests survive a restart too, and can be sent.
+    store.close()
+    again = HistoryStore(db)
+    sender.store = again
+    panel2 = make_panel(qtbot, again, sender)
+    arun(panel2.refresh())
+    assert panel2.saved_names() == {"Other portal": ["who am I"], "Sandbox": ["deal five"]}
+    assert panel2.select_saved("deal five", "Sandbox")
+    before = sb.counters.requests("crm.deal.get")
+    arun(panel2.send_saved())
+    assert sb.counters.requests("crm.deal.get") == before + 1
+    assert sender.results[-1]["ID"] == "5"
+
+    arun(panel2.delete_saved())
+    assert panel2.saved_names() == {"Other portal": ["who am I"]}
+    again.close()
+
+
+def test_a_corrupt_database_is_moved_aside_with_a_message(qtbot: Any, db: Path, arun: Callable[..., Any]) -> None:
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a database" * 100)
+    store = HistoryStore(db)
+    panel = make_panel(qtbot, store, None)
+    notices: list[str] = []
+    panel.notice.connect(notices.append)
+    assert arun(panel.refresh()) == 0
+    assert notices
+    assert "moved" in panel.status.text()
+    store.record(connection="x", method="profile")
+    assert arun(panel.refresh()) == 1
+    store.close()
