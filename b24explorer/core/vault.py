@@ -25,7 +25,8 @@ import keyring.backend
 import keyring.errors
 
 SERVICE = "b24explorer"
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 15.0  # async calls (the UI): a prompt that needs longer can be retried
+SYNC_TIMEOUT = 60.0  # blocking calls (the CLI): time to type a keyring password, but never forever
 
 T = TypeVar("T")
 
@@ -235,8 +236,8 @@ def _guard(fn: Callable[[], T], timeout: float | None) -> T:
     return box["value"]  # type: ignore[return-value]
 
 
-def save_webhook(reference: str, webhook_url: str, *, timeout: float | None = None) -> None:
-    """Store (or replace) the webhook of a connection."""
+def save_webhook(reference: str, webhook_url: str, *, timeout: float | None = SYNC_TIMEOUT) -> None:
+    """Store (or replace) the webhook of a connection. ``timeout=None`` waits as long as the keyring takes."""
     _check_reference(reference)
     if not webhook_url:
         raise ValueError("webhook_url is empty")
@@ -247,7 +248,7 @@ def save_webhook(reference: str, webhook_url: str, *, timeout: float | None = No
     _guard(op, timeout)
 
 
-def read_webhook(reference: str, *, timeout: float | None = None) -> str:
+def read_webhook(reference: str, *, timeout: float | None = SYNC_TIMEOUT) -> str:
     """The webhook of a connection; :class:`EntryMissingError` when the entry is gone."""
     _check_reference(reference)
 
@@ -260,7 +261,7 @@ def read_webhook(reference: str, *, timeout: float | None = None) -> str:
     return value
 
 
-def delete_webhook(reference: str, *, missing_ok: bool = True, timeout: float | None = None) -> None:
+def delete_webhook(reference: str, *, missing_ok: bool = True, timeout: float | None = SYNC_TIMEOUT) -> None:
     """Remove a connection's entry. An entry that is already gone is fine unless ``missing_ok=False``."""
     _check_reference(reference)
 
@@ -312,17 +313,17 @@ async def _in_thread(fn: Callable[[], T], timeout_s: float) -> T:
 
 
 async def asave_webhook(reference: str, webhook_url: str, *, timeout_s: float = DEFAULT_TIMEOUT) -> None:
-    await _in_thread(lambda: save_webhook(reference, webhook_url), timeout_s)
+    await _in_thread(lambda: save_webhook(reference, webhook_url, timeout=None), timeout_s)
 
 
 async def aread_webhook(reference: str, *, timeout_s: float = DEFAULT_TIMEOUT) -> str:
-    return await _in_thread(lambda: read_webhook(reference), timeout_s)
+    return await _in_thread(lambda: read_webhook(reference, timeout=None), timeout_s)
 
 
 async def adelete_webhook(
     reference: str, *, missing_ok: bool = True, timeout_s: float = DEFAULT_TIMEOUT
 ) -> None:
-    await _in_thread(lambda: delete_webhook(reference, missing_ok=missing_ok), timeout_s)
+    await _in_thread(lambda: delete_webhook(reference, missing_ok=missing_ok, timeout=None), timeout_s)
 
 
 async def abackend_description(*, timeout_s: float = DEFAULT_TIMEOUT) -> str:
