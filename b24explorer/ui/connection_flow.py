@@ -71,10 +71,11 @@ class ConnectionFlow:
                                   tester=self.services.test_connection)
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
-        name, hook = conn.name, dialog.webhook()
-        if dialog.name() != name:
-            self.registry.rename(name, dialog.name())
-            name = dialog.name()
+        name, new_name, hook = conn.name, dialog.name(), dialog.webhook()
+        if new_name != name:
+            self.registry.rename(name, new_name)
+            await self.services.forget_client(name)
+            name = new_name
         if hook is not None:
             try:
                 await self.registry.update_webhook(name, hook)
@@ -89,9 +90,10 @@ class ConnectionFlow:
         dialog = RenameDialog(self.window, conn.name, set(self.registry.names()))
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
-        self.registry.rename(conn.name, dialog.name())
+        new_name = dialog.name()
+        self.registry.rename(conn.name, new_name)
         await self.services.forget_client(conn.name)
-        self._refresh(dialog.name())
+        self._refresh(new_name)
 
     async def delete(self, conn: ConnectionInfo) -> None:
         box = QMessageBox(QMessageBox.Icon.Question, "Delete connection",

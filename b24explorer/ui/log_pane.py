@@ -6,6 +6,7 @@ banner above it with an action that switches the current request to REST v3 and 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -316,7 +317,8 @@ class LogPane(QWidget):
     # --- feeding ----------------------------------------------------------------------------------
     def on_record(self, record: Any) -> None:
         """LogBus subscriber: safe to call from any thread."""
-        self._record_arrived.emit(record)
+        with contextlib.suppress(RuntimeError):  # the pane is gone (window closed); the record has no reader
+            self._record_arrived.emit(record)
 
     def _append_record(self, record: Any) -> None:
         row = LogRow.from_record(record, tuple(s for s in self._secrets() if s))

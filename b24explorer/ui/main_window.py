@@ -411,9 +411,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(mask_text(f"b24explorer{where}", self.services.known_secrets()))
 
     def _load_methods(self, name: str) -> None:
-        if self._methods_task is not None and not self._methods_task.done():
-            self._methods_task.cancel()
-
+        # A load for a previous connection is left to finish (its result is dropped below): cancelling an
+        # httpx connect half-way leaves anyio's connect coroutines un-awaited.
         async def load() -> None:
             try:
                 entries = await self.services.methods_for(name)
@@ -680,5 +679,6 @@ class MainWindow(QMainWindow):
         with contextlib.suppress(Exception):
             self.services.save_ui_state(self.ui_state())
         self.cancel()
+        self.log_bus_unsubscribe()
         super().closeEvent(event)
         self.closed.emit()

@@ -7,14 +7,15 @@ coroutines on it; widgets then run their asyncio work exactly as in the app.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import keyring
-import keyring.backend
 import pytest
+from ui_keyrings import MemoryKeyring
 
 from b24explorer.ui import qt  # noqa: F401  (binding chosen before qasync)
 
@@ -33,6 +34,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.qt_log_ignore(*PLATFORM_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect cyclic garbage here, on the GUI thread, after the widgets are closed.
+
+    Otherwise Python may collect a cycle holding a Qt object during an allocation in some worker thread
+    (keyring, sandbox, executor), and Qt then destroys that object outside its thread.
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture
@@ -80,29 +92,6 @@ async def wait_until(predicate: Callable[[], Any], within: float = 10.0, what: s
 def until() -> Callable[..., Awaitable[Any]]:
     """``await until(predicate, within=10, what="…")`` inside a coroutine run by ``arun``."""
     return wait_until
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that forgets everything at exit — for tests that are not about the real backend."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.items:
-            import keyring.errors
-
-            raise keyring.errors.PasswordDeleteError("no such entry")
-        del self.items[(service, username)]
 
 
 @pytest.fixture
@@ -164,3 +153,4 @@ def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) ->
     for ctx in contexts:
         ctx.window.cancel()
         qloop.run_until_complete(ctx.aclose())  # pytest-qt closes the window itself
+        ctx.services.connections.changed_callbacks.clear()  # break the window ↔ services cycle

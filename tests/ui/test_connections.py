@@ -1,0 +1,265 @@
+"""Connections: add/edit/rename/delete through the dialogs, webhooks in the keyring only, failure dialogs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import keyring
+import keyring.errors
+import pytest
+from ui_keyrings import LockedKeyring
+
+from b24explorer.core.vault import SERVICE
+from b24explorer.ui.connections import ConnectionDialog, ConnectionsDialog, KeyringFailureDialog, RenameDialog
+from b24explorer.ui.qt import QDialogButtonBox, QMessageBox, Qt
+from b24explorer.ui.services import FileSettings
+
+
+def secret_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and needle.encode() in path.read_bytes():
+            hits.append(path)
+    return hits
+
+
+async def next_dialog(flow, kind, until):
+    return await until(lambda: flow.dialog if isinstance(flow.dialog, kind) else None, what=kind.__name__)
+
+
+def save_button(dialog: ConnectionDialog):
+    return dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+
+def test_webhook_errors_show_inline_and_never_echo_the_secret(make_window, qtbot, sb) -> None:
+    ctx = make_window()
+    dialog = ConnectionDialog(ctx.window, taken_names={"Prod"}, tester=None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name_edit, "Prod")
+    assert "already exists" in dialog.name_error.text()
+    dialog.name_edit.setText("Staging")
+    cases = {
+        "http://portal.example.com/rest/1/verysecretcode123/": "HTTPS",
+        "https://portal.example.com/rest/1/": "no secret",
+        "https://portal.example.com/rest/abc/verysecretcode123/": "numeric",
+        "https://portal.example.com/rest/1/verysecretcode123/crm.deal.list": "extra path",
+    }
+    for url, expected in cases.items():
+        dialog.url_edit.setText(url)
+        assert dialog.url_error.isVisible()
+        assert expected.lower() in dialog.url_error.text().lower()
+        assert "verysecretcode123" not in dialog.url_error.text()
+        assert not save_button(dialog).isEnabled()
+    dialog.url_edit.setText(sb.webhook_url)
+    assert not dialog.url_error.isVisible()
+    assert save_button(dialog).isEnabled()
+    assert dialog.url_edit.echoMode() == dialog.url_edit.EchoMode.Password
+    assert secret_of(sb.webhook_url) not in dialog.masked_label.text()
+
+
+def test_add_test_rename_delete_a_connection(make_window, sb, qtbot, arun, until, memory_keyring, app_home) -> None:
+    ctx = make_window(settings=FileSettings())
+    flow = ctx.flow
+    secret = secret_of(sb.webhook_url)
+
+    async def add() -> None:
+        task = asyncio.ensure_future(flow.add())
+        dialog = await next_dialog(flow, ConnectionDialog, until)
+        qtbot.keyClicks(dialog.name_edit, "Sandbox portal")
+        dialog.url_edit.setText(sb.webhook_url)
+        qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+        await until(lambda: "Connection works" in dialog.test_result.text(), what="the connection test")
+        text = dialog.test_result.text()
+        assert "user id 1" in text
+        assert "administrator" in text
+        assert "crm" in text
+        assert "scopes" in text
+        assert secret not in text
+        qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+        assert await task == "Sandbox portal"
+
+    arun(add())
+    [(service, ref)] = list(memory_keyring.items)
+    assert service == SERVICE
+    assert memory_keyring.items[(service, ref)] == sb.webhook_url  # the keyring holds the URL …
+    assert ctx.window.connection == "Sandbox portal"
+    ctx.settings.flush()
+    assert files_containing(app_home, secret) == []  # … and nothing the app wrote does
+    saved = FileSettings().load_connections()
+    assert [(c.name, c.user_id, c.keyring_ref) for c in saved] == [("Sandbox portal", 1, ref)]
+
+    async def send_through_it() -> None:
+        ctx.window.choose_method("server.time")
+        task = ctx.window.send()
+        assert task is not None
+        await task
+
+    arun(send_through_it())
+    assert ctx.window.response_status.facts.ok
+
+    async def rename() -> None:
+        info = ctx.services.connections.info("Sandbox portal")
+        task = asyncio.ensure_future(flow.rename(info))
+        dialog = await next_dialog(flow, RenameDialog, until)
+        dialog.edit.setText("Local")
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        await task
+
+    arun(rename())
+    ctx.settings.flush()
+    assert [c.name for c in FileSettings().load_connections()] == ["Local"]
+    assert list(memory_keyring.items) == [(SERVICE, ref)]  # a rename never touches the keyring
+    assert ctx.window.connection_picker.current_name() == "Local"
+
+    async def delete() -> None:
+        info = ctx.services.connections.info("Local")
+        task = asyncio.ensure_future(flow.delete(info))
+        box = await next_dialog(flow, QMessageBox, until)
+        box.button(QMessageBox.StandardButton.Yes).click()
+        await task
+
+    arun(delete())
+    ctx.settings.flush()
+    assert memory_keyring.items == {}
+    assert FileSettings().load_connections() == []
+    assert files_containing(app_home, secret) == []
+
+
+def test_manage_dialog_lists_and_edits(make_window, sb, qtbot, arun, until, memory_keyring) -> None:
+    ctx = make_window(sb)
+    other = sb.add_webhook(user_id=1, scopes=["crm"])
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(ctx.flow.manage())
+        manage = await next_dialog(ctx.flow, ConnectionsDialog, until)
+        assert manage.list.count() == 1  # the sandbox, which cannot be edited
+        assert not manage.edit_button.isEnabled()
+        qtbot.mouseClick(manage.add_button, Qt.MouseButton.LeftButton)
+        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+        dialog.name_edit.setText("CRM only")
+        dialog.url_edit.setText(other)
+        qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+        await until(lambda: "scopes" in dialog.test_result.text(), what="the test")
+        assert "May use 1 scopes: crm" in dialog.test_result.text()
+        save_button(dialog).click()
+        await until(lambda: manage.list.count() == 2, what="the new connection listed")
+        manage.list.setCurrentRow(1)
+        assert manage.edit_button.isEnabled()
+        qtbot.mouseClick(manage.edit_button, Qt.MouseButton.LeftButton)
+        edit = await next_dialog(ctx.flow, ConnectionDialog, until)
+        assert edit.url_edit.text() == ""  # the saved webhook is never shown back
+        assert save_button(edit).isEnabled()  # empty = keep the saved one
+        edit.name_edit.setText("CRM")
+        save_button(edit).click()
+        await until(lambda: "CRM" in [c.name for c in ctx.services.connections.infos()], what="rename")
+        manage.reject()
+        await task
+
+    arun(scenario())
+    assert list(memory_keyring.items.values()) == [other]
+
+
+@pytest.mark.parametrize(
+    ("backend", "cause"),
+    [
+        (lambda: __import__("keyring.backends.fail", fromlist=["Keyring"]).Keyring(), "No secure password store"),
+        (LockedKeyring, "locked"),
+    ],
+    ids=["no-backend", "locked"],
+)
+def test_keyring_failure_dialog_offers_this_run_only(make_window, sb, qtbot, arun, until, app_home,
+                                                     backend, cause) -> None:
+    keyring.set_keyring(backend())
+    ctx = make_window(settings=FileSettings())
+    secret = secret_of(sb.webhook_url)
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(ctx.flow.add())
+        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+        dialog.name_edit.setText("Portal")
+        dialog.url_edit.setText(sb.webhook_url)
+        save_button(dialog).click()
+        failure = await next_dialog(ctx.flow, KeyringFailureDialog, until)
+        assert cause.lower() in failure.cause_label.text().lower()
+        assert "plain-text" in "".join(w.text() for w in failure.findChildren(type(failure.cause_label)))
+        assert failure.session_button is not None
+        assert failure.session_button.text() == "Use for this run only (not saved)"
+        failure.session_button.click()
+        assert await task == "Portal"
+        ctx.window.choose_method("profile")
+        sent = ctx.window.send()
+        assert sent is not None
+        await sent
+
+    arun(scenario())
+    info = ctx.services.connections.info("Portal")
+    assert info.kind == "session"
+    assert ctx.window.response_status.facts.ok  # usable for this run
+    ctx.window.close()
+    ctx.settings.flush()
+    assert FileSettings().load_connections() == []  # not saved …
+    assert files_containing(app_home, secret) == []  # … and never written in plain text
+
+
+def test_cancelling_the_failure_dialog_adds_nothing(make_window, sb, arun, until) -> None:
+    keyring.set_keyring(LockedKeyring())
+    ctx = make_window()
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(ctx.flow.add())
+        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+        dialog.name_edit.setText("Portal")
+        dialog.url_edit.setText(sb.webhook_url)
+        save_button(dialog).click()
+        failure = await next_dialog(ctx.flow, KeyringFailureDialog, until)
+        failure.cancel_button.click()
+        assert await task is None
+
+    arun(scenario())
+    assert ctx.services.connections.infos() == []
+
+
+@pytest.mark.real_keyring
+def test_connection_saved_and_read_back_through_the_secret_service(make_window, sb, arun, until, app_home) -> None:
+    from b24explorer.core import vault
+
+    assert vault.has_backend(), vault.backend_description()
+    ctx = make_window(settings=FileSettings())
+    secret = secret_of(sb.webhook_url)
+
+    async def add() -> None:
+        task = asyncio.ensure_future(ctx.flow.add())
+        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+        dialog.name_edit.setText("Real keyring")
+        dialog.url_edit.setText(sb.webhook_url)
+        save_button(dialog).click()
+        assert await task == "Real keyring"
+
+    arun(add())
+    ctx.settings.flush()
+    [saved] = FileSettings().load_connections()
+    assert keyring.get_password(SERVICE, saved.keyring_ref) == sb.webhook_url
+    ctx.window.close()
+
+    # A fresh window (as after a restart) reads the webhook back from the Secret Service and calls through it.
+    again = make_window(settings=FileSettings())
+    assert again.window.connection == "Real keyring"
+    ctx.settings.flush()
+
+    async def call() -> None:
+        again.window.choose_method("server.time")
+        task = again.window.send()
+        assert task is not None
+        await task
+
+    arun(call())
+    assert again.window.response_status.facts.ok
+    assert files_containing(app_home, secret) == []
+    arun(again.services.connections.delete("Real keyring"))
+    assert keyring.get_password(SERVICE, saved.keyring_ref) is None

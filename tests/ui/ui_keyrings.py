@@ -1,0 +1,49 @@
+"""Keyring backends for UI tests: installed explicitly with ``keyring.set_keyring``, never chosen by keyring."""
+
+from __future__ import annotations
+
+import keyring.backend
+import keyring.errors
+from jaraco.classes import properties
+
+
+class TestOnlyBackend(keyring.backend.KeyringBackend):
+    """A backend installed explicitly by a test; never "viable", so keyring never picks or chains it itself."""
+
+    @properties.classproperty
+    def priority(cls) -> float:  # type: ignore[override]
+        raise RuntimeError("a test-only keyring backend")
+
+
+class MemoryKeyring(TestOnlyBackend):
+    """A keyring that forgets everything at exit — for tests that are not about the real backend."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.items:
+            import keyring.errors
+
+            raise keyring.errors.PasswordDeleteError("no such entry")
+        del self.items[(service, username)]
+
+
+class LockedKeyring(TestOnlyBackend):
+    """Behaves like a Secret Service whose collection cannot be unlocked."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
