@@ -96,6 +96,17 @@ def test_frozen_selftest_under_secret_service(frozen_app: Path, tmp_path: Path) 
     assert "saved, read and deleted a test entry" in line
 
 
+@pytest.mark.xvfb
+@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="needs xvfb-run")
+def test_frozen_selftest_on_a_real_x_server(frozen_app: Path, tmp_path: Path) -> None:
+    """The bundled xcb platform plugin and its libraries load and paint on an X server (Xvfb)."""
+    run = run_selftest(["xvfb-run", "-a", str(frozen_app / "b24explorer")], tmp_path,
+                       env_extra={"QT_QPA_PLATFORM": "xcb"})
+    assert run.returncode == 0, run.output
+    assert "Qt platform xcb" in run.output.splitlines()[0]
+    assert run.line("window").split()[0] == "ok"
+
+
 # ---------------------------------------------------------------- .deb
 
 
