@@ -94,8 +94,9 @@ def _start_watchdog(seconds: float) -> None:
     """Last resort against a hang the event loop cannot see (e.g. a blocked C call): exit hard."""
 
     def fire() -> None:
-        sys.stderr.write(f"self-test: no result after {seconds:g} s, giving up\n")
-        sys.stderr.flush()
+        if sys.stderr is not None:  # None in a windowed Windows build
+            sys.stderr.write(f"self-test: no result after {seconds:g} s, giving up\n")
+            sys.stderr.flush()
         os._exit(3)
 
     timer = threading.Timer(seconds, fire)
