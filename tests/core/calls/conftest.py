@@ -1,8 +1,11 @@
-"""Helpers of the call-layer tests: a client on a sandbox with a fake clock and a captured log."""
+"""Fixtures of the call-layer tests: a client on a sandbox with a fake clock and a captured log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from b24explorer.core import B24Client, Level, LimitsConfig, LogBus, LogRecord
 from b24explorer.core.clock import FakeClock
@@ -25,7 +28,7 @@ class Captured:
         return "\n".join(f"{r.format_line()} {r.context!r}" for r in self.records)
 
 
-def make_client(url: str, **kw: Any) -> tuple[B24Client, Captured, FakeClock]:
+def _make_client(url: str, **kw: Any) -> tuple[B24Client, Captured, FakeClock]:
     """A client with FakeClock (waits are recorded, never slept) and no proactive limiter unless asked."""
     clock = kw.pop("clock", None) or FakeClock()
     bus = kw.pop("log", None) or LogBus()
@@ -33,3 +36,9 @@ def make_client(url: str, **kw: Any) -> tuple[B24Client, Captured, FakeClock]:
     kw.setdefault("limits", LimitsConfig.unlimited())
     client = B24Client(url, log=bus, clock=clock, **kw)
     return client, captured, clock
+
+
+@pytest.fixture
+def make_client() -> Callable[..., tuple[B24Client, Captured, FakeClock]]:
+    """`make_client(url, **B24Client kwargs) -> (client, captured log, fake clock)`."""
+    return _make_client

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from callhelpers import make_client
 
 from b24explorer.core import AjaxError, BatchResult, SdkError
 from b24explorer.core.encoding import batch_command, php_query
 
 
-async def test_labelled_map_with_a_result_reference(sb) -> None:
+async def test_labelled_map_with_a_result_reference(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.batch(
@@ -27,7 +26,7 @@ async def test_labelled_map_with_a_result_reference(sb) -> None:
     assert [row.key for row in res] == ["first", "same"]
     assert res["first"].result[0]["ID"] == "5"
     assert res["same"].result["ID"] == "5"  # the server substituted the reference
-    plain = await _plain_total(sb, {">ID": 4})
+    plain = await _plain_total(make_client, sb, {">ID": 4})
     assert res["first"].total == plain
     assert res["first"].next == 50
     assert res["same"].time is not None
@@ -35,7 +34,7 @@ async def test_labelled_map_with_a_result_reference(sb) -> None:
     assert sb.counters.requests("batch") == 1
 
 
-async def test_list_and_tuple_shapes_and_dict_rows(sb) -> None:
+async def test_list_and_tuple_shapes_and_dict_rows(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         as_list = await client.batch(
@@ -51,7 +50,7 @@ async def test_list_and_tuple_shapes_and_dict_rows(sb) -> None:
     assert as_rows["four"].result["ID"] == "4"
 
 
-async def test_per_row_errors_without_halt(sb) -> None:
+async def test_per_row_errors_without_halt(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.batch(
@@ -67,7 +66,7 @@ async def test_per_row_errors_without_halt(sb) -> None:
     assert [r["ID"] for r in res.data] == ["1", "2"]  # failed rows dropped from data, rows keep them
 
 
-async def test_halt_stops_at_the_first_error(sb) -> None:
+async def test_halt_stops_at_the_first_error(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.batch(
@@ -85,7 +84,7 @@ async def test_halt_stops_at_the_first_error(sb) -> None:
 
 
 @pytest.mark.parametrize(("count", "code"), [(0, "JSSDK_BATCH_EMPTY"), (51, "JSSDK_BATCH_TOO_LARGE")])
-async def test_empty_and_oversized_batches_fail_before_any_request(sb, count, code) -> None:
+async def test_empty_and_oversized_batches_fail_before_any_request(make_client, sb, count, code) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(AjaxError) as info:
@@ -99,7 +98,7 @@ async def test_empty_and_oversized_batches_fail_before_any_request(sb, count, co
     assert sb.counters.requests() == 0
 
 
-async def test_bad_rows_and_params_fail_before_any_request(sb) -> None:
+async def test_bad_rows_and_params_fail_before_any_request(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(SdkError):
@@ -112,7 +111,7 @@ async def test_bad_rows_and_params_fail_before_any_request(sb) -> None:
     assert sb.counters.requests() == 0
 
 
-async def test_v3_batch_array_form(sb) -> None:
+async def test_v3_batch_array_form(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.batch(
@@ -128,7 +127,7 @@ async def test_v3_batch_array_form(sb) -> None:
     assert res["two"].result["item"]["id"] == 2
 
 
-async def test_batch_by_chunk_any_count(sb) -> None:
+async def test_batch_by_chunk_any_count(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.batch_by_chunk([["crm.deal.get", {"id": i}] for i in range(1, 121)])
@@ -140,7 +139,7 @@ async def test_batch_by_chunk_any_count(sb) -> None:
     assert len(res.responses) == 3
 
 
-async def test_batch_by_chunk_keeps_global_error_positions(sb) -> None:
+async def test_batch_by_chunk_keeps_global_error_positions(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     calls = [["crm.deal.get", {"id": i}] for i in range(1, 61)]
     calls[55] = ["crm.deal.get", {"id": 999_999}]
@@ -150,7 +149,7 @@ async def test_batch_by_chunk_keeps_global_error_positions(sb) -> None:
     assert len(res.data) == 59
 
 
-async def test_batch_hit_by_503_is_retried(sb) -> None:
+async def test_batch_hit_by_503_is_retried(make_client, sb) -> None:
     sb.faults.add("status", method="batch", count=1, status=503, code="QUERY_LIMIT_EXCEEDED")
     client, _, clock = make_client(sb.webhook_url)
     async with client:
@@ -159,7 +158,7 @@ async def test_batch_hit_by_503_is_retried(sb) -> None:
     assert clock.sleeps == [pytest.approx(1.5)]
 
 
-async def _plain_total(sb, flt) -> int:
+async def _plain_total(make_client, sb, flt) -> int:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         return (await client.call("crm.deal.list", {"filter": flt, "select": ["ID"]})).total

@@ -8,13 +8,12 @@ import math
 import uuid
 
 import pytest
-from callhelpers import make_client
 
 from b24explorer.core import AjaxError, AjaxResult, B24Client, LimitsConfig, SdkError, TimeInfo
 from b24explorer.core.redact import REDACTED
 
 
-async def test_call_returns_the_envelope_typed(sb) -> None:
+async def test_call_returns_the_envelope_typed(make_client, sb) -> None:
     client, _log, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.call("crm.deal.get", {"id": 1})
@@ -41,7 +40,7 @@ async def test_call_returns_the_envelope_typed(sb) -> None:
     assert res.document.lazy  # simdjson view for big bodies
 
 
-async def test_total_next_and_is_more_of_a_list_page(sb) -> None:
+async def test_total_next_and_is_more_of_a_list_page(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         first = await client.call("crm.deal.list", {"select": ["ID"], "start": 0})
@@ -55,7 +54,7 @@ async def test_total_next_and_is_more_of_a_list_page(sb) -> None:
     assert not last.is_more
 
 
-async def test_given_request_id_is_kept(sb) -> None:
+async def test_given_request_id_is_kept(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.call("server.time", request_id="my-trace-1")
@@ -63,7 +62,7 @@ async def test_given_request_id_is_kept(sb) -> None:
     assert any(r.request_id == "my-trace-1" for r in log.records)
 
 
-async def test_v3_call_and_v3_validation_error_is_a_soft_failed_result(sb) -> None:
+async def test_v3_call_and_v3_validation_error_is_a_soft_failed_result(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         ok = await client.call("tasks.task.get", {"id": 1, "select": ["id", "title"]}, api=3)
@@ -79,7 +78,7 @@ async def test_v3_call_and_v3_validation_error_is_a_soft_failed_result(sb) -> No
     assert bad.error_messages[0].endswith(bad.error.validation[0]["message"])
 
 
-async def test_soft_v2_code_comes_back_hard_code_raises(sb) -> None:
+async def test_soft_v2_code_comes_back_hard_code_raises(make_client, sb) -> None:
     sb.faults.add("status", method="crm.deal.get", count=1, status=400, code="ERROR_ENTITY_NOT_FOUND")
     client, _, clock = make_client(sb.webhook_url)
     async with client:
@@ -95,7 +94,7 @@ async def test_soft_v2_code_comes_back_hard_code_raises(sb) -> None:
     assert sb.counters.requests("crm.deal.get") == 2  # no retry of a 4xx
 
 
-async def test_wrong_secret_is_no_auth_found_and_never_echoed(sb) -> None:
+async def test_wrong_secret_is_no_auth_found_and_never_echoed(make_client, sb) -> None:
     wrong = sb.webhook_url.replace(sb.secret, "wrongsecret0000000")
     client, log, _ = make_client(wrong)
     async with client:
@@ -106,7 +105,7 @@ async def test_wrong_secret_is_no_auth_found_and_never_echoed(sb) -> None:
     assert "wrongsecret0000000" not in f"{err} {err!r} {err.to_dict()} {log.text()}"
 
 
-async def test_insufficient_scope_raises(sb) -> None:
+async def test_insufficient_scope_raises(make_client, sb) -> None:
     limited = sb.add_webhook(user_id=1, scopes=["task"])
     client, _, _ = make_client(limited)
     async with client:
@@ -115,7 +114,7 @@ async def test_insufficient_scope_raises(sb) -> None:
     assert (info.value.code, info.value.status) == ("insufficient_scope", 403)
 
 
-async def test_503_is_retried_with_the_sdk_waits_then_succeeds(sb) -> None:
+async def test_503_is_retried_with_the_sdk_waits_then_succeeds(make_client, sb) -> None:
     sb.faults.add("status", method="crm.deal.get", count=2, status=503, code="QUERY_LIMIT_EXCEEDED")
     client, _log, clock = make_client(sb.webhook_url, limits=LimitsConfig.standard())
     async with client:
@@ -126,7 +125,7 @@ async def test_503_is_retried_with_the_sdk_waits_then_succeeds(sb) -> None:
     assert client.retries == 2
 
 
-async def test_exhausted_retries_raise_with_the_real_code(sb) -> None:
+async def test_exhausted_retries_raise_with_the_real_code(make_client, sb) -> None:
     sb.faults.add("status", method="crm.deal.get", count=3, status=503, code="QUERY_LIMIT_EXCEEDED")
     client, log, clock = make_client(sb.webhook_url, limits=LimitsConfig.standard())
     async with client:
@@ -139,7 +138,7 @@ async def test_exhausted_retries_raise_with_the_real_code(sb) -> None:
     assert "HTTP_RETRIES_EXHAUSTED" in log.codes()
 
 
-async def test_429_operating_limit_waits_at_least_ten_seconds(sb) -> None:
+async def test_429_operating_limit_waits_at_least_ten_seconds(make_client, sb) -> None:
     sb.faults.add("status", method="crm.deal.list", count=1, status=429, code="OPERATION_TIME_LIMIT")
     client, _, clock = make_client(sb.webhook_url)
     async with client:
@@ -148,7 +147,7 @@ async def test_429_operating_limit_waits_at_least_ten_seconds(sb) -> None:
     assert clock.sleeps == [pytest.approx(10.0)]
 
 
-async def test_bad_gateway_html_is_retried_with_backoff_for_a_read(sb) -> None:
+async def test_bad_gateway_html_is_retried_with_backoff_for_a_read(make_client, sb) -> None:
     sb.faults.add("html", method="crm.deal.get", count=1, status=502)
     client, _, clock = make_client(sb.webhook_url)
     async with client:
@@ -158,7 +157,7 @@ async def test_bad_gateway_html_is_retried_with_backoff_for_a_read(sb) -> None:
     assert 0.9 <= clock.sleeps[0] <= 1.1
 
 
-async def test_bad_gateway_html_is_a_readable_error_without_the_secret(sb) -> None:
+async def test_bad_gateway_html_is_a_readable_error_without_the_secret(make_client, sb) -> None:
     sb.faults.add("html", method="crm.deal.add", count=1, status=502)
     client, log, clock = make_client(sb.webhook_url)
     async with client:
@@ -172,7 +171,7 @@ async def test_bad_gateway_html_is_a_readable_error_without_the_secret(sb) -> No
     assert clock.sleeps == []  # a 5xx on a write is ambiguous: not re-sent
 
 
-async def test_truncated_json_is_an_unexpected_answer(sb) -> None:
+async def test_truncated_json_is_an_unexpected_answer(make_client, sb) -> None:
     sb.faults.add("truncated", method="crm.deal.list", count=1)
     client, log, clock = make_client(sb.webhook_url)
     async with client:
@@ -187,7 +186,7 @@ async def test_truncated_json_is_an_unexpected_answer(sb) -> None:
     assert clock.sleeps == []
 
 
-async def test_error_inside_a_200_body_is_returned_not_raised(sb) -> None:
+async def test_error_inside_a_200_body_is_returned_not_raised(make_client, sb) -> None:
     sb.faults.add("error_in_200", method="crm.deal.get", count=1, code="INTERNAL_SERVER_ERROR")
     client, _, clock = make_client(sb.webhook_url)
     async with client:
@@ -198,7 +197,7 @@ async def test_error_inside_a_200_body_is_returned_not_raised(sb) -> None:
     assert clock.sleeps == []
 
 
-async def test_redirect_to_another_host_is_not_followed(sb) -> None:
+async def test_redirect_to_another_host_is_not_followed(make_client, sb) -> None:
     sb.faults.add("redirect", method="server.time", count=1)
     client, log, clock = make_client(sb.webhook_url)
     async with client:
@@ -213,7 +212,7 @@ async def test_redirect_to_another_host_is_not_followed(sb) -> None:
 
 
 # --- the non-idempotent rule ---------------------------------------------------------------------------------
-async def test_add_hit_by_reset_after_sending_is_performed_once(sb) -> None:
+async def test_add_hit_by_reset_after_sending_is_performed_once(make_client, sb) -> None:
     sb.faults.add("reset_after", method="crm.deal.add", count=1)
     client, log, clock = make_client(sb.webhook_url)
     async with client:
@@ -228,7 +227,7 @@ async def test_add_hit_by_reset_after_sending_is_performed_once(sb) -> None:
     assert "NOT_RETRIED_AMBIGUOUS" in log.codes()
 
 
-async def test_add_hit_by_a_timeout_is_performed_once(sb) -> None:
+async def test_add_hit_by_a_timeout_is_performed_once(make_client, sb) -> None:
     sb.faults.add("delay", method="crm.deal.add", count=1, seconds=1.0)
     client, _, clock = make_client(sb.webhook_url, timeout=0.25)
     async with client:
@@ -240,7 +239,7 @@ async def test_add_hit_by_a_timeout_is_performed_once(sb) -> None:
     assert clock.sleeps == []
 
 
-async def test_read_hit_by_reset_or_timeout_is_retried(sb) -> None:
+async def test_read_hit_by_reset_or_timeout_is_retried(make_client, sb) -> None:
     sb.faults.add("reset_after", method="crm.deal.get", count=1)
     sb.faults.add("delay", method="crm.deal.list", count=1, seconds=1.0)
     client, _, clock = make_client(sb.webhook_url, timeout=0.25)
@@ -254,7 +253,7 @@ async def test_read_hit_by_reset_or_timeout_is_retried(sb) -> None:
     assert len(clock.sleeps) == 2
 
 
-async def test_add_is_retried_when_nothing_was_sent() -> None:
+async def test_add_is_retried_when_nothing_was_sent(make_client) -> None:
     # Nothing listens on this port: the connection fails before the request leaves, so a retry is safe.
     import socket
 
@@ -283,7 +282,7 @@ async def test_add_is_retried_when_nothing_was_sent() -> None:
     [{"when": object()}, {"ids": {1, 2}}, {"x": float("nan")}, "id=1", 42],
     ids=["object", "set", "nan", "string", "int"],
 )
-async def test_params_that_are_not_json_fail_before_any_request(sb, params) -> None:
+async def test_params_that_are_not_json_fail_before_any_request(make_client, sb, params) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(AjaxError) as info:
@@ -295,7 +294,7 @@ async def test_params_that_are_not_json_fail_before_any_request(sb, params) -> N
 
 
 @pytest.mark.parametrize("method", ["", "crm deal", "../batch", "crm.deal.list?x=1", "a/b"])
-async def test_bad_method_names_fail_before_any_request(sb, method) -> None:
+async def test_bad_method_names_fail_before_any_request(make_client, sb, method) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(SdkError):
@@ -305,7 +304,7 @@ async def test_bad_method_names_fail_before_any_request(sb, method) -> None:
     assert sb.counters.requests() == 0
 
 
-async def test_error_request_info_is_redacted_and_has_no_url(sb) -> None:
+async def test_error_request_info_is_redacted_and_has_no_url(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(AjaxError) as info:
@@ -321,14 +320,14 @@ async def test_error_request_info_is_redacted_and_has_no_url(sb) -> None:
     assert sb.base_url not in json.dumps(info.value.to_dict())
 
 
-async def test_concurrent_calls_share_one_client(sb) -> None:
+async def test_concurrent_calls_share_one_client(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         results = await asyncio.gather(*(client.call("crm.deal.get", {"id": i}) for i in range(1, 21)))
     assert [r.result["ID"] for r in results] == [str(i) for i in range(1, 21)]
 
 
-async def test_no_secret_in_any_log_record(sb) -> None:
+async def test_no_secret_in_any_log_record(make_client, sb) -> None:
     sb.faults.add("status", method="crm.deal.get", count=1, status=503, code="QUERY_LIMIT_EXCEEDED")
     client, log, _ = make_client(sb.webhook_url)
     async with client:

@@ -7,13 +7,12 @@ import json
 
 import httpx
 import pytest
-from callhelpers import make_client
 
 from b24explorer.core import LimitsConfig
 from b24explorer.core.clock import FakeClock
 
 
-async def test_token_bucket_paces_calls_beyond_the_burst(sb) -> None:
+async def test_token_bucket_paces_calls_beyond_the_burst(make_client, sb) -> None:
     client, log, clock = make_client(sb.webhook_url, limits=LimitsConfig.standard(), v3_methods=())
     async with client:
         for _ in range(52):
@@ -24,7 +23,7 @@ async def test_token_bucket_paces_calls_beyond_the_burst(sb) -> None:
     assert "RATE_LIMIT_BLOCKED" in log.codes()
 
 
-async def test_enterprise_preset_has_a_bigger_burst(sb) -> None:
+async def test_enterprise_preset_has_a_bigger_burst(make_client, sb) -> None:
     client, _, clock = make_client(sb.webhook_url, limits=LimitsConfig.enterprise(), v3_methods=())
     async with client:
         for _ in range(60):
@@ -64,7 +63,7 @@ def _operating_portal(clock: FakeClock, operating: float):
     return seen, httpx.MockTransport(handler)
 
 
-async def test_operating_budget_blocks_the_method_until_reset() -> None:
+async def test_operating_budget_blocks_the_method_until_reset(make_client) -> None:
     clock = FakeClock()
     seen, transport = _operating_portal(clock, operating=476.0)  # over 475 s of the 480 s budget
     client, log, _ = make_client(
@@ -84,7 +83,7 @@ async def test_operating_budget_blocks_the_method_until_reset() -> None:
     assert len(seen) == 3
 
 
-async def test_batch_rows_feed_the_budget_of_their_own_method() -> None:
+async def test_batch_rows_feed_the_budget_of_their_own_method(make_client) -> None:
     clock = FakeClock()
     _, transport = _operating_portal(clock, operating=478.0)
     client, _, _ = make_client(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 
-from callhelpers import make_client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,7 +47,7 @@ def test_round_trip_through_the_sandbox_decoder(params) -> None:
     assert parse_query(php_query(params)) == _as_strings(params)
 
 
-async def test_awkward_text_survives_a_batch_over_the_wire(sb) -> None:
+async def test_awkward_text_survives_a_batch_over_the_wire(make_client, sb) -> None:
     title = "A&B=C?d#e%f+g [h] $result ü 日本 \"q\" 'r'\\n"
     client, _, _ = make_client(sb.webhook_url)
     async with client:

@@ -6,14 +6,15 @@ import asyncio
 import math
 
 import pytest
-from callhelpers import make_client
 
 from b24explorer.core import LimitsConfig, SdkError
 from b24explorer.core.lists import ListProgress
 
 
 @pytest.mark.parametrize("n", [120, 2_551, 5_000, 10_000])
-async def test_list_all_deals_costs_at_most_ceil_n_over_2500_plus_one_requests(make_sandbox, n) -> None:
+async def test_list_all_deals_costs_at_most_ceil_n_over_2500_plus_one_requests(
+    make_client, make_sandbox, n
+) -> None:
     sb = make_sandbox(deals=n)
     client, _, _ = make_client(sb.webhook_url)
     async with client:
@@ -30,7 +31,7 @@ async def test_list_all_deals_costs_at_most_ceil_n_over_2500_plus_one_requests(m
     assert res.items[0]["TITLE"]
 
 
-async def test_fetch_list_yields_pages_as_they_arrive(make_sandbox) -> None:
+async def test_fetch_list_yields_pages_as_they_arrive(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=2_600)
     client, _, _ = make_client(sb.webhook_url)
     pages = []
@@ -41,7 +42,7 @@ async def test_fetch_list_yields_pages_as_they_arrive(make_sandbox) -> None:
     assert [int(i["ID"]) for p in pages for i in p] == list(range(1, 2_601))
 
 
-async def test_user_filter_is_kept_and_order_is_replaced_with_a_warning(sb) -> None:
+async def test_user_filter_is_kept_and_order_is_replaced_with_a_warning(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
     async with client:
         plain = await client.call("crm.deal.list", {"filter": {"STAGE_ID": "NEW"}, "select": ["ID"]})
@@ -54,7 +55,7 @@ async def test_user_filter_is_kept_and_order_is_replaced_with_a_warning(sb) -> N
     assert "LIST_ORDER_IGNORED" in log.codes()
 
 
-async def test_a_users_own_id_bound_starts_the_cursor(sb) -> None:
+async def test_a_users_own_id_bound_starts_the_cursor(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.call_list("crm.deal.list", {"filter": {">ID": 150}, "select": ["ID"]})
@@ -62,7 +63,7 @@ async def test_a_users_own_id_bound_starts_the_cursor(sb) -> None:
     assert all(int(i["ID"]) > 150 for i in res.items)
 
 
-async def test_crm_item_list_and_tasks_task_list_keys(sb) -> None:
+async def test_crm_item_list_and_tasks_task_list_keys(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         items = await client.call_list("crm.item.list", {"entityTypeId": 2, "select": ["id", "title"]})
@@ -75,7 +76,7 @@ async def test_crm_item_list_and_tasks_task_list_keys(sb) -> None:
     assert len({t["id"] for t in tasks.items}) == len(tasks.items)
 
 
-async def test_non_chained_mode_fetches_the_same_items_page_by_page(make_sandbox) -> None:
+async def test_non_chained_mode_fetches_the_same_items_page_by_page(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=260)
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
     async with client:
@@ -85,7 +86,7 @@ async def test_non_chained_mode_fetches_the_same_items_page_by_page(make_sandbox
     assert sb.counters.requests("crm.deal.list") == 6
 
 
-async def test_progress_reports_items_requests_and_waits(make_sandbox) -> None:
+async def test_progress_reports_items_requests_and_waits(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=5_000)
     seen: list[tuple[int, int, bool]] = []
 
@@ -100,7 +101,7 @@ async def test_progress_reports_items_requests_and_waits(make_sandbox) -> None:
     assert res.requests == 2
 
 
-async def test_progress_counts_rate_limit_waits(make_sandbox) -> None:
+async def test_progress_counts_rate_limit_waits(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=120)
     sb.faults.add("status", method="batch", count=1, status=503, code="QUERY_LIMIT_EXCEEDED")
     last: list[ListProgress] = []
@@ -113,7 +114,7 @@ async def test_progress_counts_rate_limit_waits(make_sandbox) -> None:
     assert last[-1].waited == pytest.approx(res.waited)
 
 
-async def test_cancel_keeps_the_pages_already_fetched(make_sandbox) -> None:
+async def test_cancel_keeps_the_pages_already_fetched(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=10_000)
     cancel = asyncio.Event()
 
@@ -131,7 +132,7 @@ async def test_cancel_keeps_the_pages_already_fetched(make_sandbox) -> None:
     assert res.requests == 1
 
 
-async def test_cancel_abandons_a_request_in_flight(sb) -> None:
+async def test_cancel_abandons_a_request_in_flight(make_client, sb) -> None:
     sb.faults.add("delay", method="batch", count=1, seconds=3.0)
     cancel = asyncio.Event()
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
@@ -144,7 +145,7 @@ async def test_cancel_abandons_a_request_in_flight(sb) -> None:
     assert res.items == []
 
 
-async def test_an_error_mid_list_keeps_what_arrived(make_sandbox) -> None:
+async def test_an_error_mid_list_keeps_what_arrived(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=5_000)
 
     def progress(p: ListProgress) -> None:
@@ -160,7 +161,7 @@ async def test_an_error_mid_list_keeps_what_arrived(make_sandbox) -> None:
     assert "LIST_STOPPED" in log.codes()
 
 
-async def test_fetch_list_raises_after_the_pages_before_the_error(make_sandbox) -> None:
+async def test_fetch_list_raises_after_the_pages_before_the_error(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=3_000)
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
     got = 0
@@ -180,7 +181,7 @@ async def test_fetch_list_raises_after_the_pages_before_the_error(make_sandbox) 
     assert info.value.original_error.code == "ACCESS_DENIED"
 
 
-async def test_v3_list_with_the_filter_triple_cursor(sb) -> None:
+async def test_v3_list_with_the_filter_triple_cursor(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.call_list("tasks.task.list", {"select": ["id", "title"]}, api=3)
@@ -192,7 +193,7 @@ async def test_v3_list_with_the_filter_triple_cursor(sb) -> None:
     assert events.complete
 
 
-async def test_v3_list_refuses_a_v2_style_filter(sb) -> None:
+async def test_v3_list_refuses_a_v2_style_filter(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(SdkError):
@@ -200,7 +201,7 @@ async def test_v3_list_refuses_a_v2_style_filter(sb) -> None:
     assert sb.counters.requests() == 0
 
 
-async def test_tail_with_the_native_cursor(sb) -> None:
+async def test_tail_with_the_native_cursor(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.call_tail("main.eventlog.tail", {"select": ["id", "severity"]}, limit=100)

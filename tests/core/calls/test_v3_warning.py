@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from callhelpers import make_client
 
 from b24explorer.core import AjaxError, Level
 from b24explorer.core.v3 import BUILTIN_V3_METHODS, MIGRATION_CODE
@@ -13,7 +12,7 @@ from b24explorer.core.v3 import BUILTIN_V3_METHODS, MIGRATION_CODE
 TEXT = "The method tasks.task.get is available in restApi:v3. It's worth migrating to the new API."
 
 
-async def test_v2_call_of_a_v3_method_warns_on_every_call(sb) -> None:
+async def test_v2_call_of_a_v3_method_warns_on_every_call(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
     async with client:
         results = [await client.call("tasks.task.get", {"taskId": 1}) for _ in range(3)]
@@ -28,7 +27,7 @@ async def test_v2_call_of_a_v3_method_warns_on_every_call(sb) -> None:
     assert sb.counters.requests("rest.documentation.openapi") == 1  # fetched once per client
 
 
-async def test_no_warning_for_v3_calls_or_v2_only_methods(sb) -> None:
+async def test_no_warning_for_v3_calls_or_v2_only_methods(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
     async with client:
         await client.call("tasks.task.get", {"id": 1}, api=3)
@@ -37,7 +36,7 @@ async def test_no_warning_for_v3_calls_or_v2_only_methods(sb) -> None:
     assert log.with_code(MIGRATION_CODE) == []
 
 
-async def test_every_page_request_of_a_v2_list_warns(sb) -> None:
+async def test_every_page_request_of_a_v2_list_warns(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
     async with client:
         res = await client.call_list("tasks.task.list", {"select": ["ID"]})
@@ -48,7 +47,7 @@ async def test_every_page_request_of_a_v2_list_warns(sb) -> None:
     }
 
 
-async def test_v3_only_method_on_v2_names_the_v3_endpoint(sb) -> None:
+async def test_v3_only_method_on_v2_names_the_v3_endpoint(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(AjaxError) as info:
@@ -61,7 +60,7 @@ async def test_v3_only_method_on_v2_names_the_v3_endpoint(sb) -> None:
     assert sb.secret not in f"{err} {err!r} {log.text()}"
 
 
-async def test_an_unknown_method_is_not_blamed_on_v3(sb) -> None:
+async def test_an_unknown_method_is_not_blamed_on_v3(make_client, sb) -> None:
     client, _, _ = make_client(sb.webhook_url)
     async with client:
         with pytest.raises(AjaxError) as info:
@@ -70,7 +69,7 @@ async def test_an_unknown_method_is_not_blamed_on_v3(sb) -> None:
     assert "v3" not in info.value.message
 
 
-async def test_the_portal_list_wins_over_the_builtin_one(sb) -> None:
+async def test_the_portal_list_wins_over_the_builtin_one(make_client, sb) -> None:
     assert "mail.message.list" in BUILTIN_V3_METHODS
     client, log, _ = make_client(sb.webhook_url)
     async with client:
@@ -80,7 +79,7 @@ async def test_the_portal_list_wins_over_the_builtin_one(sb) -> None:
     assert log.with_code(MIGRATION_CODE) == []
 
 
-async def test_failed_openapi_fetch_falls_back_to_the_builtin_list_once(sb) -> None:
+async def test_failed_openapi_fetch_falls_back_to_the_builtin_list_once(make_client, sb) -> None:
     sb.faults.add(
         "status", method="rest.documentation.openapi", count=1, status=500, code="INTERNAL_SERVER_ERROR"
     )
@@ -96,7 +95,7 @@ async def test_failed_openapi_fetch_falls_back_to_the_builtin_list_once(sb) -> N
     assert sb.counters.requests("rest.documentation.openapi") == 1
 
 
-async def test_concurrent_first_calls_fetch_the_openapi_once(sb) -> None:
+async def test_concurrent_first_calls_fetch_the_openapi_once(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
     async with client:
         await asyncio.gather(*(client.call("tasks.task.get", {"taskId": i}) for i in range(1, 6)))

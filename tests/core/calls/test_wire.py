@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-from callhelpers import make_client
 
 from b24explorer import __version__
 from b24explorer.core import AjaxError
@@ -28,7 +27,7 @@ def recorder(answers):
     return seen, httpx.MockTransport(handler)
 
 
-async def test_v2_and_v3_request_shape() -> None:
+async def test_v2_and_v3_request_shape(make_client) -> None:
     seen, transport = recorder([])
     client, _, _ = make_client(HOOK, transport=transport, v3_methods=())
     async with client:
@@ -45,7 +44,7 @@ async def test_v2_and_v3_request_shape() -> None:
     assert json.loads(v2.content) == {"id": 7, "name": "Ünïcode"}
 
 
-async def test_legacy_task_methods_get_no_query_string() -> None:
+async def test_legacy_task_methods_get_no_query_string(make_client) -> None:
     seen, transport = recorder([])
     client, _, _ = make_client(HOOK, transport=transport, v3_methods=())
     async with client:
@@ -56,7 +55,7 @@ async def test_legacy_task_methods_get_no_query_string() -> None:
     assert seen[1].url.params["bx24_request_id"]  # tasks.task.* keeps it
 
 
-async def test_same_request_id_on_every_retry_and_generated_uuid7() -> None:
+async def test_same_request_id_on_every_retry_and_generated_uuid7(make_client) -> None:
     busy = {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"}
     seen, transport = recorder([(503, busy), (503, busy)])
     client, _, clock = make_client(HOOK, transport=transport, v3_methods=())
@@ -69,7 +68,7 @@ async def test_same_request_id_on_every_retry_and_generated_uuid7() -> None:
     assert len(clock.sleeps) == 2
 
 
-async def test_answer_that_is_not_json_shows_a_masked_excerpt() -> None:
+async def test_answer_that_is_not_json_shows_a_masked_excerpt(make_client) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = f"<html><body>Error at {request.url} — auth=abc123 please retry</body></html>"
         return httpx.Response(200, text=page, headers={"content-type": "text/html"})
@@ -87,7 +86,7 @@ async def test_answer_that_is_not_json_shows_a_masked_excerpt() -> None:
     assert SECRET not in log.text()
 
 
-async def test_empty_body_and_json_error_without_code() -> None:
+async def test_empty_body_and_json_error_without_code(make_client) -> None:
     answers = iter([httpx.Response(500, content=b""), httpx.Response(418, json={"nope": 1})])
     client, _, _ = make_client(
         HOOK,
@@ -104,7 +103,7 @@ async def test_empty_body_and_json_error_without_code() -> None:
     assert (second.value.code, second.value.status) == ("ERR_BAD_REQUEST", 418)
 
 
-async def test_a_server_echoing_the_url_in_its_error_is_masked() -> None:
+async def test_a_server_echoing_the_url_in_its_error_is_masked(make_client) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             400, json={"error": "ERROR_CORE", "error_description": f"bad call to {request.url}"}
@@ -119,7 +118,7 @@ async def test_a_server_echoing_the_url_in_its_error_is_masked() -> None:
     assert SECRET not in f"{info.value} {log.text()}"
 
 
-async def test_calls_after_close_are_a_clear_error() -> None:
+async def test_calls_after_close_are_a_clear_error(make_client) -> None:
     from b24explorer.core import SdkError
 
     client, _, _ = make_client(HOOK, v3_methods=())
@@ -129,7 +128,7 @@ async def test_calls_after_close_are_a_clear_error() -> None:
     assert info.value.code == "CLIENT_CLOSED"
 
 
-async def test_list_of_a_method_that_ignores_the_id_cursor_stops_with_a_clear_error() -> None:
+async def test_list_of_a_method_that_ignores_the_id_cursor_stops_with_a_clear_error(make_client) -> None:
     rows = [{"ID": str(i)} for i in range(1, 51)]
 
     def handler(request: httpx.Request) -> httpx.Response:
