@@ -79,6 +79,9 @@ class AppContext:
     async def aclose(self) -> None:
         for task in self.tasks:
             task.cancel()
+        power = getattr(self.window, "power", None)  # releases the history database (ui/power.py)
+        if power is not None:
+            await power.aclose()
         await self.services.aclose()
         if self.sandbox is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.sandbox.stop)
@@ -92,6 +95,7 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
     """Core services + main window, not shown yet. Needs a running QApplication."""
     from b24explorer.core.logbus import LogBus
     from b24explorer.core.vault import Vault
+    from b24explorer.ui import power
     from b24explorer.ui.connection_flow import ConnectionFlow
     from b24explorer.ui.main_window import MainWindow
     from b24explorer.ui.services import FileSettings, MemorySettings, Services
@@ -106,6 +110,7 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
             settings = MemorySettings()
     services = Services(log_bus=bus, settings=settings, vault=vault or Vault(), client_options=client_options)
     window = MainWindow(services)
+    power.install(window, services)  # batch and list-all modes, history dock, copy as code (ui/power.py)
     flow = ConnectionFlow(window, services)
     window.connections_action.triggered.connect(lambda: asyncio.ensure_future(flow.manage()))
     window.connection_picker.manage_requested.connect(lambda: asyncio.ensure_future(flow.manage()))
@@ -164,14 +169,28 @@ async def _take_screenshot(ctx: AppContext, path: Path, method: str) -> None:
     if task is not None:
         await task
     await asyncio.wait_for(shown, 60)
-    expand = getattr(window.response_view, "expand_first_rows", None)
-    if expand is not None:
-        expand()
+    _expand_for_show(window.response_view)
     await asyncio.sleep(0.5)  # let layout and paint settle
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path), "PNG"):
         raise RuntimeError(f"could not save the screenshot to {path}")
     window.close()
+
+
+def _expand_for_show(view: Any) -> None:
+    """Open ``result`` and its first two items, so the picture shows what a tree of deals looks like."""
+    from b24explorer.ui.qt import QModelIndex
+
+    model, tree = getattr(view, "model", None), getattr(view, "tree", None)
+    if model is None or tree is None:
+        return
+    for row in range(model.rowCount(QModelIndex())):
+        index = model.index(row, 0, QModelIndex())
+        if index.data() == "result":
+            tree.expand(index)
+            for child in range(min(2, model.rowCount(index))):
+                tree.expand(model.index(child, 0, index))
+            break
 
 
 async def run_window(args: argparse.Namespace, app: Any) -> int:

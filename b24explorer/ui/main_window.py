@@ -318,6 +318,7 @@ class MainWindow(QMainWindow):
         self.log_dock = self.add_dock("Log", self.log_pane, Qt.DockWidgetArea.BottomDockWidgetArea, "logDock")
         self.statusBar().addPermanentWidget(self.response_status, 1)
         self.resize(1360, 860)
+        self.resizeDocks([self.log_dock], [210], Qt.Orientation.Vertical)
 
     def _connect(self) -> None:
         self.send_action.triggered.connect(self.send)
@@ -377,6 +378,7 @@ class MainWindow(QMainWindow):
             self.mode_stack.setCurrentWidget(widget)
         single = self.current_mode() == "single"
         self.method_field.setEnabled(single)
+        self._update_actions()
 
     # --- connections ------------------------------------------------------------------------------
     @property
@@ -477,8 +479,9 @@ class MainWindow(QMainWindow):
 
     def send(self) -> asyncio.Task[None] | None:
         """Validate and send the current request; returns the task (kept for Cancel) or None."""
-        if self.current_mode() != "single":
-            return None
+        if self.current_mode() != "single":  # a mode added by add_mode sends itself (batch, list-all)
+            mode = self._modes.get(self.current_mode())
+            return mode.send() if hasattr(mode, "send") else None
         if self.is_busy():
             self.statusBar().showMessage("A request is in flight — Esc cancels it.", 4000)
             return None
@@ -505,6 +508,10 @@ class MainWindow(QMainWindow):
         return self._task
 
     def cancel(self) -> None:
+        mode = self._modes.get(self.current_mode())
+        if self.current_mode() != "single" and hasattr(mode, "cancel"):  # added modes cancel themselves
+            mode.cancel()
+            return
         if self.is_busy():
             assert self._task is not None
             self._task.cancel()
@@ -604,8 +611,12 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         busy = self.is_busy()
         ready = bool(self._connection) and bool(self.method_field.method()) and self.params_editor.is_valid()
+        if self.current_mode() != "single":  # added modes validate their own input when sent
+            busy, ready = False, bool(self._connection)
+            self.cancel_action.setEnabled(True)
+        else:
+            self.cancel_action.setEnabled(busy)
         self.send_action.setEnabled(not busy and ready)
-        self.cancel_action.setEnabled(busy)
 
     def apply_palette(self) -> None:
         self.params_editor.highlighter.apply_palette()

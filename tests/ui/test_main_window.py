@@ -6,11 +6,9 @@ import asyncio
 import json
 from typing import Any
 
-from b24explorer.core.limits import LimitsConfig
+from b24explorer.core.clock import FakeClock
 from b24explorer.ui.log_pane import V3_WARNING_CODE
 from b24explorer.ui.qt import QModelIndex, Qt
-
-QUICK_RETRIES = {"limits": LimitsConfig(retry_delay=0.01, adaptive_max_delay=0.05)}
 
 
 def tree_model(view: Any) -> Any:
@@ -159,7 +157,8 @@ def test_esc_cancels_a_delayed_request(make_window, sb, qtbot, arun, until) -> N
 
 
 def test_503_storm_ends_in_a_readable_error(make_window, sb, arun) -> None:
-    ctx = make_window(sb, **QUICK_RETRIES)
+    clock = FakeClock()  # the client's backoff waits pass in virtual time
+    ctx = make_window(sb, clock=clock)
     window = ctx.window
     sb.faults.add(kind="status", method="crm.deal.list", count=50, status=503, code="QUERY_LIMIT_EXCEEDED",
                   description="Too many requests")
@@ -181,6 +180,7 @@ def test_503_storm_ends_in_a_readable_error(make_window, sb, arun) -> None:
     assert "HTTP 503" in text
     assert "crm.deal.list" in text
     assert 1 < sb.counters.requests("crm.deal.list") <= 5  # retried, then gave up
+    assert clock.slept > 0  # it backed off between the attempts
     assert window.send_action.isEnabled()
 
 
