@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
 
         self.log_dock = self.add_dock("Log", self.log_pane, Qt.DockWidgetArea.BottomDockWidgetArea, "logDock")
         self.statusBar().addPermanentWidget(self.response_status, 1)
-        self.resize(1360, 860)
+        self.resize(1400, 880)
         self.resizeDocks([self.log_dock], [210], Qt.Orientation.Vertical)
 
     def _connect(self) -> None:
@@ -355,6 +355,9 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(area, dock)
         self.view_menu.addAction(dock.toggleViewAction())
+        # Side docks start narrow so the request and the answer keep most of the width (a saved layout wins).
+        if area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
+            self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
         return dock
 
     def add_mode(self, key: str, title: str, widget: QWidget) -> None:
