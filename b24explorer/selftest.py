@@ -246,6 +246,8 @@ class _Checks:
     async def no_secret_on_disk(self) -> str:
         from b24explorer.core import paths
 
+        if not self.webhook_url:
+            raise RuntimeError("no sandbox webhook to look for")
         secret = self.webhook_url.rstrip("/").rsplit("/", 1)[-1].encode()
         scanned = 0
         for directory in paths.all_app_dirs(create=False):
@@ -268,10 +270,12 @@ class _Checks:
         return "closed"
 
     async def shutdown(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
-        if self.context is not None:
-            await self.context.aclose()
+        client, context = self.client, self.context
+        self.client = self.context = None
+        if client is not None:
+            await client.aclose()
+        if context is not None:
+            await context.aclose()
 
 
 async def _run_checks(report: Report, require_keyring: bool) -> None:
@@ -283,9 +287,10 @@ async def _run_checks(report: Report, require_keyring: bool) -> None:
             await _step(report, "call v3", checks.call_v3)
             await _step(report, "batch", checks.batch)
             await _step(report, "keyring", checks.keyring)
-        await _step(report, "secrets", checks.no_secret_on_disk)
         if checks.window is not None:
             await _step(report, "close", checks.window_closed)
+        await checks.shutdown()  # settings and history are flushed here: scan after it
+        await _step(report, "secrets", checks.no_secret_on_disk)
     finally:
         await checks.shutdown()
 

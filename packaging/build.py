@@ -1,8 +1,8 @@
-"""Build the one-folder app with PyInstaller, check it against its budgets, and optionally package it.
+"""Build the one-folder app with PyInstaller, check it against its budgets, and package it for this OS.
 
     python packaging/build.py                  # clean venv in build/venv-package, then PyInstaller
     python packaging/build.py --current-venv   # use the running interpreter's environment (faster; CI)
-    python packaging/build.py --package        # also the OS installer(s): .tar.gz + .deb / Inno Setup / .dmg
+    python packaging/build.py --no-package     # the one-folder app only, no .tar.gz + .deb / setup.exe / .dmg
     python packaging/build.py --no-measure     # skip the start-up comparison
 
 Prints the size of the one-folder build against its 200 MB budget and the start-up of the frozen app against
@@ -188,6 +188,8 @@ def package(ver: str) -> None:
         subprocess.run(["bash", str(ROOT / "packaging" / "macos" / "make_dmg.sh"), ver], check=True, cwd=ROOT)
     elif WINDOWS:
         iscc = shutil.which("iscc") or r"C:\Program Files (x86)\Inno Setup 6\ISCC.exe"
+        if not Path(iscc).exists() and not shutil.which(iscc):
+            raise SystemExit("Inno Setup 6 (ISCC.exe) is not installed: https://jrsoftware.org/isdl.php")
         subprocess.run([iscc, f"/DAppVersion={ver}", str(ROOT / "packaging" / "windows" / "b24explorer.iss")],
                        check=True, cwd=ROOT)
     else:
@@ -199,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--current-venv", action="store_true",
                         help="build with the running interpreter's packages instead of a clean venv")
-    parser.add_argument("--package", action="store_true", help="also build this OS's installer(s)")
+    parser.add_argument("--package", action=argparse.BooleanOptionalAction, default=True,
+                        help="also build this OS's installer(s) (default; --no-package: the one-folder app only)")
     parser.add_argument("--no-measure", action="store_true", help="skip the frozen vs source start-up figures")
     args = parser.parse_args(argv)
 

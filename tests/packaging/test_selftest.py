@@ -28,7 +28,7 @@ def test_without_dbus_reports_no_keyring_and_passes(tmp_path: Path, source_env_e
     env = {**source_env_extra, "B24X_LAUNCH_T0": "0"}  # the epoch: "painted N ms after launch" then reads "now"
     run = run_selftest(source_command(), tmp_path, "--report", str(report), env_extra=env)
     assert run.returncode == 0, run.output
-    for step in ("window", "sandbox", "call v2", "call v3", "batch", "keyring", "secrets", "close"):
+    for step in ("window", "sandbox", "call v2", "call v3", "batch", "keyring", "close", "secrets"):
         assert run.line(step.split()[0]).split()[0] == "ok", f"{step}: {run.output}"
     keyring_line = run.line("keyring")
     assert "no keyring" in keyring_line
