@@ -1,0 +1,324 @@
+"""Plugs the power features into the main window: Batch and List-all modes, the History dock (every request
+recorded), the "Copy as…" menu and "Save response as JSON…".
+
+Uses only the window's extension points (``add_mode``, ``add_dock``, ``copy_as_menu``, ``request_finished``,
+``response_shown``) plus its public editors, so the window knows nothing about these features.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from ..core import export as code_export
+from ..core.history import HistoryStore
+from .batch_editor import BatchEditor, BatchRequest
+from .export_dialog import ExportDialog, copy_to_clipboard, render, save_response_dialog
+from .history_panel import HistoryPanel, StoredRequest
+from .list_all import ListAllPanel, ListProgress, ListRequest
+from .qt import QAction, QKeySequence, Qt, QTimer
+
+MODE_BATCH = "batch"
+MODE_LIST = "list"
+
+
+class PowerFeatures:
+    """Everything this module added to one window; ``close()`` releases the history database."""
+
+    def __init__(self, window: Any, services: Any, history: HistoryStore | None = None) -> None:
+        from .main_window import make_response_view
+
+        self.window = window
+        self.services = services
+        self.history = history if history is not None else HistoryStore()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_single: Any = None  # the AjaxResult shown in the single-request view
+
+        self.batch = BatchEditor(self._client, make_response_view(window), on_sent=self._record_batch)
+        self.list_all = ListAllPanel(self._client, make_response_view(window), on_finished=self._record_list)
+        window.add_mode(MODE_BATCH, "Batch", self.batch)
+        window.add_mode(MODE_LIST, "List all", self.list_all)
+        window.mode_combo.currentIndexChanged.connect(lambda _i: self._mode_changed())
+
+        self.history_panel = HistoryPanel(
+            self.history,
+            on_open=self.open_request,
+            on_send=self.send_request,
+            current_connection=lambda: window.connection,
+            current_request=self.current_request,
+            secrets=services.known_secrets,
+        )
+        self.history_dock = window.add_dock("History", self.history_panel, Qt.DockWidgetArea.RightDockWidgetArea,
+                                            "historyDock")
+        self.history_panel.notice.connect(lambda text: services.log_bus.warning("HISTORY_NOTICE", text))
+
+        window.request_finished.connect(self._record_outcome)
+        window.response_shown.connect(self._remember_shown)
+        self._build_menu()
+        QTimer.singleShot(0, lambda: self._spawn(self._open_history()))  # once the event loop runs
+
+    # --- plumbing ----------------------------------------------------------------------------------------------
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _client(self) -> Any:
+        name = self.window.connection
+        if not name:
+            raise LookupError("No connection: add or pick a portal connection first (File → Connections…)")
+        return await self.services.client_for(name)
+
+    def _secrets(self) -> tuple[str, ...]:
+        return tuple(self.services.known_secrets())
+
+    async def _open_history(self) -> None:
+        try:
+            await self.history.aopen()
+        except Exception as exc:  # the window works without history; say why it is missing
+            self.services.log_bus.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
+            return
+        await self.history_panel.refresh()
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(None, self.history.close)
+
+    # --- modes -------------------------------------------------------------------------------------------------
+
+    def _mode_changed(self) -> None:
+        mode = self.window.current_mode()
+        if mode == MODE_LIST and not self.list_all.method_edit.text().strip():
+            method = self.window.method_field.method()
+            if method.endswith(".list"):
+                with contextlib.suppress(ValueError):
+                    self.list_all.set_request(method, self.window.params_editor.params(), self.window.api_switch.api())
+        self.save_response_action.setEnabled(True)
+
+    def send_current(self) -> asyncio.Task[Any] | None:
+        """Send in the current mode (what Ctrl+Enter does)."""
+        mode = self.window.current_mode()
+        if mode == MODE_BATCH:
+            return self.batch.send()
+        if mode == MODE_LIST:
+            return self.list_all.start()
+        return self.window.send()
+
+    # --- history recording -------------------------------------------------------------------------------------
+
+    def _record_outcome(self, outcome: Any) -> None:
+        """One single request finished (or failed, or was cancelled) in the window."""
+        result = outcome.result
+        error_code = outcome.error_code or ("CANCELLED" if outcome.cancelled else None)
+        fields = {
+            "connection": outcome.connection, "kind": "call", "method": outcome.method, "api": outcome.api,
+            "params": outcome.params, "request_id": outcome.request_id or "", "status": outcome.status,
+            "duration": outcome.elapsed, "size": outcome.size, "error_code": error_code or None,
+            "response": bytes(result.raw) if result is not None and getattr(result, "raw", None) else None,
+            "secrets": self._secrets(),
+        }
+        self._spawn(self._record(fields))
+
+    def _record_batch(self, request: BatchRequest, result: Any, error: BaseException | None, elapsed: float) -> None:
+        response = getattr(result, "response", None)
+        first_error = next(iter(result.errors.values()), None) if result is not None else None
+        if error is not None:
+            code = getattr(error, "code", None) or ("CANCELLED" if isinstance(error, asyncio.CancelledError)
+                                                    else type(error).__name__)
+        else:
+            code = first_error.code if first_error is not None else None
+        fields = {
+            "connection": self.window.connection, "kind": "batch", "method": "batch", "api": request.api,
+            "params": request.wire_params(),
+            "request_id": (result.request_id if result is not None else getattr(error, "request_id", None)) or "",
+            "status": response.status if response is not None else getattr(error, "status", None) or None,
+            "duration": response.elapsed if response is not None else elapsed,
+            "size": response.size if response is not None else None, "error_code": code,
+            "response": bytes(response.raw) if response is not None else None, "secrets": self._secrets(),
+        }
+        self._spawn(self._record(fields))
+
+    def _record_list(self, request: ListRequest, progress: ListProgress, error: BaseException | None) -> None:
+        original = getattr(error, "original_error", None) or error
+        summary = {"items": progress.items, "requests": progress.requests, "cancelled": self.list_all.cancelled,
+                   "elapsed": round(progress.elapsed, 3)}
+        fields = {
+            "connection": self.window.connection, "kind": "list", "method": request.method, "api": request.api,
+            "params": request.params, "status": getattr(original, "status", None) or (None if error else 200),
+            "duration": progress.elapsed,
+            "error_code": getattr(original, "code", None) or (type(error).__name__ if error else None),
+            "response": json.dumps(summary).encode(), "secrets": self._secrets(),
+        }
+        self._spawn(self._record(fields))
+
+    async def _record(self, fields: dict[str, Any]) -> None:
+        try:
+            await self.history.arecord(**fields)
+        except Exception as exc:  # losing a history line must never disturb the request itself
+            self.services.log_bus.warning("HISTORY_NOT_RECORDED", f"The request was not recorded: {exc}")
+            return
+        await self.history_panel.refresh()
+
+    def _remember_shown(self, value: Any) -> None:
+        self._last_single = value if hasattr(value, "raw") else None
+
+    # --- history → editors -------------------------------------------------------------------------------------
+
+    def current_request(self) -> StoredRequest | None:
+        """The request in the current mode's editor (None while it is not valid)."""
+        window = self.window
+        mode = window.current_mode()
+        try:
+            if mode == MODE_BATCH:
+                batch = self.batch.request()
+                return StoredRequest(window.connection, "batch", "batch", batch.api, batch.wire_params())
+            if mode == MODE_LIST:
+                lst = self.list_all.request()
+                return StoredRequest(window.connection, "list", lst.method, lst.api, lst.params)
+            method = window.method_field.method()
+            if not method:
+                return None
+            return StoredRequest(window.connection, "call", method, window.api_switch.api(),
+                                 window.params_editor.params(), window.request_id_edit.text().strip())
+        except ValueError:
+            return None
+
+    def open_request(self, request: StoredRequest) -> None:
+        """Loads a stored request into the editor of its kind (and its connection, if it still exists)."""
+        window = self.window
+        if request.connection and request.connection != window.connection:
+            if request.connection in self.services.connections.names():
+                window.select_connection(request.connection)
+            else:
+                window.statusBar().showMessage(
+                    f"The connection “{request.connection}” no longer exists; loaded into “{window.connection}”.",
+                    8000)
+        if request.kind == "batch":
+            params = request.params if isinstance(request.params, dict) else {}
+            window.set_mode(MODE_BATCH)
+            self.batch.set_commands(params.get("cmd", params), halt=params.get("halt", True), api=request.api)
+        elif request.kind == "list":
+            window.set_mode(MODE_LIST)
+            self.list_all.set_request(request.method, request.params, request.api)
+        else:
+            window.set_mode("single")
+            window.choose_method(request.method, restore=True)
+            window.api_switch.set_api(request.api)
+            window.params_editor.set_params(request.params)
+
+    def send_request(self, request: StoredRequest) -> asyncio.Task[Any] | None:
+        """Loads a stored request and sends it the way the window sends (so it shows and is recorded)."""
+        self.open_request(request)
+        return self.send_current()
+
+    # --- copy as code, save response ---------------------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        window = self.window
+        menu = window.copy_as_menu
+        self.copy_actions: dict[str, QAction] = {}
+        for fmt, label in code_export.FORMAT_LABELS.items():
+            action = QAction(label, window)
+            action.setObjectName(f"copyAs_{fmt}")
+            action.triggered.connect(lambda _checked=False, f=str(fmt): self.copy_as(f))
+            menu.addAction(action)
+            self.copy_actions[str(fmt)] = action
+        menu.addSeparator()
+        self.export_action = QAction("Export code…", window)
+        self.export_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.export_action.triggered.connect(lambda: self.open_export_dialog())
+        menu.addAction(self.export_action)
+        menu.menuAction().setVisible(True)
+        window.addAction(self.export_action)
+        self.save_response_action = QAction("Save response as JSON…", window)
+        self.save_response_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_response_action.triggered.connect(self.save_response)
+        window.request_menu.addAction(self.save_response_action)
+        window.addAction(self.save_response_action)
+        self.history_action = self.history_dock.toggleViewAction()
+        self.history_action.setShortcut(QKeySequence("Ctrl+H"))
+
+    def export_request(self) -> Any:
+        """The current mode's request in ``core.export`` terms; raises ValueError when there is none."""
+        current = self.current_request()
+        if current is None:
+            raise ValueError("There is no valid request in the editor to export.")
+        if current.kind == "batch":
+            return code_export.BatchRequest(current.params["cmd"], current.params["halt"], current.api)
+        return code_export.CallRequest(current.method, current.params, current.api, current.request_id or None)
+
+    async def _webhook(self) -> Any:
+        name = self.window.connection
+        if not name:
+            return None
+        try:
+            return await self.services.connections.webhook(name)
+        except Exception:  # keyring trouble: export with a placeholder portal instead
+            return None
+
+    def copy_as(self, fmt: str) -> asyncio.Task[Any]:
+        async def run() -> str | None:
+            try:
+                request = self.export_request()
+            except ValueError as exc:
+                self.window.statusBar().showMessage(str(exc), 6000)
+                return None
+            code = render(fmt, request, await self._webhook())
+            copy_to_clipboard(code)
+            label = code_export.FORMAT_LABELS[code_export.Format(fmt)]
+            self.window.statusBar().showMessage(f"Copied as {label} (the webhook secret is a placeholder)", 6000)
+            return code
+
+        return self._spawn(run())
+
+    def open_export_dialog(self, fmt: str = "curl") -> asyncio.Task[Any]:
+        async def run() -> ExportDialog | None:
+            try:
+                request = self.export_request()
+            except ValueError as exc:
+                self.window.statusBar().showMessage(str(exc), 6000)
+                return None
+            dialog = ExportDialog(request, await self._webhook(), fmt=fmt, parent=self.window)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+            return dialog
+
+        return self._spawn(run())
+
+    def response_bytes(self) -> bytes | None:
+        """The body shown in the current mode: the single answer, the batch answer, or the listed items."""
+        mode = self.window.current_mode()
+        if mode == MODE_BATCH:
+            response = getattr(self.batch.last_result, "response", None)
+            return bytes(response.raw) if response is not None else None
+        if mode == MODE_LIST:
+            items = self.list_all.response_view.root_value
+            return json.dumps(items, ensure_ascii=False).encode() if isinstance(items, list) else None
+        raw = getattr(self._last_single, "raw", None)
+        return bytes(raw) if raw is not None else None
+
+    def save_response(self) -> None:
+        raw = self.response_bytes()
+        if raw is None:
+            self.window.statusBar().showMessage("There is no response to save yet.", 6000)
+            return
+        try:
+            path = save_response_dialog(self.window, raw, self._secrets())
+        except OSError as exc:
+            self.window.statusBar().showMessage(f"Not saved: {exc.strerror or exc}", 8000)
+            return
+        if path is not None:
+            self.window.statusBar().showMessage(f"Response saved to {path}", 6000)
+
+
+def install(window: Any, services: Any, history: HistoryStore | None = None) -> PowerFeatures:
+    """Adds the power features to a window (the composition root calls this once)."""
+    features = PowerFeatures(window, services, history)
+    window.power = features
+    return features
