@@ -369,8 +369,8 @@ class BatchEditor(QWidget):
         response = result.response
         if response is not None:
             summary += f" · HTTP {response.status} · {response.elapsed:.3f} s · {response.size:,} bytes"
-        for message in result.error_messages[:1]:
-            summary += f" · {message}"
+        for error in list(result.errors.values())[:1]:
+            summary += f" · {error.code}: {error.message}"  # the code classifies, the message explains
         self.status_label.setText(summary)
         self.status_label.setStyleSheet("color: #c62828;" if result.errors else "")
         self.rows_model.removeRows(0, self.rows_model.rowCount())

@@ -1,0 +1,75 @@
+"""Driving the explorer window (and its batch and list-all panels) for the reliability tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from b24explorer.ui import qt  # noqa: F401  (binding chosen before qasync)
+
+import qasync  # isort: skip
+
+T = TypeVar("T")
+
+
+def make_loop(qapp: Any) -> asyncio.AbstractEventLoop:
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def runner(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    def run(coro: Awaitable[T], timeout: float = 20.0) -> T:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+    return run
+
+
+def open_window(qtbot: Any, webhook_url: str | None, **client_options: Any) -> Any:
+    """The app's real window from its composition root, shown, with an in-memory "Sandbox" connection."""
+    from b24explorer.app import SANDBOX_CONNECTION, build
+    from b24explorer.core.webhook import Webhook
+
+    ctx = build(client_options=client_options or None)
+    qtbot.addWidget(ctx.window)
+    if webhook_url is not None:
+        ctx.services.connections.add_volatile(SANDBOX_CONNECTION, Webhook.parse(webhook_url), kind="sandbox")
+        ctx.window.refresh_connections(SANDBOX_CONNECTION)
+    ctx.window.show()
+    qtbot.waitExposed(ctx.window)
+    return ctx
+
+
+def window_panel(ctx: Any, kind: str, qtbot: Any) -> Any:
+    """The window's batch or list-all panel; built beside the window on the app's own services while the window
+    does not host the mode yet."""
+    window = ctx.window
+    for name in (f"{kind}_panel", f"{kind}_editor", f"{kind}_mode"):
+        panel = getattr(window, name, None)
+        if panel is not None and hasattr(panel, "send"):
+            return panel
+    from b24explorer.app import SANDBOX_CONNECTION
+    from b24explorer.ui.batch_editor import BatchEditor
+    from b24explorer.ui.list_all import ListAllPanel
+    from b24explorer.ui.response_view import ResponseView
+
+    def provider() -> Any:
+        return ctx.services.client_for(SANDBOX_CONNECTION)
+
+    cls = BatchEditor if kind == "batch" else ListAllPanel
+    panel = cls(provider, ResponseView())
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
