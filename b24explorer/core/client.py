@@ -350,6 +350,8 @@ class B24Client:
                         request_id=request_id,
                         context={"status": res.status, "elapsed": round(elapsed, 4), "size": res.size},
                     )
+                    if not res.is_success and res.error is not None:
+                        self._log_failure(res.error, quiet)
                     if res.is_success:
                         rm.on_success(
                             method,
@@ -360,7 +362,7 @@ class B24Client:
                     return res  # success, or an error inside a 200 body (returned, as the SDK does)
             assert error is not None
             if error.code in _NEVER_RETRY or not retry:
-                self._log_failure(error)
+                self._log_failure(error, quiet)
                 raise error
             decision = rm.decide(
                 method,
@@ -377,7 +379,7 @@ class B24Client:
                 continue
             error.attempts = attempt + 1
             error.retry_reason = decision.reason
-            self._log_failure(error)
+            self._log_failure(error, quiet)
             if rm.config.is_soft_code(error.code):
                 return res if res is not None else AjaxResult.from_error(error, api=api)
             raise error
@@ -402,6 +404,15 @@ class B24Client:
                 "Request timeout exceeded (the request was sent; the portal may have performed it)",
                 408,
                 kind=KIND_TIMEOUT,
+                original_error=exc,
+            ) from None
+        except httpx.WriteError as exc:
+            # The request could not be written completely, so the portal cannot have run it.
+            raise AjaxError(
+                "NETWORK_ERROR",
+                "Network connection failed while sending the request (it was not sent completely)",
+                0,
+                kind=KIND_NETWORK_BEFORE_SEND,
                 original_error=exc,
             ) from None
         except httpx.ConnectError as exc:
@@ -489,8 +500,9 @@ class B24Client:
             code, f"The portal answered HTTP {status} without an error code", status, **common
         ), None
 
-    def _log_failure(self, error: AjaxError) -> None:
-        self.log.error(
+    def _log_failure(self, error: AjaxError, quiet: bool = False) -> None:
+        self.log.emit(
+            Level.DEBUG if quiet else Level.ERROR,
             error.code,
             f"{error.code} (HTTP {error.status}): {error.message}",
             method=error.method,
