@@ -47,7 +47,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--plan",
         default="standard",
-        help="client-side limits preset: standard, enterprise, unlimited (default standard)",
+        choices=("standard", "enterprise", "unlimited", "batch_processing", "realtime"),
+        help="client-side limits preset (default standard)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="also print DEBUG log records")
     parser.set_defaults(func=run)
@@ -149,7 +150,8 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextI
     try:
         hook = resolve_webhook(args.webhook)
         params = load_params(args.params)
-        LimitsConfig.from_plan(args.plan)
+        if not args.timeout > 0:
+            raise BadInput("--timeout must be a positive number of seconds")
     except BadInput as exc:
         print(f"b24x call: {exc}", file=errs)
         return EXIT_BAD_INPUT

@@ -178,3 +178,12 @@ def test_run_writes_to_given_streams(sb) -> None:
     assert run_call(args, stdout=out, stderr=err) == 0
     assert json.loads(out.getvalue())["result"]
     assert "HTTP_REQUEST_STARTING" in err.getvalue()  # --verbose shows DEBUG records
+
+
+@pytest.mark.parametrize("argv_tail", [["crm deal.list"], ["server.time", "--timeout", "0"]])
+def test_bad_method_or_timeout_exit_2(sb, monkeypatch, capsys, argv_tail) -> None:
+    code, out, err = run(["call", *argv_tail, "--webhook", sb.webhook_url], monkeypatch, capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("b24x call: ")
+    assert sb.counters.requests() == 0
