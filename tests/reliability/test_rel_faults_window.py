@@ -139,3 +139,25 @@ def test_fault_matrix_window(case: FaultCase, mode: str, sb: Any, window_for: An
     for text in visible_texts(ctx):
         assert sb.secret not in text
     count(f"matrix.window.{mode}")
+
+
+@pytest.mark.parametrize("kind", ["reset_after", "delay"])
+def test_window_add_hit_after_sending_is_performed_once(kind: str, sb: Any, window_for: Any, wloop: Any) -> None:
+    import time
+
+    from rel_matrix import DELAY, SHORT_TIMEOUT
+
+    ctx = window_for(sb.webhook_url, clock=FakeClock(), timeout=SHORT_TIMEOUT)
+    window = ctx.window
+    sb.faults.add(kind=kind, method="crm.deal.add", count=1, seconds=DELAY if kind == "delay" else 0)
+    window.choose_method("crm.deal.add")
+    window.params_editor.set_text('{"fields": {"TITLE": "window once"}}')
+    task = window.send()
+    assert task is not None
+    runner(wloop)(task)
+    time.sleep(DELAY if kind == "delay" else 0)
+    assert window._last_outcome.error_code in ("NETWORK_ERROR", "REQUEST_TIMEOUT")
+    assert "may have performed it" in window.error_banner.text()
+    assert sb.counters.requests("crm.deal.add") == 1
+    assert sb.counters.writes("crm.deal.add") == 1
+    assert window.send_action.isEnabled()
