@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from b24explorer.core import LimitsConfig
+from b24explorer.core import AjaxError, LimitsConfig
 from b24explorer.core.clock import FakeClock
 
 
@@ -100,3 +100,18 @@ async def test_batch_rows_feed_the_budget_of_their_own_method(make_client) -> No
         assert clock.sleeps == []
         await client.batch([["crm.deal.list", {}]])
     assert clock.sleeps == [pytest.approx(31.0)]
+
+
+async def test_a_503_storm_lowers_the_rate_and_ends_in_a_readable_error(make_client, sb) -> None:
+    sb.faults.add("status", method="crm.deal.get", count=9, status=503, code="QUERY_LIMIT_EXCEEDED")
+    client, log, clock = make_client(sb.webhook_url, limits=LimitsConfig.standard(), v3_methods=())
+    async with client:
+        for _ in range(3):  # two recorded 503s per call (the last attempt is not waited on)
+            with pytest.raises(AjaxError) as info:
+                await client.call("crm.deal.get", {"id": 1})
+            assert "Too many requests" in str(info.value)
+        rate = client.limiter(2).stats()["rate"]
+    assert "RATE_LIMITS_LOWERED" in log.codes()  # five 503s within a minute
+    assert rate["drain_rate"] < 2.0
+    assert sb.counters.requests("crm.deal.get") == 9
+    assert len(clock.sleeps) == 6
