@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self._params_by_connection: dict[str, dict[str, str]] = {}
         self._api_by_connection: dict[str, int] = {}
         self._modes: dict[str, QWidget] = {}
+        self._mode_key = "single"
         self._last_outcome: RequestOutcome | None = None
 
         self._build_widgets()
@@ -379,7 +380,8 @@ class MainWindow(QMainWindow):
         widget = self._modes.get(self.current_mode())
         if widget is not None:
             self.mode_stack.setCurrentWidget(widget)
-        single = self.current_mode() == "single"
+        self._mode_key = self.current_mode()
+        single = self._mode_key == "single"
         self.method_field.setEnabled(single)
         self._update_actions()
 
@@ -511,8 +513,8 @@ class MainWindow(QMainWindow):
         return self._task
 
     def cancel(self) -> None:
-        mode = self._modes.get(self.current_mode())
-        if self.current_mode() != "single" and hasattr(mode, "cancel"):  # added modes cancel themselves
+        mode = self._modes.get(self._mode_key)
+        if self._mode_key != "single" and hasattr(mode, "cancel"):  # added modes cancel themselves
             mode.cancel()
             return
         if self.is_busy():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from b24explorer.core import B24Client, LimitsConfig
 from b24explorer.core.history import HistoryStore
 from b24explorer.sandbox import Sandbox
+from b24explorer.ui import json_node as jn
 from b24explorer.ui.history_panel import HistoryPanel, StoredRequest
 
 
@@ -211,3 +213,66 @@ def test_a_corrupt_database_is_moved_aside_with_a_message(qtbot: Any, db: Path, 
     store.record(connection="x", method="profile")
     assert arun(panel.refresh()) == 1
     store.close()
+
+
+# --- in the window ----------------------------------------------------------------------------------------------
+
+
+def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: Any, sb: Sandbox, qtbot: Any,
+                                                                   arun: Callable[..., Any], until: Any,
+                                                                   app_home: Path) -> None:
+    ctx = make_window(sb)
+    window, power = ctx.window, ctx.window.power
+    panel = power.history_panel
+
+    async def first_run() -> None:
+        window.set_mode("single")
+        window.choose_method("crm.deal.get")
+        window.params_editor.set_text('{"id": 4}')
+        await window.send()
+        window.set_mode("batch")
+        power.batch.set_text('{"a": ["crm.deal.get", {"id": 1}], "b": ["crm.deal.get", {"id": 2}]}')
+        await window.send()
+        window.set_mode("list")
+        power.list_all.set_request("crm.deal.list", {"filter": {"<ID": 120}, "select": ["ID"]})
+        await window.send()
+        await until(lambda: panel.model.rowCount() == 3, what="three history rows")
+
+    arun(first_run())
+    assert [panel.model.index(r, 2).data() for r in range(3)] == [
+        "crm.deal.list (list)", "batch (batch)", "crm.deal.get"]
+    answer = jn.to_python(window.response_view.root_value)
+    arun(ctx.aclose())
+    window.close()
+
+    # Restart: a new window (new services, new history store) on the same app home.
+    ctx2 = make_window(sb)
+    window2, power2 = ctx2.window, ctx2.window.power
+    panel2 = power2.history_panel
+    arun(until(lambda: panel2.model.rowCount() == 3, what="the history after a restart"))
+    before = sb.counters.requests("crm.deal.get")
+    assert panel2.select_id(panel2.row_ids()[2])
+
+    async def resend() -> None:
+        await panel2.send_selected()  # loads it into the editor and sends it as the window does
+        await until(lambda: panel2.model.rowCount() == 4, what="the re-sent request in the history")
+
+    arun(resend())
+    assert sb.counters.requests("crm.deal.get") == before + 1
+    assert window2.current_mode() == "single"
+    assert window2.method_field.method() == "crm.deal.get"
+    assert jn.to_python(window2.response_view.root_value)["result"] == answer["result"]
+    assert answer["result"]["ID"] == "4"
+
+    # Re-open a batch: the batch editor gets its commands back.
+    panel2.select_id(panel2.row_ids()[2])  # the batch, now third newest
+    arun(panel2.open_selected())
+    assert window2.current_mode() == "batch"
+    assert json.loads(power2.batch.editor.toPlainText()) == {"a": ["crm.deal.get", {"id": 1}],
+                                                            "b": ["crm.deal.get", {"id": 2}]}
+    arun(ctx2.aclose())
+
+    written = [p for p in app_home.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("history") for p in written)
+    for path in written:
+        assert sb.secret.encode() not in path.read_bytes(), path.name
