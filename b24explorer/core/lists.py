@@ -234,6 +234,18 @@ def _page_params(params: dict[str, Any], keys: ListKeys, cursor: Any) -> dict[st
     return {**params, "filter": flt, "order": {keys.cursor_id_key: "ASC"}, "start": -1}
 
 
+def _select_cursor(params: dict[str, Any], field_name: str) -> None:
+    """The cursor needs the id of every row: add it to an explicit `select` that left it out."""
+    select = params.get("select")
+    if (
+        isinstance(select, list)
+        and select
+        and "*" not in select
+        and field_name.lower() not in {str(f).lower() for f in select}
+    ):
+        params["select"] = [*select, field_name]
+
+
 def _initial_cursor(params: dict[str, Any], keys: ListKeys) -> int:
     """A user's own `>ID` filter becomes the starting cursor (the cursor key replaces it on every page)."""
     flt = params.get("filter")
@@ -282,6 +294,7 @@ async def _pages_v2(
         result_key if result_key is not None else base.result_key,
     )
     user = _prepare(run, params, v3=False)
+    _select_cursor(user, keys.cursor_id_key)
     cursor: Any = _initial_cursor(user, keys)
     if isinstance(user.get("filter"), Mapping):
         user["filter"] = {

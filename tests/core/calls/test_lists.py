@@ -212,3 +212,14 @@ async def test_tail_with_the_native_cursor(make_client, sb) -> None:
     assert res.complete
     assert sum(len(p) for p in pages) == len(sb.store.eventlog)
     assert info.value.code == "JSSDK_CORE_B24_CALL_TAIL_DESC_REQUIRES_INITIAL_VALUE"
+
+
+async def test_a_select_without_the_id_still_pages(make_client, sb) -> None:
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        items = await client.call_list("crm.item.list", {"entityTypeId": 2, "select": ["title"]})
+        tasks = await client.call_list("tasks.task.list", {"select": ["TITLE"]})
+    assert items.complete
+    assert len(items.items) == len(sb.store.deals)
+    assert tasks.complete
+    assert len(tasks.items) == len(sb.store.tasks)
