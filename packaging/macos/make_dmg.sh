@@ -17,6 +17,9 @@ ditto "$app" "$stage/b24explorer.app"
 ln -s /Applications "$stage/Applications"
 if [ -n "${CODESIGN_IDENTITY:-}" ]; then
   codesign --force --deep --options runtime --timestamp --sign "$CODESIGN_IDENTITY" "$stage/b24explorer.app"
+elif ! codesign --verify --deep --strict "$stage/b24explorer.app" 2>/dev/null; then
+  # Apple Silicon refuses to run unsigned code: an ad-hoc signature over the whole bundle at least.
+  codesign --force --deep --sign - "$stage/b24explorer.app"
 fi
 codesign --verify --deep --strict "$stage/b24explorer.app"
 rm -f "$dmg"
