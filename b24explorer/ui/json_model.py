@@ -4,8 +4,8 @@ Nothing is built up front. A `_Node` exists only for a container the view has as
 (i.e. that was expanded); leaf rows are answered straight from their parent's container. Over a lazy
 simdjson document this keeps a 32 MB answer's first paint to the parse plus a handful of rows.
 
-Big arrays show sub-ranges (`[0 … 999]`, `[1000 … 1999]` …) as debuggers do, so no node has more than
-`BUCKET` rows: expanding 100,000 deals shows 100 ranges, and expanding any node stays cheap.
+Big arrays show sub-ranges (`[0 … 99]`, `[100 … 199]` …; `[0 … 9999]` … for bigger ones) as browser
+devtools do, so no node has more than `BUCKET` rows and expanding any node stays cheap, whatever its size.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import json_node as jn
-from .qt import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from .qt import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 
 KEY, VALUE, TYPE = 0, 1, 2
 HEADERS = ("Key", "Value", "Type")
-BUCKET = 1_000
+BUCKET = 100
+FILL_PER_TICK = 4_000  # elements of a big lazy array listed per idle tick (about a millisecond)
 PREVIEW_CHARS = 120
 DISPLAY_CHARS = 1_000
 
@@ -32,7 +33,7 @@ _Index = QModelIndex | QPersistentModelIndex
 class _Node:
     """An opened container: an object, or a range of an array (the whole array is a range too).
 
-    A range of more than `BUCKET` elements shows sub-ranges (`[1000 … 1999]`) instead of elements, so no
+    A range of more than `BUCKET` elements shows sub-ranges (`[100 … 199]`) instead of elements, so no
     node ever has more than `BUCKET` rows and expanding any node stays cheap, whatever the array's size.
     """
 
@@ -45,7 +46,7 @@ class _Node:
         row: int,
         path: jn.Path,
         *,
-        elements: _Elements | None = None,
+        elements: jn.Elements | None = None,
         start: int = 0,
         count: int | None = None,
     ) -> None:
@@ -57,12 +58,12 @@ class _Node:
         self.start = start
         if jn.is_object(value):
             self.keys: list[str] | None = jn.keys_of(value)
-            self.elements: _Elements | None = None
+            self.elements: jn.Elements | None = None
             self.count = len(self.keys)
             self.span = 0
         else:
             self.keys = None
-            self.elements = elements if elements is not None else _Elements(value)
+            self.elements = elements if elements is not None else jn.Elements(value)
             self.count = len(value) - start if count is None else count
             self.span = span_for(self.count)
 
@@ -88,26 +89,11 @@ class _Node:
     def child_value(self, row: int) -> Any:
         if self.keys is not None:
             return jn.child(self.value, self.keys[row])
-        items = self.elements.items()  # type: ignore[union-attr]
+        elements: jn.Elements = self.elements  # type: ignore[assignment]
         if self.span:
             first, count = self.range_of(row)
-            return items[first : first + count]
-        return items[self.start + row]
-
-
-class _Elements:
-    """An array's elements, listed on first use and shared by all the ranges of that array."""
-
-    __slots__ = ("_items", "source")
-
-    def __init__(self, source: Any) -> None:
-        self.source = source
-        self._items: list[Any] | None = source if isinstance(source, list) else None
-
-    def items(self) -> list[Any]:
-        if self._items is None:
-            self._items = jn.element_list(self.source)
-        return self._items
+            return elements.slice(first, first + count)
+        return elements[self.start + row]
 
 
 def span_for(count: int) -> int:
@@ -135,11 +121,16 @@ class JsonTreeModel(QAbstractItemModel):
         self._root_value: Any = None
         self._scalar_root = False
         self._materialised = 0
+        self._to_fill: list[jn.Elements] = []
+        self._fill_timer = QTimer(self)
+        self._fill_timer.setInterval(0)
+        self._fill_timer.timeout.connect(self._fill_step)
         self.set_value(value)
 
     # --- content --------------------------------------------------------------------------------------
     def set_value(self, value: Any) -> None:
         """Show a new value (replaces the old one; closes every node)."""
+        self._to_fill.clear()
         self.beginResetModel()
         self._root_value = value
         self._materialised = 1
@@ -149,6 +140,7 @@ class JsonTreeModel(QAbstractItemModel):
 
     def clear(self) -> None:
         """Show nothing at all (not even a `null` row)."""
+        self._to_fill.clear()
         self.beginResetModel()
         self._root_value = None
         self._materialised = 1
@@ -212,8 +204,18 @@ class JsonTreeModel(QAbstractItemModel):
                 )
             else:
                 node = _Node(parent.child_value(row), parent, row, (*parent.path, parent.child_key(row)))
+                if node.span and node.elements is not None and not node.elements.complete:
+                    self._to_fill.append(node.elements)  # list the rest while idle: any range opens at once
+                    self._fill_timer.start()
             parent.children[row] = node
         return node
+
+    def _fill_step(self) -> None:
+        if not self._to_fill or self._to_fill[0].fill(FILL_PER_TICK):
+            if self._to_fill:
+                self._to_fill.pop(0)
+            if not self._to_fill:
+                self._fill_timer.stop()
 
     def _is_container_at(self, index: _Index) -> bool:
         if not index.isValid():

@@ -3,7 +3,7 @@
 The response tree, the raw view and the finder all walk the same two kinds of values: a lazy
 pysimdjson `Object`/`Array` (nothing materialised until read) or plain `dict`/`list`. These helpers
 hide the difference. One caveat drives the design: `simdjson.Array[i]` walks from the start (O(i)),
-so big arrays are read through an iterator once (`element_list`), never indexed at random.
+so big arrays are read through one iterator, as far as needed (`Elements`), never indexed at random.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 try:
@@ -101,6 +102,57 @@ def element_list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
     return list(iter(value))
+
+
+class Elements:
+    """An array's elements with O(1) access, listed from one iterator only as far as asked.
+
+    Reading element 10 of 100,000 lists 11 of them; `fill` lists more in small time slices when idle.
+    Plain lists are used as they are (and may grow: list-all pages appended).
+    """
+
+    __slots__ = ("_items", "_iter", "source")
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        if isinstance(source, list):
+            self._items: list[Any] = source
+            self._iter: Iterator[Any] | None = None
+        else:
+            self._items = []
+            self._iter = iter(source)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> Any:
+        items = self._items
+        if index >= len(items) and self._iter is not None:
+            self._extend(index + 1 - len(items))
+        return items[index]
+
+    def slice(self, start: int, stop: int) -> list[Any]:
+        if stop > len(self._items) and self._iter is not None:
+            self._extend(stop - len(self._items))
+        return self._items[start:stop]
+
+    @property
+    def complete(self) -> bool:
+        return self._iter is None
+
+    def fill(self, count: int) -> bool:
+        """List up to `count` more elements; True when all are listed."""
+        if self._iter is not None:
+            self._extend(count)
+        return self._iter is None
+
+    def _extend(self, count: int) -> None:
+        it = self._iter
+        assert it is not None
+        before = len(self._items)
+        self._items.extend(islice(it, count))
+        if len(self._items) - before < count or len(self._items) >= len(self.source):
+            self._iter = None
 
 
 def children(value: Any) -> Iterator[tuple[PathPart, Any]]:

@@ -70,7 +70,7 @@ class PrettyLines:
                     stack.append([value, list(value), 0, depth + 1, f"{pad}}}{suffix}", True])
                 elif jn.is_array(value) and len(value):
                     out.append(f"{pad}{prefix}[")
-                    stack.append([value, jn.element_list(value), 0, depth + 1, f"{pad}]{suffix}", False])
+                    stack.append([value, jn.Elements(value), 0, depth + 1, f"{pad}]{suffix}", False])
                 elif jn.is_object(value):
                     out.append(f"{pad}{prefix}{{}}{suffix}")
                 elif jn.is_array(value):

@@ -99,12 +99,13 @@ def test_children_are_created_only_when_expanded(qtbot: Any) -> None:
     view.expand(result)
     qtbot.wait(1)
     assert model.materialised_count() == 2
-    assert model.rowCount(result) == 3  # three ranges of 1,000, not 3,000 rows
+    assert model.rowCount(result) == 30  # thirty ranges of 100, not 3,000 rows
+    assert model.index(29, 0, result).data() == "[2900 … 2999]"
     first_range = model.index(0, 0, result)
     view.expand(first_range)
     qtbot.wait(1)
     assert model.materialised_count() == 3
-    assert model.rowCount(first_range) == 1_000
+    assert model.rowCount(first_range) == 100
     deal = model.index(7, 0, first_range)
     view.expand(deal)
     qtbot.wait(1)
@@ -143,14 +144,17 @@ def test_append_items_grows_the_root_list_across_the_range_boundary(qapp: Any) -
     for start in range(0, 2_500, 500):  # pages arriving one after another
         model.append_items([{"ID": str(i)} for i in range(start, start + 500)])
     assert len(model.root_value) == 2_500
-    assert model.rowCount() == 3
-    assert model.index(2, 0).data() == "[2000 … 2499]"
+    assert model.rowCount() == 25
+    assert model.index(24, 0).data() == "[2400 … 2499]"
     index = model.index_for_path((2_499, "ID"))
     assert index.data() == "ID"
     assert model.value_at(index) == "2499"
     model.append_items([{"ID": "2500"}])
-    tail = model.index(2, 0)
-    assert model.rowCount(tail) == 501
+    assert model.rowCount() == 26
+    model.append_items([{"ID": "2501"}])
+    tail = model.index(25, 0)
+    assert model.rowCount(tail) == 2
+    assert model.value_at(model.index_for_path((2_501, "ID"))) == "2501"
     with pytest.raises(TypeError):
         JsonTreeModel({"a": 1}).append_items([1])
 

@@ -124,15 +124,17 @@ def test_append_items_shows_pages_as_they_arrive(qtbot: Any) -> None:
     view.clear()
     assert view.model.rowCount() == 0
     assert view.shown_value is None
-    view.append_items([{"ID": str(i)} for i in range(600)])
-    assert view.model.rowCount() == 600
-    view.append_items([{"ID": str(i)} for i in range(600, 1_200)])
-    assert view.model.rowCount() == 2  # [0 … 999], [1000 … 1199]
+    view.append_items([{"ID": str(i)} for i in range(60)])
+    assert view.model.rowCount() == 60
+    view.append_items([{"ID": str(i)} for i in range(60, 1_200)])
+    assert view.model.rowCount() == 12  # [0 … 99] … [1100 … 1199]
     assert len(view.shown_value) == 1_200
     view.tabs.setCurrentWidget(view.raw_view)
     assert view.raw_view.text().startswith('[\n  {\n    "ID": "0"\n  },')
-    view.append_items([{"ID": "1200"}])
-    assert view.model.rowCount(view.model.index(1, 0)) == 201
+    view.model.index_for_path((1_150,))  # opens the last range
+    view.append_items([{"ID": "1200"}, {"ID": "1201"}])
+    assert view.model.rowCount() == 13
+    assert view.model.rowCount(view.model.index(12, 0)) == 2
     with qtbot.waitSignal(view.find_finished, timeout=5_000):
         view.find_edit.setText("1200")
     assert view.hits == [(1_200, "ID")]

@@ -1,0 +1,339 @@
+"""Big answers without a freeze: a 32 MB crm.deal.list answer (100,000 deals) in the response view.
+
+Figures (issue 7, targets 1 and 4), each beside its reference:
+- last byte received → first level of the tree painted, against `json.loads` on the same bytes (≤ 0.35×);
+- the longest event-loop stall meanwhile, seen by a 5 ms heartbeat timer (≤ 150 ms);
+- the slowest node expand: `result`, one of its 1,000-row ranges, a deal (≤ 50 ms);
+- memory added by showing it (RSS), against the body size (≤ 2×);
+- the naive way for comparison: a QTreeWidget filled with every node (stopped at 60 s);
+- raw view, find and jq filter on the same answer: their longest stall (≤ 150 ms).
+The body comes from the sandbox (`crm.deal.list` with a big page); each measured side runs in a fresh process.
+
+Usage: python bench/bench_big_answer.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))
+
+from _table import Row, render  # noqa: E402
+
+DEALS = 100_000
+FIELDS = ["ID", "TITLE", "TYPE_ID", "STAGE_ID", "CURRENCY_ID", "OPPORTUNITY", "COMPANY_ID", "CONTACT_ID",
+          "ASSIGNED_BY_ID", "BEGINDATE", "CLOSEDATE", "OPENED", "CLOSED", "DATE_CREATE"]
+NAIVE_LIMIT_S = 60.0
+STALL_BUDGET = 0.150
+EXPAND_BUDGET = 0.050
+HEARTBEAT_MS = 5
+FILTER = '[.result[] | select(.STAGE_ID == "WON")] | length'
+
+
+# --- the body ---------------------------------------------------------------------------------------------
+def sandbox_body(deals: int) -> bytes:
+    """One crm.deal.list answer holding every deal, fetched over loopback HTTP from the sandbox."""
+    import httpx
+
+    from b24explorer.sandbox import Sandbox
+
+    with Sandbox(deals=deals, plan="unlimited", page_size=deals, leads=0, contacts=0, companies=0, tasks=0,
+                 events=0) as sandbox:
+        response = httpx.post(sandbox.webhook_url + "crm.deal.list", json={"select": FIELDS}, timeout=300)
+        response.raise_for_status()
+        return response.content
+
+
+def built_body(deals: int) -> bytes:
+    """The same shape built here (when the sandbox is not available): UPPER_CASE fields, string ids, Y/N."""
+    stages = ["NEW", "PREPARATION", "PREPAYMENT_INVOICE", "EXECUTING", "FINAL_INVOICE", "WON", "LOSE"]
+    rows = [{
+        "ID": str(i), "TITLE": f"Deal #{i}: Company {i % 977}", "TYPE_ID": ("SALE", "COMPLEX", "GOODS")[i % 3],
+        "STAGE_ID": stages[i % 7], "CURRENCY_ID": ("USD", "EUR", "RUB")[i % 3],
+        "OPPORTUNITY": f"{(i * 7919) % 1_000_000}.00", "COMPANY_ID": str(i % 5000), "CONTACT_ID": None,
+        "ASSIGNED_BY_ID": str(1 + i % 50), "BEGINDATE": "2025-06-12T03:00:00+03:00",
+        "CLOSEDATE": "2025-07-18T03:00:00+03:00", "OPENED": "Y" if i % 2 else "N", "CLOSED": "N",
+        "DATE_CREATE": "2024-09-09T02:33:00+03:00",
+    } for i in range(1, deals + 1)]
+    envelope = {"result": rows, "total": deals,
+                "time": {"start": 1.7e9, "finish": 1.7e9 + 0.5, "duration": 0.5, "processing": 0.4,
+                         "date_start": "2025-01-01T00:00:00+03:00", "date_finish": "2025-01-01T00:00:00+03:00",
+                         "operating": 0.4, "operating_reset_at": 1.7e9 + 600}}
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def make_body(deals: int) -> tuple[bytes, str]:
+    try:
+        return sandbox_body(deals), "sandbox"
+    except Exception as exc:  # the sandbox is optional for this figure; say which body was used
+        print(f"sandbox body unavailable ({exc!r}); building one", file=sys.stderr)
+        return built_body(deals), "built"
+
+
+def count_nodes(raw: bytes) -> int:
+    def walk(v: Any) -> int:
+        if isinstance(v, dict):
+            return 1 + sum(walk(x) for x in v.values())
+        if isinstance(v, list):
+            return 1 + sum(walk(x) for x in v)
+        return 1
+    return walk(json.loads(raw))
+
+
+def best_of(fn: Any, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+# --- the measured sides (each in its own process) ---------------------------------------------------------
+class Heartbeat:
+    """A 5 ms timer; the longest gap between its ticks over a window is the event loop's longest stall."""
+
+    def __init__(self) -> None:
+        from b24explorer.ui.qt import QTimer
+
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(HEARTBEAT_MS)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.start()
+
+    def longest_gap(self, start: float, end: float) -> float:
+        ticks = [t for t in self.ticks if start <= t <= end]
+        before = [t for t in self.ticks if t < start]
+        after = [t for t in self.ticks if t > end]
+        edges = ([before[-1]] if before else []) + ticks + ([after[0]] if after else [])
+        return max((b - a for a, b in zip(edges, edges[1:], strict=False)), default=end - start)
+
+
+def spin(until: Any, timeout: float) -> None:
+    """Run the event loop until `until()` is true (polled every 5 ms) or the timeout passes."""
+    from b24explorer.ui.qt import QTimer
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout
+    poll = QTimer()
+    poll.setInterval(5)
+    poll.timeout.connect(lambda: (until() or time.perf_counter() > deadline) and loop.quit())
+    poll.start()
+    loop.exec()
+    poll.stop()
+
+
+def settle(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    spin(lambda: time.perf_counter() >= end, seconds + 1)
+
+
+def measure_ours(path: str) -> dict[str, Any]:
+    from b24explorer.core.result import AjaxResult
+    from b24explorer.ui.qt import QApplication, QTimer
+    from b24explorer.ui.response_view import ResponseView
+
+    raw = Path(path).read_bytes()
+    app = QApplication.instance() or QApplication([])
+    view = ResponseView()
+    view.resize(1200, 800)
+    view.show()
+    heart = Heartbeat()
+    settle(0.3)
+    rss0 = rss_mb()
+    out: dict[str, Any] = {}
+
+    def show() -> None:  # the last byte has just arrived: build the result as the client does, show it
+        t0 = time.perf_counter()
+        result = AjaxResult(raw, status=200, method="crm.deal.list", elapsed=0.0)
+        view.show_result(result)
+        view.tree.viewport().repaint()  # paint now, synchronously: the first level is on screen after this
+        out["first_paint"] = time.perf_counter() - t0
+        out["t0"], out["t1"] = t0, time.perf_counter()
+        out["top_rows"] = view.model.rowCount()
+
+    QTimer.singleShot(20, show)
+    spin(lambda: "t1" in out, 120)
+    settle(0.2)
+    out["first_stall"] = heart.longest_gap(out["t0"] - 0.02, out["t1"] + 0.1)
+
+    # expanding: the 100,000-deal array, one of its ranges, a deal inside it
+    model, tree = view.model, view.tree
+    expands: dict[str, float] = {}
+    result_index = model.index(0, 0)
+    targets = [("result", lambda: result_index),
+               ("a 1,000-row range", lambda: model.index(min(50, model.rowCount(result_index) - 1), 0, result_index)),
+               ("a deal", lambda: model.index(500, 0, model.index(min(50, model.rowCount(result_index) - 1), 0,
+                                                                   result_index))),
+               ("time", lambda: model.index(model.rowCount() - 1, 0))]
+    for name, get in targets:
+        index = get()
+        t0 = time.perf_counter()
+        tree.expand(index)
+        tree.scrollTo(index)
+        tree.viewport().repaint()
+        expands[name] = time.perf_counter() - t0
+        settle(0.05)
+    out["expands"] = expands
+    app.processEvents()
+    out["rss_added"] = rss_mb() - rss0
+
+    # raw view: open on the answer, then walk to its last page in slices
+    t0 = time.perf_counter()
+    view.tabs.setCurrentWidget(view.raw_view)
+    view.raw_view.editor.viewport().repaint()
+    t1 = time.perf_counter()
+    settle(0.1)
+    out["raw_open"] = t1 - t0
+    out["raw_open_stall"] = heart.longest_gap(t0 - 0.01, t1 + 0.05)
+    t0 = time.perf_counter()
+    view.raw_view.show_last_page()
+    spin(lambda: not view.raw_view.seeking, 300)
+    t1 = time.perf_counter()
+    out["raw_last"] = t1 - t0
+    out["raw_pages"] = view.raw_view.page_count
+    out["raw_last_stall"] = heart.longest_gap(t0, t1)
+    view.tabs.setCurrentWidget(view.tree)
+
+    # find a title near the end, in slices
+    needle = "Deal #99999:" if len(raw) > 10_000_000 else "Deal #9999:"
+    t0 = time.perf_counter()
+    view.find_edit.setText(needle)
+    spin(lambda: not view.searching, 300)
+    t1 = time.perf_counter()
+    out["find"] = t1 - t0
+    out["find_hits"] = len(view.hits)
+    out["find_stall"] = heart.longest_gap(t0, t1)
+
+    # jq filter in a child process
+    done: list[bool] = []
+    view.filter_finished.connect(done.append)
+    t0 = time.perf_counter()
+    view.apply_filter(FILTER)
+    spin(lambda: bool(done), 300)
+    t1 = time.perf_counter()
+    out["filter"] = t1 - t0
+    out["filter_ok"] = bool(done and done[0])
+    out["filter_output"] = view.shown_value if isinstance(view.shown_value, int) else None
+    out["filter_stall"] = heart.longest_gap(t0, t1)
+    return out
+
+
+def measure_naive(path: str) -> dict[str, Any]:
+    """The way that freezes: parse everything, then one QTreeWidgetItem per node, then paint."""
+    from PySide6.QtWidgets import QApplication, QTreeWidget, QTreeWidgetItem
+
+    raw = Path(path).read_bytes()
+    app = QApplication.instance() or QApplication([])
+    tree = QTreeWidget()
+    tree.setColumnCount(3)
+    tree.setHeaderLabels(["Key", "Value", "Type"])
+    tree.setUniformRowHeights(True)
+    tree.resize(1200, 800)
+    tree.show()
+    app.processEvents()
+    rss0 = rss_mb()
+    t0 = time.perf_counter()
+    deadline = t0 + NAIVE_LIMIT_S
+    value = json.loads(raw)
+    added = 0
+    stopped = False
+    stack: list[tuple[Any, Any]] = [(tree.invisibleRootItem(), value)]
+    while stack:
+        parent, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            container = isinstance(child, dict | list)
+            text = "" if container else json.dumps(child, ensure_ascii=False)
+            item = QTreeWidgetItem(parent, [str(key), text, type(child).__name__])
+            added += 1
+            if container:
+                stack.append((item, child))
+        if added % 1000 < 30 and time.perf_counter() > deadline:
+            stopped = True
+            break
+    tree.viewport().repaint()
+    t1 = time.perf_counter()
+    return {"first_paint": t1 - t0, "nodes": added, "stopped": stopped, "rss_added": rss_mb() - rss0}
+
+
+def in_child(mode: str, path: str) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), f"--{mode}", path]
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=900)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode or not lines:
+        raise RuntimeError(f"{mode} side failed: {proc.stderr.strip()[-2000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+# --- the rows ------------------------------------------------------------------------------------------------
+def rows(quick: bool = False) -> list[Row]:
+    import simdjson
+
+    deals = 10_000 if quick else DEALS
+    raw, origin = make_body(deals)
+    size_mb = len(raw) / 1e6
+    nodes = count_nodes(raw)
+    loads = best_of(lambda: json.loads(raw))
+    simd = best_of(lambda: simdjson.Parser().parse(raw))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "body.json")
+        Path(path).write_bytes(raw)
+        ours = in_child("ours", path)
+        naive = in_child("naive", path)
+    label = f"{size_mb:.1f} MB, {deals:,} deals, {nodes / 1e6:.2f} M nodes, {origin}"
+    slowest = max(ours["expands"], key=ours["expands"].get)
+    naive_note = (f"stopped at {NAIVE_LIMIT_S:.0f} s after {naive['nodes']:,} of {nodes:,} nodes" if naive["stopped"]
+                  else f"{naive['nodes']:,} items, +{naive['rss_added']:,.0f} MB")
+    return [
+        Row(f"Big answer ({label}): last byte → first level painted", ours["first_paint"], "s",
+            "json.loads", loads, target=0.35),
+        Row("  longest event-loop stall meanwhile (5 ms heartbeat)", ours["first_stall"], "s",
+            "budget", STALL_BUDGET, target=1.0),
+        Row(f"  slowest node expand ({slowest})", ours["expands"][slowest], "s", "budget", EXPAND_BUDGET,
+            target=1.0, note=", ".join(f"{k} {v * 1000:.0f} ms" for k, v in ours["expands"].items())),
+        Row("  memory added by showing it (RSS)", ours["rss_added"], "MB", "body", size_mb, target=2.0),
+        Row("  pysimdjson parse alone", simd, "s", "json.loads", loads),
+        Row("  naive QTreeWidget of every node → painted", naive["first_paint"], "s", "ours",
+            ours["first_paint"], note=naive_note),
+        Row("Raw view: open on the big answer, longest stall", ours["raw_open_stall"], "s", "budget",
+            STALL_BUDGET, target=1.0, note=f"first page in {ours['raw_open'] * 1000:.0f} ms"),
+        Row("  walk to the last page, longest stall", ours["raw_last_stall"], "s", "budget", STALL_BUDGET,
+            target=1.0, note=f"{ours['raw_pages']:,} pages in {ours['raw_last']:.1f} s"),
+        Row("jq filter over the big answer, longest UI stall", ours["filter_stall"], "s", "budget", STALL_BUDGET,
+            target=1.0, note=f"child process, {ours['filter']:.1f} s, output {ours['filter_output']}"),
+        Row("Find a title near the end, longest UI stall", ours["find_stall"], "s", "budget", STALL_BUDGET,
+            target=1.0, note=f"{ours['find_hits']} hit in {ours['find']:.1f} s"),
+    ]
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] in ("--ours", "--naive"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        result = measure_ours(sys.argv[2]) if sys.argv[1] == "--ours" else measure_naive(sys.argv[2])
+        print("RESULT " + json.dumps(result), flush=True)
+        os._exit(0)  # skip tearing down 1.5 M Qt items: not part of any figure
+    print(render(rows(quick="--quick" in sys.argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
