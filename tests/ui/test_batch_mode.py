@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ import pytest
 from b24explorer.core import B24Client, LimitsConfig
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui.batch_editor import BatchEditor, count_commands, parse_batch_text
-from b24explorer.ui.qt import Qt
+from b24explorer.ui.qt import QApplication, Qt
 from b24explorer.ui.response_view import ResponseView
 
 
@@ -158,3 +159,36 @@ def test_parsing_rules() -> None:
     ):
         with pytest.raises(ValueError, match=words):
             parse_batch_text(bad)
+
+
+def test_ctrl_enter_and_esc_reach_the_batch_mode_of_the_window(make_window: Any, sb: Sandbox, qtbot: Any,
+                                                               arun: Callable[..., Any], until: Any) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+    batch = window.power.batch
+    window.set_mode("batch")
+    assert window.mode_stack.currentWidget() is batch
+    assert window.send_action.isEnabled()
+    batch.set_text('{"me": ["profile"], "deal": ["crm.deal.get", {"id": 9}]}')
+
+    async def press_ctrl_enter() -> None:
+        window.activateWindow()
+        await until(lambda: QApplication.activeWindow() is window, what="the window to be active")
+        qtbot.keyClick(batch.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: batch.last_result is not None, what="the batch answer")
+
+    arun(press_ctrl_enter())
+    assert [r[2] for r in summary(batch)] == ["ok", "ok"]
+    assert batch.response_view.root_value["deal"]["result"]["ID"] == "9"
+    assert sb.counters.requests("batch") == 1
+
+    # Esc cancels a batch in flight.
+    sb.faults.add(kind="delay", method="batch", count=1, seconds=2.0)
+    task = window.send()
+    assert task is not None
+    arun(asyncio.sleep(0.3))  # the request is on the wire, the server holds it
+    assert batch.is_busy()
+    qtbot.keyClick(batch.editor, Qt.Key.Key_Escape)
+    arun(until(lambda: task.done(), what="the cancelled batch"))
+    assert "Cancelled" in batch.status_label.text()
+    assert batch.send_button.isEnabled()

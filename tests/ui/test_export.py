@@ -315,3 +315,37 @@ def test_include_secret_export_runs_without_the_environment(qtbot: Any, sb: Sand
 def test_render_without_dialog_masks_by_default(hook: Webhook) -> None:
     for fmt in code_export.FORMAT_LABELS:
         assert hook.secret not in render(fmt, BATCH, hook)
+
+
+def test_copy_as_menu_and_export_dialog_in_the_window(make_window: Any, sb: Sandbox, arun: Callable[..., Any],
+                                                      tmp_path: Path) -> None:
+    ctx = make_window(sb)
+    window, power = ctx.window, ctx.window.power
+    labels = [a.text() for a in window.copy_as_menu.actions() if a.text()]
+    assert labels == [*code_export.FORMAT_LABELS.values(), "Export code…"]
+    assert window.copy_as_menu.menuAction().isVisible()
+
+    window.choose_method("crm.deal.get")
+    window.params_editor.set_text('{"id": 3}')
+    code = arun(power.copy_as("python"))
+    assert code == QGuiApplication.clipboard().text()
+    assert sb.secret not in code
+    assert "crm.deal.get" in code
+    ast.parse(code)
+
+    window.set_mode("batch")
+    power.batch.set_text('{"a": ["crm.deal.get", {"id": 1}]}')
+    curl = arun(power.copy_as("curl"))
+    assert "/batch" in curl
+    assert sb.secret not in curl
+    dialog = arun(power.open_export_dialog("js"))
+    assert dialog.isVisible()
+    assert "$b24.actions.v2.batch.make(" in dialog.code_view.toPlainText()
+    dialog.close()
+
+    window.set_mode("single")
+    arun(window.send())
+    raw = power.response_bytes()
+    assert raw is not None
+    saved = write_response(tmp_path / "deal.json", raw, power._secrets())
+    assert json.loads(saved.read_bytes())["result"]["ID"] == "3"
