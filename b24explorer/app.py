@@ -79,6 +79,8 @@ class AppContext:
     async def aclose(self) -> None:
         for task in self.tasks:
             task.cancel()
+        with contextlib.suppress(RuntimeError):  # the window may already be deleted
+            await self.window.settle()
         power = getattr(self.window, "power", None)  # releases the history database (ui/power.py)
         if power is not None:
             await power.aclose()

@@ -24,6 +24,12 @@ class ConnectionFlow:
         self.registry = services.connections
         self.dialog: QDialog | None = None  # the dialog on screen, for tests and for closing on exit
 
+    def _renamed(self, old: str, new: str) -> None:
+        self.services.renamed(old, new)
+        renamed = getattr(self.window, "connection_renamed", None)
+        if renamed is not None:
+            renamed(old, new)
+
     def _refresh(self, select: str | None = None) -> None:
         refresh = getattr(self.window, "refresh_connections", None)
         if refresh is not None:
@@ -74,7 +80,7 @@ class ConnectionFlow:
         name, new_name, hook = conn.name, dialog.name(), dialog.webhook()
         if new_name != name:
             self.registry.rename(name, new_name)
-            await self.services.forget_client(name)
+            self._renamed(name, new_name)
             name = new_name
         if hook is not None:
             try:
@@ -92,7 +98,7 @@ class ConnectionFlow:
             return
         new_name = dialog.name()
         self.registry.rename(conn.name, new_name)
-        await self.services.forget_client(conn.name)
+        self._renamed(conn.name, new_name)
         self._refresh(new_name)
 
     async def delete(self, conn: ConnectionInfo) -> None:

@@ -83,7 +83,7 @@ class WindowServices(Protocol):
     def known_secrets(self) -> tuple[str, ...]: ...
     async def client_for(self, connection: str) -> Any: ...
     async def methods_for(self, connection: str) -> list[MethodEntry]: ...
-    def template_for(self, method: str, api: int) -> str: ...
+    def template_for(self, method: str, api: int, connection: str = "") -> str: ...
     def load_ui_state(self) -> dict[str, Any]: ...
     def save_ui_state(self, state: dict[str, Any]) -> None: ...
 
@@ -411,6 +411,15 @@ class MainWindow(QMainWindow):
             self._restore_last_request(name)
         self._update_actions()
 
+    def connection_renamed(self, old: str, new: str) -> None:
+        """Carry the per-connection request state over to the new name."""
+        for state in (self._last_method_by_connection, self._params_by_connection, self._api_by_connection):
+            if old in state:
+                state[new] = state.pop(old)  # type: ignore[index]
+        if self._connection == old:
+            self._connection = new
+            self._update_title()
+
     def _update_title(self) -> None:
         infos = {info.name: info for info in self.services.connection_infos()}
         info = infos.get(self._connection)
@@ -447,7 +456,7 @@ class MainWindow(QMainWindow):
             self.api_switch.set_api(3)
         elif entry is not None and not entry.v3:
             self.api_switch.set_api(2)
-        template = self.services.template_for(method, self.api_switch.api())
+        template = self.services.template_for(method, self.api_switch.api(), self._connection)
         self.params_editor.set_template(template)
         saved = self._params_by_connection.get(self._connection, {}).get(method)
         if saved is not None:
@@ -461,7 +470,7 @@ class MainWindow(QMainWindow):
     def _api_changed(self, api: int) -> None:
         method = self.method_field.method()
         if method:
-            self.params_editor.set_template(self.services.template_for(method, api))
+            self.params_editor.set_template(self.services.template_for(method, api, self._connection))
 
     def _remember_params(self, method: str) -> None:
         if self._connection and method:
@@ -690,6 +699,17 @@ class MainWindow(QMainWindow):
         if last:
             self.choose_method(last, restore=True)
             self.api_switch.set_api(self._api_by_connection.get(connection, self.api_switch.api()))
+
+    async def settle(self, grace: float = 1.0) -> None:
+        """Let background work (the method list load) finish briefly, then cancel what is left (at exit)."""
+        pending = [t for t in (self._methods_task, self._task) if t is not None and not t.done()]
+        if not pending:
+            return
+        _done, left = await asyncio.wait(pending, timeout=grace)
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=grace)
 
     def closeEvent(self, event) -> None:
         with contextlib.suppress(Exception):

@@ -45,6 +45,8 @@ class MethodEntry:
     v2: bool = True
     docs_url: str = ""
     title: str = ""
+    docs_url_v3: str = ""
+    available: bool | None = None  # None: unknown; False: the webhook's scopes do not allow it
 
 
 def match_score(query: str, name: str) -> int | None:
@@ -173,6 +175,9 @@ class MethodPicker(QWidget):
         name = QStandardItem(entry.name)
         name.setData(entry.name, NAME_ROLE)
         name.setToolTip(entry.title or entry.name)
+        if entry.available is False:
+            name.setForeground(QColor("#9e9e9e"))
+            name.setToolTip(f"{entry.title or entry.name}\n(not allowed by this webhook's scopes)")
         api = QStandardItem("v3" if entry.v3 and not entry.v2 else ("v2·v3" if entry.v3 else "v2"))
         api.setData(entry.name, NAME_ROLE)
         if entry.v3:
@@ -280,6 +285,10 @@ class MethodPicker(QWidget):
             return
         api = "REST v2 and v3" if entry.v3 and entry.v2 else ("REST v3 only" if entry.v3 else "REST v2")
         link = f' · <a href="{entry.docs_url}">docs</a>' if entry.docs_url else ""
+        if entry.docs_url_v3 and entry.docs_url_v3 != entry.docs_url:
+            link += f' · <a href="{entry.docs_url_v3}">v3 docs</a>'
+        if entry.available is False:
+            link += " · <span style='color:#c62828'>not allowed by this webhook's scopes</span>"
         title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
         self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
 

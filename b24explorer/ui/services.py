@@ -277,11 +277,6 @@ class ConnectionRegistry:
             callback()
 
 
-def _scope_of(method: str) -> str:
-    head = method.split(".", 1)[0]
-    return head if "." in method else "basic"
-
-
 class Services:
     """The window's services (see ``WindowServices`` in main_window)."""
 
@@ -300,6 +295,7 @@ class Services:
         self.client_options = dict(client_options or {})
         self._clients: dict[str, tuple[Webhook, B24Client]] = {}
         self._methods: dict[str, list[MethodEntry]] = {}
+        self._catalogs: dict[str, Any] = {}
 
     # --- connections ------------------------------------------------------------------------------
     def connection_infos(self) -> list[ConnectionInfo]:
@@ -319,9 +315,16 @@ class Services:
         self._clients[connection] = (hook, client)
         return client
 
+    def renamed(self, old: str, new: str) -> None:
+        """Keep the client and method list of a renamed connection (same webhook, new name)."""
+        for cache in (self._clients, self._methods, self._catalogs):
+            if old in cache:
+                cache[new] = cache.pop(old)  # type: ignore[index]
+
     async def forget_client(self, connection: str) -> None:
         cached = self._clients.pop(connection, None)
         self._methods.pop(connection, None)
+        self._catalogs.pop(connection, None)
         if cached is not None:
             await cached[1].aclose()
 
@@ -356,36 +359,32 @@ class Services:
         if connection in self._methods:
             return self._methods[connection]
         client = await self.client_for(connection)
-        entries = await self._catalog_entries(client)
+        entries = await self._catalog_entries(connection, client)
         self._methods[connection] = entries
         return entries
 
-    async def _catalog_entries(self, client: B24Client) -> list[MethodEntry]:
-        try:
-            from b24explorer.core import catalog
-        except ImportError:
-            catalog = None  # type: ignore[assignment]
-        if catalog is not None and hasattr(catalog, "load_for"):
-            items = await catalog.load_for(client)
-            return [MethodEntry(name=i.name, scope=i.scope, v3=i.v3, v2=getattr(i, "v2", True),
-                                docs_url=i.docs_url or "", title=getattr(i, "title", "") or "") for i in items]
-        names: set[str] = set()
-        try:
-            res = await client.call("methods", {})
-            if res.is_success and isinstance(res.result, list):
-                names.update(str(n).lower() for n in res.result)
-        except Exception:  # the portal's list is a bonus; v3 names still come below
-            pass
-        v3 = set(await client.v3.methods())
-        return [MethodEntry(name=n, scope=_scope_of(n), v3=n in v3, v2=n in names) for n in sorted(names | v3)]
+    async def _catalog_entries(self, connection: str, client: B24Client) -> list[MethodEntry]:
+        from b24explorer.core import catalog as core_catalog
 
-    def template_for(self, method: str, api: int) -> str:
-        try:
-            from b24explorer.core import hints
-        except ImportError:
-            return "{}"
-        fn = getattr(hints, "template_text", None)
-        return fn(method, api) if fn else "{}"
+        catalog = await core_catalog.load_for(client)
+        self._catalogs[connection] = catalog
+        for notice in getattr(catalog, "notices", []):
+            self.log_bus.notice("METHOD_LIST_PARTIAL", f"Method list: {notice}")
+        return [MethodEntry(name=e.name, scope=e.scope, v3=e.in_v3, v2=e.in_v2, docs_url=e.doc_url,
+                            docs_url_v3=e.doc_url_v3, title=e.description, available=e.available)
+                for e in catalog]
+
+    def template_for(self, method: str, api: int, connection: str = "") -> str:
+        """The params template: from the connection's catalog (hints, or the portal's v3 schema)."""
+        catalogs = [self._catalogs[connection]] if connection in self._catalogs else []
+        catalogs += [c for name, c in self._catalogs.items() if name != connection]
+        for catalog in catalogs:
+            entry = catalog.get(method)
+            if entry is not None:
+                return entry.template_text(api)
+        from b24explorer.core import hints
+
+        return hints.template_text(method, api)
 
     # --- window state -----------------------------------------------------------------------------
     def load_ui_state(self) -> dict[str, Any]:
