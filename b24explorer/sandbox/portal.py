@@ -445,6 +445,8 @@ class Portal:
 
     def _batch_v3(self, hook: Webhook, params: dict[str, Any], start: float) -> Reply:
         calls = params.get("__list__")
+        if calls is None and params and all(k == str(i) for i, k in enumerate(params)):
+            calls = list(params.values())  # the JS SDK spreads the list into an object keyed "0", "1", …
         if calls is None:
             return self._error(3, 400, _V3_PREFIX + "INVALIDSELECTEXCEPTION",
                                "REST v3 batch expects a JSON array of {method, query} objects")
@@ -452,6 +454,7 @@ class Portal:
             return self._error(3, 400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
         self.counters.count_call("batch")
         results: list[Any] = []
+        aliases: dict[str, Any] = {}
         self.store.begin()
         try:
             for index, call in enumerate(calls):
@@ -472,8 +475,11 @@ class Portal:
                     raise ApiError(400, _V3_PREFIX + "VALIDATION_REQUESTVALIDATIONEXCEPTION",
                                    "Error validating request object",
                                    [{"field": f"[{index}].query", "message": "`query` must be an object"}])
-                answer = self._execute(spec, hook, dict(query), 3)
+                answer = self._execute(spec, hook, self._v3_refs(query, aliases, index), 3)
                 results.append(answer.result)
+                aliases[str(index)] = answer.result
+                if isinstance(call.get("as"), str) and call["as"]:
+                    aliases[call["as"]] = answer.result
         except ApiError as exc:
             self.store.rollback()
             return self._api_error(3, exc)
@@ -483,6 +489,41 @@ class Portal:
         self.store.commit()
         envelope = {"result": results, "time": self.time_block(start, self.clock(), None, None)}
         return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
+
+    def _v3_refs(self, query: dict[str, Any], aliases: dict[str, Any], index: int) -> dict[str, Any]:
+        """`{"$ref": "alias.path"}` and `{"$refArray": "alias.path"}` markers, resolved from earlier commands."""
+
+        def bad(marker: str) -> ApiError:
+            return ApiError(400, _V3_PREFIX + "VALIDATION_REQUESTVALIDATIONEXCEPTION", "Error validating request object",
+                            [{"field": f"[{index}].query", "message": f"Cannot resolve reference `{marker}`"}])
+
+        def follow(node: Any, path: list[str], spread: bool, marker: str) -> Any:
+            for i, segment in enumerate(path):
+                if isinstance(node, dict) and segment in node:
+                    node = node[segment]
+                elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
+                    node = node[int(segment)]
+                elif isinstance(node, list) and spread:
+                    return [follow(item, path[i:], False, marker) for item in node]
+                else:
+                    raise bad(marker)
+            return node
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, dict):
+                if len(value) == 1 and ("$ref" in value or "$refArray" in value):
+                    key = "$ref" if "$ref" in value else "$refArray"
+                    marker = str(value[key])
+                    alias, _, rest = marker.partition(".")
+                    if alias not in aliases:
+                        raise bad(marker)
+                    return follow(aliases[alias], rest.split(".") if rest else [], key == "$refArray", marker)
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            return value
+
+        return walk(query)
 
     # --- control API -----------------------------------------------------------------------------------
 

@@ -201,3 +201,22 @@ def test_v3_wrong_secret(sb: Sandbox) -> None:
         r = c.post(f"{sb.base_url}/rest/api/1/nope/tasks.task.get", json={"id": 1})
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "NO_AUTH_FOUND"
+
+
+def test_v3_batch_references_and_object_keyed_form(make_sandbox: Callable[..., Sandbox]) -> None:
+    sandbox = make_sandbox(deals=5)
+    with v3_client(sandbox) as c:
+        out = c.post("batch", json={
+            "0": {"method": "tasks.task.add", "as": "made",
+                  "query": {"fields": {"title": "Ref", "creatorId": 1, "responsibleId": 2}}},
+            "1": {"method": "tasks.task.get", "query": {"id": {"$ref": "made.item.id"}, "select": ["id", "title"]}},
+            "2": {"method": "tasks.task.list", "as": "few", "query": {"pagination": {"limit": 3}}},
+            "3": {"method": "tasks.task.list",
+                  "query": {"filter": [["id", "in", {"$refArray": "few.items.id"}]], "select": ["id"]}},
+        })
+        result = out.json()["result"]
+        assert result[1]["item"]["title"] == "Ref"
+        assert [i["id"] for i in result[3]["items"]] == [1, 2, 3]
+        bad = c.post("batch", json=[{"method": "tasks.task.get", "query": {"id": {"$ref": "nowhere.item.id"}}}])
+        assert bad.status_code == 400
+        assert bad.json()["error"]["code"] == P + "VALIDATION_REQUESTVALIDATIONEXCEPTION"
