@@ -56,10 +56,12 @@ def window_panel(ctx: Any, kind: str, qtbot: Any) -> Any:
     """The window's batch or list-all panel; built beside the window on the app's own services while the window
     does not host the mode yet."""
     window = ctx.window
-    for name in (f"{kind}_panel", f"{kind}_editor", f"{kind}_mode"):
-        panel = getattr(window, name, None)
-        if panel is not None and hasattr(panel, "send"):
-            return panel
+    power = getattr(window, "power", None)
+    if power is not None:
+        from b24explorer.ui.power import MODE_BATCH, MODE_LIST
+
+        window.set_mode(MODE_BATCH if kind == "batch" else MODE_LIST)
+        return power.batch if kind == "batch" else power.list_all
     from b24explorer.app import SANDBOX_CONNECTION
     from b24explorer.ui.batch_editor import BatchEditor
     from b24explorer.ui.list_all import ListAllPanel
