@@ -88,11 +88,11 @@ class _Run:
     def __post_init__(self) -> None:
         self.state = ListProgress(self.method)
         self._waited0 = self.client.waited
-        self._sent0 = self.client.requests_sent - self.client.lookup_requests
+        self._sent0 = self.client.requests_sent
 
     def _requests(self) -> int:
-        """HTTP requests of this list (the client's one-time v3 method look-up is not one of them)."""
-        return self.client.requests_sent - self.client.lookup_requests - self._sent0
+        """Every HTTP request made while listing (the client's one-time v3 method look-up included)."""
+        return self.client.requests_sent - self._sent0
 
     def is_cancelled(self) -> bool:
         c = self.cancel
