@@ -286,3 +286,65 @@ def test_no_history_flag_records_nothing(hooked: Sandbox, capsys: pytest.Capture
     code, out, _ = run(capsys, "history", "--json")
     assert code == 0
     assert out == ""
+
+
+# --- export ---------------------------------------------------------------------------------------------------
+
+
+def test_export_every_format_masks_the_secret(hooked: Sandbox, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("curl", "python", "b24pysdk", "js", "php"):
+        out_file = tmp_path / f"export-{fmt}.txt"
+        code, _out, err = run(capsys, "export", "--as", fmt, "crm.deal.get", "--params", '{"id": 2}',
+                              "-o", str(out_file))
+        assert code == 0, err
+        text = out_file.read_text()
+        assert "crm.deal.get" in text
+        assert hooked.secret not in text
+        assert f"127.0.0.1:{hooked.port}" in text  # the portal named, its secret not
+    code, out, _ = run(capsys, "export", "--as", "curl", "--cmd", '{"a": ["crm.deal.get", {"id": 1}]}')
+    assert code == 0
+    assert "/batch" in out
+    assert hooked.secret not in out
+
+
+def test_exported_python_runs_and_matches_the_cli(hooked: Sandbox, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    commands = '{"deal": ["crm.deal.get", {"id": 6}], "more": ["crm.deal.list", {"filter": {"<ID": 3}}]}'
+    code, out, _ = run(capsys, "batch", "--cmd", commands)
+    assert code == 0
+    via_cli = {label: row["result"] for label, row in json.loads(out).items()}
+
+    path = tmp_path / "batch.py"
+    assert run(capsys, "export", "--as", "python", "--cmd", commands, "-o", str(path))[0] == 0
+    env = {**os.environ, "B24_WEBHOOK": hooked.webhook_url}
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["result"]["result"] == via_cli
+
+
+def test_export_from_history_and_include_secret(hooked: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "batch", "--cmd", '{"p": ["profile"]}')[0] == 0
+    _code, out, _ = run(capsys, "history", "--json", "--limit", "1")
+    entry_id = json.loads(out)["id"]
+    code, out, _ = run(capsys, "export", "--as", "js", "--from-history", str(entry_id))
+    assert code == 0
+    assert "$b24.actions.v2.batch.make(" in out
+    assert hooked.secret not in out
+    code, out, _ = run(capsys, "export", "--as", "python", "profile", "--include-secret")
+    assert code == 0
+    assert hooked.secret in out  # asked for explicitly
+    assert "WARNING" in out
+
+
+def test_export_bad_input(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "export", "--as", "curl")[0] == 2  # no method
+    assert run(capsys, "export", "--as", "curl", "profile", "--include-secret")[0] == 2  # no webhook to include
+    assert run(capsys, "export", "--as", "curl", "--from-history", "4242")[0] == 2
+    code, _out, err = run(capsys, "export", "--as", "curl", "x.y", "--params", "{oops")
+    assert code == 2
+    assert "line 1" in err
