@@ -30,7 +30,7 @@ DIST = ROOT / "dist"
 WORK = ROOT / "build" / "pyinstaller"
 CLEAN_VENV = ROOT / "build" / "venv-package"
 SIZE_BUDGET_MB = 200.0
-START_RUNS = 3
+START_RUNS = 5
 
 WINDOWS = sys.platform == "win32"
 MACOS = sys.platform == "darwin"
@@ -167,11 +167,12 @@ def measure_start(python: Path) -> bool:
                 results[name].append((wall, painted))
 
     def figure(name: str) -> str:
-        cold_wall, cold_paint = results[name][0]
         paints = [p for _, p in results[name] if p is not None]
-        median_paint = f"{statistics.median(paints):.0f} ms" if paints else "n/a"
-        cold = f"{cold_paint:.0f} ms" if cold_paint is not None else "n/a"
-        return f"first run {cold:>8}, median of {len(results[name])} {median_paint:>8}; self-test wall {cold_wall:.2f} s"
+        walls = ", ".join(f"{w:.2f}" for w, _ in results[name])
+        if not paints:
+            return f"n/a; self-test wall {walls} s"
+        runs = ", ".join(f"{p:.0f}" for p in paints)
+        return f"first {paints[0]:.0f} ms, median {statistics.median(paints):.0f} ms (runs: {runs}); self-test wall {walls} s"
 
     print(f"start (launch -> main window painted), frozen:      {figure('frozen')}")
     print(f"start (launch -> main window painted), from source: {figure('source')}")
