@@ -116,6 +116,8 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--profile", default=None, metavar="NAME", help="a saved connection (webhook from the keyring)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request (default 30)")
+    parser.add_argument("--plan", default=None, choices=("standard", "enterprise", "unlimited"),
+                        help="client-side rate limits (default: the profile's, else standard)")
     parser.add_argument("--no-history", action="store_true", help="do not record this request in the history")
 
 
@@ -181,8 +183,21 @@ def resolve_connection(args: argparse.Namespace, *, required: bool = True) -> tu
     except SdkError as exc:
         raise BadInput(exc.message) from None
     if name == "cli":
-        name = hook.host or "cli"
+        name = _saved_name_for(hook) or hook.host or "cli"
     return hook, name
+
+
+def _saved_name_for(hook: Any) -> str | None:
+    """The saved connection with this portal and user, so CLI history lines up with the window's."""
+    try:
+        from .core.settings import SettingsStore
+
+        for profile in SettingsStore().load().connections:
+            if profile.portal == hook.portal and profile.user_id == hook.user_id:
+                return str(profile.name)
+    except Exception:  # settings are a nicety here; the command works without them
+        return None
+    return None
 
 
 def webhook_from_profile(name: str) -> tuple[str, str]:
@@ -211,6 +226,10 @@ def _log_to_stderr(record: Any) -> None:
 
     if record.level >= Level.INFO:
         _err(record.format_line())
+
+
+def _preset(args: argparse.Namespace) -> str | None:
+    return getattr(args, "plan", None) or getattr(args, "limits_preset", None)
 
 
 def _make_client(hook: Any, timeout: float, preset: str | None = None) -> Any:
@@ -260,7 +279,7 @@ async def _run_batch(hook: Any, name: str, commands: Any, halt: bool, api: int, 
     from .core.errors import AjaxError, SdkError
     from .core.result import BASE_ERROR
 
-    client = _make_client(hook, args.timeout, getattr(args, "limits_preset", None))
+    client = _make_client(hook, args.timeout, _preset(args))
     wire = {"cmd": commands, "halt": halt}
     started = time.monotonic()
     try:
@@ -348,7 +367,7 @@ async def _run_list(hook: Any, name: str, method: str, params: dict[str, Any], a
 
     progress: list[Any] = []
     items = 0
-    client = _make_client(hook, args.timeout, getattr(args, "limits_preset", None))
+    client = _make_client(hook, args.timeout, _preset(args))
     out = sys.stdout
     code = EXIT_OK
     error_code: str | None = None
@@ -463,7 +482,7 @@ async def _run_call(hook: Any, name: str, method: str, params: Any, api: int, re
                     args: argparse.Namespace) -> int:
     from .core.errors import AjaxError
 
-    client = _make_client(hook, request_timeout, getattr(args, "limits_preset", None))
+    client = _make_client(hook, request_timeout, _preset(args))
     started = time.monotonic()
     try:
         async with client:

@@ -212,8 +212,12 @@ def test_profile_takes_the_webhook_from_the_keyring(home: Path, sb: Sandbox, mem
     assert code == 0
     assert len(out.splitlines()) == len(sb.store.deals)
     assert "items=200" in err
-    settings_text = "".join(p.read_text(errors="replace") for p in files_under(home))
-    assert sb.secret not in settings_text
+    # The same portal given as a webhook is recorded under the saved connection's name too.
+    assert run(capsys, "batch", "--webhook", sb.webhook_url, "--cmd", '[["profile"]]')[0] == 0
+    _code, out, _ = run(capsys, "history", "--json")
+    assert [json.loads(line)["connection"] for line in out.splitlines()] == ["demo portal", "demo portal"]
+    for path in files_under(home):
+        assert sb.secret.encode() not in path.read_bytes(), path.name
 
 
 def test_unknown_profile_is_bad_input(home: Path, memory_keyring: _MemoryKeyring,
