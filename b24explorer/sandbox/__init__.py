@@ -12,7 +12,9 @@ Standard library only: it imports nothing else of b24explorer, so it judges the 
         sb.reset()                                     # faults, counters, limits, idempotency records
 
 Routes: v2 `/rest/<uid>/<secret>/<method>[.json][/]` (GET query, JSON, form or multipart body, PHP bracket keys
-literal or percent-encoded); v3 `/rest/api/<uid>/<secret>/<method>` (JSON body only); the control API
+literal or percent-encoded); v3 `/rest/api/<uid>/<secret>/<method>` (JSON body only); app-style
+`/rest/<method>` and `/rest/api/<method>` with `auth=<token>` (a webhook's secret serves as its user's token);
+the control API
 `/_sandbox/<secret>/faults` (POST a fault object or a list of them, GET, DELETE), `…/counters` (GET, DELETE)
 and `…/reset` (POST), where <secret> is the main webhook's.
 

@@ -139,11 +139,15 @@ class Portal:
             return self._control(verb, parts[1:], body)
         if len(parts) >= 4 and parts[0] == "rest" and parts[1] == "api":
             return self._route(3, parts[2], parts[3], parts[4:], verb, query, headers, body)
+        if len(parts) == 3 and parts[0] == "rest" and parts[1] == "api":  # an app's call: `auth` in the body
+            return self._route(3, None, None, parts[2:], verb, query, headers, body)
         if len(parts) >= 3 and parts[0] == "rest":
             return self._route(2, parts[1], parts[2], parts[3:], verb, query, headers, body)
+        if len(parts) == 2 and parts[0] == "rest":  # an app's call: `auth=<token>` in the query or body
+            return self._route(2, None, None, parts[1:], verb, query, headers, body)
         return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
 
-    def _route(self, api: int, uid: str, secret: str, rest: list[str], verb: str, query: str,
+    def _route(self, api: int, uid: str | None, secret: str | None, rest: list[str], verb: str, query: str,
                headers: dict[str, str], body: bytes) -> Reply:
         raw_method = "/".join(rest)
         method = raw_method.lower()
@@ -174,7 +178,8 @@ class Portal:
                 reply.delay = pending.seconds
         return reply
 
-    def _fault_reply(self, api: int, fault: Fault, uid: str, secret: str, method: str) -> Reply | None:
+    def _fault_reply(self, api: int, fault: Fault, uid: str | None, secret: str | None,
+                     method: str) -> Reply | None:
         if fault.kind == "reset_before":
             return Reply(0, b"", action="reset_before")
         if fault.kind == "status":
@@ -188,7 +193,8 @@ class Portal:
             return Reply(status, page, [("Content-Type", "text/html; charset=utf-8")])
         if fault.kind == "redirect":
             prefix = "/rest/api" if api == 3 else "/rest"
-            location = fault.location or f"https://moved-portal.invalid{prefix}/{uid}/{secret}/{method}"
+            auth = f"/{uid}/{secret}" if secret is not None else ""
+            location = fault.location or f"https://moved-portal.invalid{prefix}{auth}/{method}"
             return Reply(fault.status or 302, b"", [("Location", location), ("Content-Type", "text/html")])
         if fault.kind == "error_in_200":
             code = fault.code or "INTERNAL_SERVER_ERROR"
@@ -215,14 +221,13 @@ class Portal:
 
     # --- one call ------------------------------------------------------------------------------------
 
-    def _call(self, api: int, uid: str, secret: str, method: str, verb: str, query: str,
+    def _call(self, api: int, uid: str | None, secret: str | None, method: str, verb: str, query: str,
               headers: dict[str, str], body: bytes) -> Reply:
         start = self.clock()
         with self.lock:
-            hook = self.hooks.get(secret)
-            if hook is None or str(hook.user_id) != uid:
-                return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data") if api == 2 else \
-                    self._error(3, 401, "NO_AUTH_FOUND", "Wrong authorization data")
+            hook = self.hooks.get(secret) if secret is not None else None
+            if secret is not None and (hook is None or str(hook.user_id) != uid):
+                return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
             if not self.bucket.admit(start):
                 return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             registry = V3 if api == 3 else V2
@@ -235,6 +240,12 @@ class Portal:
                 if api == 3:
                     return self._error(3, 400, _V3_PREFIX + "INVALIDJSONEXCEPTION", f"Invalid JSON: {exc}")
                 return self._error(2, 400, "INVALID_REQUEST", f"Request body is not valid: {exc}")
+            token = params.pop("auth", None)
+            if hook is None:
+                # App-style calls carry a token; the sandbox takes a webhook's secret as that user's token.
+                hook = self.hooks.get(token) if isinstance(token, str) else None
+                if hook is None:
+                    return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
             if method == "batch":
                 return self._batch_v3(hook, params, start) if api == 3 else self._batch_v2(hook, params, start)
             assert spec is not None
@@ -272,7 +283,6 @@ class Portal:
             if not isinstance(data, dict):
                 raise BadRequestBody("the body must be an object of parameters")
             params.update(data)
-        params.pop("auth", None)
         return params
 
     def _execute(self, spec: MethodSpec, hook: Webhook, params: dict[str, Any], api: int) -> Answer:

@@ -162,3 +162,20 @@ def test_error_bodies_are_json_with_code_and_description(http: httpx.Client) -> 
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/json")
     json.loads(r.content)
+
+
+def test_app_style_calls_with_auth_token(sb: Sandbox) -> None:
+    limited = sb.add_webhook(user_id=3, scopes=["crm"])
+    token = limited.rstrip("/").rsplit("/", 1)[1]
+    with httpx.Client(base_url=sb.base_url) as c:
+        assert c.get(f"/rest/profile.json?auth={sb.secret}").json()["result"]["ID"] == "1"
+        assert c.post("/rest/crm.deal.get", json={"auth": token, "id": 4}).json()["result"]["ID"] == "4"
+        assert c.post("/rest/profile", json={"auth": token}).json()["result"]["ID"] == "3"
+        assert c.post("/rest/user.current", json={"auth": token}).json()["error"] == "insufficient_scope"
+        for bad in ({}, {"auth": "nope"}, {"auth": ["x"]}):
+            r = c.post("/rest/profile", json=bad)
+            assert r.status_code == 401
+            assert r.json()["error"] == "NO_AUTH_FOUND"
+        v3 = c.post("/rest/api/tasks.task.get", json={"auth": sb.secret, "id": 1})
+        assert v3.json()["result"]["item"]["id"] == 1
+        assert c.post("/rest/api/tasks.task.get", json={"id": 1}).json()["error"]["code"] == "NO_AUTH_FOUND"
