@@ -13,14 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEvent, QObject  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMainWindow, QWidget  # noqa: E402
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 PAINT = QEvent.Type.Paint
 
 
 class FirstPaint(QObject):
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == PAINT and isinstance(obj, QWidget) and isinstance(obj.window(), QMainWindow):
             print(f"FIRST_PAINT {time.time():.6f}", flush=True)
             os._exit(0)

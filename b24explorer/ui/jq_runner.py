@@ -1,8 +1,18 @@
-"""Runs a jq filter in a child process (see `jq_worker`) and reports back through Qt signals."""
+"""Runs a jq filter in a child process (see `jq_worker`) and reports back through Qt signals.
+
+The document goes to the child through a temporary file written on a helper thread (file writes release
+the GIL), and the output comes back the same way, so a 32 MB answer never passes through a QByteArray on
+the UI thread.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
 from .qt import QObject, QProcess, Signal
 
@@ -15,52 +25,97 @@ def worker_command() -> list[str]:
 
 
 class JqRunner(QObject):
-    """One filter at a time; a new `run` or `cancel` kills the one in flight."""
+    """One filter at a time; a new `run` or `cancel` stops the one in flight."""
 
-    finished = Signal(bytes)  # jq's outputs, one compact JSON text per line
+    finished = Signal(bytes)  # jq's outputs, one JSON text per line
     failed = Signal(str)
     running_changed = Signal(bool)
+    _written = Signal(int, str)  # (run number, error message or "") from the writer thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._process: QProcess | None = None
+        self._run = 0
+        self._active = False
+        self._program = ""
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._written.connect(self._start_process)
 
     @property
     def running(self) -> bool:
-        return self._process is not None
+        return self._active
 
     def run(self, program: str, document: bytes) -> None:
         self.cancel()
+        self._run += 1
+        self._program = program
+        self._dir = tempfile.TemporaryDirectory(prefix="b24x-jq-")
+        source = Path(self._dir.name, "input.json")
+        self._active = True
+        self.running_changed.emit(True)
+        run = self._run
+
+        def write() -> None:
+            try:
+                source.write_bytes(document)
+            except OSError as exc:
+                self._written.emit(run, f"Cannot hand the answer to jq: {exc}")
+            else:
+                self._written.emit(run, "")
+
+        threading.Thread(target=write, name="jq-input", daemon=True).start()
+
+    def _start_process(self, run: int, error: str) -> None:
+        if run != self._run or not self._active or self._dir is None:
+            return
+        if error:
+            self._finish()
+            self.failed.emit(error)
+            return
         command = worker_command()
+        folder = self._dir.name
         process = QProcess(self)
         process.setProgram(command[0])
-        process.setArguments([*command[1:], program])
+        process.setArguments([*command[1:], self._program, os.path.join(folder, "input.json"),
+                              os.path.join(folder, "output.json")])
         process.finished.connect(lambda code, _status, p=process: self._done(p, code))
-        process.errorOccurred.connect(lambda error, p=process: self._error(p, error))
+        process.errorOccurred.connect(lambda err, p=process: self._error(p, err))
         self._process = process
         process.start()
-        process.write(document)  # buffered by QProcess and written as the pipe drains: no UI wait
-        process.closeWriteChannel()
-        self.running_changed.emit(True)
 
     def cancel(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
+        if not self._active:
             return
-        process.blockSignals(True)
-        process.kill()
-        process.waitForFinished(1000)
-        process.deleteLater()
+        self._run += 1
+        process, self._process = self._process, None
+        if process is not None:
+            process.blockSignals(True)
+            process.kill()
+            process.waitForFinished(1000)
+            process.deleteLater()
+        self._finish()
+
+    def _finish(self) -> None:
+        self._active = False
+        if self._dir is not None:
+            with contextlib.suppress(OSError):
+                self._dir.cleanup()
+            self._dir = None
         self.running_changed.emit(False)
 
     def _done(self, process: QProcess, code: int) -> None:
         if process is not self._process:
             return
         self._process = None
-        out = bytes(process.readAllStandardOutput().data())
         err = bytes(process.readAllStandardError().data()).decode("utf-8", "replace").strip()
         process.deleteLater()
-        self.running_changed.emit(False)
+        out = b""
+        if code == 0 and self._dir is not None:
+            try:
+                out = Path(self._dir.name, "output.json").read_bytes()
+            except OSError as exc:
+                code, err = 1, f"jq output unreadable: {exc}"
+        self._finish()
         if code == 0:
             self.finished.emit(out)
         else:
@@ -71,5 +126,5 @@ class JqRunner(QObject):
             return
         self._process = None
         process.deleteLater()
-        self.running_changed.emit(False)
+        self._finish()
         self.failed.emit("Could not start the jq worker process")
