@@ -79,8 +79,8 @@ class ConnectionFlow:
             return
         name, new_name, hook = conn.name, dialog.name(), dialog.webhook()
         if new_name != name:
-            self.registry.rename(name, new_name)
             self._renamed(name, new_name)
+            self.registry.rename(name, new_name)
             name = new_name
         if hook is not None:
             try:
@@ -97,8 +97,8 @@ class ConnectionFlow:
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
         new_name = dialog.name()
+        self._renamed(conn.name, new_name)  # first, so the registry's change notice finds the new name
         self.registry.rename(conn.name, new_name)
-        self._renamed(conn.name, new_name)
         self._refresh(new_name)
 
     async def delete(self, conn: ConnectionInfo) -> None:

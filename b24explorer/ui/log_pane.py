@@ -184,8 +184,13 @@ class LevelFilter(QSortFilterProxyModel):
         self._min_rank = 0
 
     def set_min_level(self, name: str) -> None:
-        self._min_rank = level_rank(name)
-        self.invalidateRowsFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10; invalidateRowsFilter() is deprecated there
+            self.beginFilterChange()
+            self._min_rank = level_rank(name)
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._min_rank = level_rank(name)
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         model = self.sourceModel()
