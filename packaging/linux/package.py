@@ -104,18 +104,29 @@ def owning_package(library: str) -> str | None:
     return None
 
 
+def host_glibc() -> str | None:
+    """The build host's glibc version: libraries copied from the host may need any symbol up to it."""
+    try:
+        name, _, ver = os.confstr("CS_GNU_LIBC_VERSION").partition(" ")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return ver if name == "glibc" and re.fullmatch(r"\d+\.\d+", ver) else None
+
+
 def depends(app: Path) -> list[str]:
     if not shutil.which("dpkg") or not shutil.which("ldd"):
         log("dpkg or ldd missing: using the fallback dependency list")
-        return sorted(FALLBACK_DEPENDS)
-    packages: set[str] = set()
-    for library in sorted(system_libraries(app)):
-        package = owning_package(library)
-        if package is None:
-            log(f"warning: no package owns {library}; not listed in Depends")
-        else:
-            packages.add(package)
-    return sorted(packages)
+        packages = set(FALLBACK_DEPENDS)
+    else:
+        packages = set()
+        for library in sorted(system_libraries(app)):
+            package = owning_package(library)
+            if package is None:
+                log(f"warning: no package owns {library}; not listed in Depends")
+            else:
+                packages.add(package)
+    glibc = host_glibc()
+    return [f"{p} (>= {glibc})" if p == "libc6" and glibc else p for p in sorted(packages)]
 
 
 def install_tree(app: Path, root: Path) -> None:
