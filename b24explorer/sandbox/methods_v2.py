@@ -185,6 +185,7 @@ def feature_get(ctx: Ctx) -> Answer:
 # --- classic CRM (crm.deal.* / crm.lead.* / crm.contact.* / crm.company.*) ------------------------------
 
 CRM_TABLES = {"lead": 1, "deal": 2, "contact": 3, "company": 4}
+ENTITY_BY_TYPE_ID = {type_id: entity for entity, type_id in CRM_TABLES.items()}
 
 
 def _crm_table(ctx: Ctx, entity: str) -> Table:
@@ -332,11 +333,13 @@ def item_list(ctx: Ctx) -> Answer:
 
 @v2("crm.item.add", "crm", cost=0.05, write=True)
 def item_add(ctx: Ctx) -> Answer:
+    """Same defaults and checks as the classic `crm.<entity>.add`, with camelCase field names accepted."""
     table = item_table(ctx)
-    entity = {v: k for k, v in CRM_TABLES.items()}[next(k for k, t in ctx.portal.store.crm.items() if t is table)]
-    ctx.params = {**ctx.params, "fields": {
-        (table.by_camel[k].name if k in table.by_camel else k): v
-        for k, v in (ctx.param("fields") or {}).items()} if isinstance(ctx.param("fields"), dict) else {}}
+    entity = ENTITY_BY_TYPE_ID[as_int(ctx.param("entityTypeId")) or 0]
+    raw = ctx.param("fields")
+    upper = {(table.by_camel[k].name if k in table.by_camel else k): v for k, v in raw.items()} \
+        if isinstance(raw, dict) else {}
+    ctx.params = {**ctx.params, "fields": upper}
     answer = V2[f"crm.{entity}.add"].handler(ctx)
     return Answer({"item": render_item(table, table.rows[answer.result])})
 

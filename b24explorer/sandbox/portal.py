@@ -356,7 +356,7 @@ class Portal:
                 "result_next": php_map(nexts, list_keys),
                 "result_time": php_map(times, list_keys),
             },
-            "time": self.time_block(start, self.clock(), None, None),
+            "time": self.time_block(start, self.clock(), hook, "batch"),
         }
         return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
 
@@ -497,7 +497,7 @@ class Portal:
             self.store.rollback()
             raise
         self.store.commit()
-        envelope = {"result": results, "time": self.time_block(start, self.clock(), None, None)}
+        envelope = {"result": results, "time": self.time_block(start, self.clock(), hook, "batch")}
         return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
 
     def _v3_refs(self, query: dict[str, Any], aliases: dict[str, Any], index: int) -> dict[str, Any]:
