@@ -116,6 +116,7 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
     flow = ConnectionFlow(window, services)
     window.connections_action.triggered.connect(lambda: asyncio.ensure_future(flow.manage()))
     window.connection_picker.manage_requested.connect(lambda: asyncio.ensure_future(flow.manage()))
+    window.edit_connection_requested.connect(lambda name: asyncio.ensure_future(flow.edit_by_name(name)))
     services.connections.changed_callbacks.append(lambda: window.refresh_connections())
     for notice in getattr(settings, "notices", []):
         bus.notice("SETTINGS_NOTICE", notice)

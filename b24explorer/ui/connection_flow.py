@@ -92,6 +92,11 @@ class ConnectionFlow:
             await self.services.forget_client(name)
         self._refresh(name)
 
+    async def edit_by_name(self, name: str) -> None:
+        info = self.registry.info(name)
+        if info is not None and info.kind != "sandbox":
+            await self.edit(info)
+
     async def rename(self, conn: ConnectionInfo) -> None:
         dialog = RenameDialog(self.window, conn.name, set(self.registry.names()))
         if await self._show(dialog) != QDialog.DialogCode.Accepted:

@@ -52,6 +52,7 @@ from b24explorer.ui.request_bar import ApiSwitch, MethodField
 from b24explorer.ui.status_bar import ResponseFacts, ResponseStatus
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
+EDIT_CONNECTION_LINK = "action:edit-connection"
 
 
 @dataclass
@@ -125,7 +126,8 @@ class ErrorBanner(QLabel):
         super().__init__(parent)
         self.setObjectName("errorBanner")
         self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                     | Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.setStyleSheet(
             "#errorBanner { background: rgba(198,40,40,0.12); border: 1px solid #c62828; border-radius: 4px;"
             " padding: 6px; }"
@@ -142,6 +144,7 @@ class MainWindow(QMainWindow):
     request_finished = Signal(object)  # RequestOutcome
     response_shown = Signal(object)  # the AjaxResult or error shown
     connection_changed = Signal(str)
+    edit_connection_requested = Signal(str)
     closed = Signal()
 
     def __init__(self, services: WindowServices, parent: QWidget | None = None) -> None:
@@ -340,6 +343,7 @@ class MainWindow(QMainWindow):
         self.params_editor.validity_changed.connect(lambda _v: self._update_actions())
         self.connection_picker.connection_selected.connect(self.select_connection)
         self.log_pane.switch_to_v3_requested.connect(self.switch_to_v3_and_resend)
+        self.error_banner.linkActivated.connect(self._banner_link)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
         hints = QGuiApplication.styleHints()
         if hints is not None:
@@ -550,7 +554,8 @@ class MainWindow(QMainWindow):
             outcome.error_code = f"KEYRING_{exc.kind.upper()}"
             outcome.error_message = exc.message
             self._show_problem("The webhook of this connection could not be read",
-                               [exc.message, f"<span style='color:gray'>{exc.action}</span>"])
+                               [exc.message, f"<span style='color:gray'>{exc.action}</span>",
+                                f"<a href='{EDIT_CONNECTION_LINK}'>Edit the connection…</a>"])
             self.response_status.show_facts(ResponseFacts.from_error(exc, time.monotonic() - started))
         except SdkError as exc:
             outcome.elapsed = time.monotonic() - started
@@ -586,6 +591,10 @@ class MainWindow(QMainWindow):
             self._update_actions()
         self._last_outcome = outcome
         self.request_finished.emit(outcome)
+
+    def _banner_link(self, link: str) -> None:
+        if link == EDIT_CONNECTION_LINK and self._connection:
+            self.edit_connection_requested.emit(self._connection)
 
     def _show_problem(self, title: str, lines: list[str]) -> None:
         self.error_banner.show_error(title, lines)

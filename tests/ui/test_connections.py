@@ -263,3 +263,40 @@ def test_connection_saved_and_read_back_through_the_secret_service(make_window, 
     assert files_containing(app_home, secret) == []
     arun(again.services.connections.delete("Real keyring"))
     assert keyring.get_password(SERVICE, saved.keyring_ref) is None
+
+
+@pytest.mark.parametrize("failure", ["deleted", "locked"])
+def test_webhook_unreadable_at_send_time_is_explained(make_window, sb, qtbot, arun, until, memory_keyring,
+                                                      failure) -> None:
+    from b24explorer.core.webhook import Webhook
+
+    ctx = make_window()
+    window = ctx.window
+    arun(ctx.services.connections.add("Portal", Webhook.parse(sb.webhook_url)))
+    window.refresh_connections("Portal")
+    if failure == "deleted":
+        memory_keyring.items.clear()  # removed behind the app's back
+    else:
+        keyring.set_keyring(LockedKeyring())
+    before = sb.counters.requests()
+    window.choose_method("server.time")
+
+    async def send() -> None:
+        task = window.send()
+        assert task is not None
+        await task
+
+    arun(send())
+    text = window.error_banner.text()
+    assert "could not be read" in text
+    assert ("no longer in the keyring" if failure == "deleted" else "locked") in text
+    assert sb.counters.requests() == before  # nothing was sent without a webhook
+    assert window.send_action.isEnabled()  # the window stays usable
+
+    async def edit_from_the_banner() -> None:
+        window.error_banner.linkActivated.emit("action:edit-connection")
+        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+        assert dialog.existing.name == "Portal"
+        dialog.reject()
+
+    arun(edit_from_the_banner())
