@@ -270,7 +270,7 @@ def test_history_lists_searches_shows_resends_and_clears(hooked: Sandbox, home: 
 
     code, out, _ = run(capsys, "history")  # the table form
     assert code == 0
-    assert "crm.deal.list (list)" in out
+    assert "crm.deal.list (all items)" in out
 
     assert run(capsys, "history", "--delete", str(entries[1]["id"]))[0] == 0
     assert run(capsys, "history", "--delete", str(entries[1]["id"]))[0] == 2

@@ -71,9 +71,26 @@ class StoredRequest:
 
 
 def _when(timestamp: float) -> str:
+    """Today's requests by time only; older ones with their date."""
     from datetime import datetime
 
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+    moment = datetime.fromtimestamp(timestamp)
+    if moment.date() == datetime.now().date():
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def method_label(kind: str, method: str, params_text: str = "") -> str:
+    """How a history row names its request: the method, a batch with its size, a list-all."""
+    if kind == "batch":
+        try:
+            commands = json.loads(params_text).get("cmd")
+        except (ValueError, AttributeError):
+            commands = None
+        return f"batch ×{len(commands)}" if isinstance(commands, dict | list) else "batch"
+    if kind == "list":
+        return f"{method} (all items)"
+    return method
 
 
 def _size(size: int | None) -> str:
@@ -139,7 +156,10 @@ class HistoryPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_details())
 
@@ -154,7 +174,7 @@ class HistoryPanel(QWidget):
         self.send_button = QPushButton("Send again", self)
         self.send_button.clicked.connect(self.send_selected)
         self.save_name_edit = QLineEdit(self)
-        self.save_name_edit.setPlaceholderText("name to save as")
+        self.save_name_edit.setPlaceholderText("Name, to keep the selected request in Saved")
         self.save_button = QPushButton("Save as", self)
         self.save_button.setToolTip("Keep the selected request under a name (Saved tab)")
         self.save_button.clicked.connect(self.save_selected)
@@ -172,9 +192,11 @@ class HistoryPanel(QWidget):
         for widget in (self.open_button, self.send_button):
             actions.addWidget(widget)
         actions.addStretch(1)
-        actions.addWidget(self.save_name_edit)
-        for widget in (self.save_button, self.delete_button, self.clear_button):
+        for widget in (self.delete_button, self.clear_button):
             actions.addWidget(widget)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.save_name_edit, 1)
+        save_row.addWidget(self.save_button)
 
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.table)
@@ -187,6 +209,7 @@ class HistoryPanel(QWidget):
         history_layout.addLayout(filters)
         history_layout.addWidget(split, 1)
         history_layout.addLayout(actions)
+        history_layout.addLayout(save_row)
 
         # --- saved tab
         self.saved_model = QStandardItemModel(0, 3, self)
@@ -283,7 +306,7 @@ class HistoryPanel(QWidget):
         self._entries = {entry.id: entry for entry in entries}
         for entry in entries:
             status = "" if entry.status is None else str(entry.status)
-            method = entry.method if entry.kind == "call" else f"{entry.method} ({entry.kind})"
+            method = method_label(entry.kind, entry.method, entry.params)
             cells = (
                 _when(entry.timestamp), entry.connection, method, f"v{entry.api}", status,
                 "" if entry.duration is None else f"{entry.duration:.3f} s", _size(entry.size),
@@ -291,6 +314,7 @@ class HistoryPanel(QWidget):
             )
             items = [QStandardItem(text) for text in cells]
             items[0].setData(entry.id, ID_ROLE)
+            items[0].setToolTip(entry.when.astimezone().strftime("%Y-%m-%d %H:%M:%S"))
             if entry.is_error:
                 for item in items[4:]:
                     item.setForeground(Qt.GlobalColor.red)

@@ -91,7 +91,7 @@ def test_history_survives_a_restart_and_resends(qtbot: Any, sb: Sandbox, client:
     sender2 = Sender(client, second, sb.secret)
     panel = make_panel(qtbot, second, sender2)
     assert arun(panel.refresh()) == 3
-    assert methods_shown(panel) == ["batch (batch)", "crm.deal.list", "crm.deal.get"]
+    assert methods_shown(panel) == ["batch ×1", "crm.deal.list", "crm.deal.get"]
 
     requests_before = sb.counters.requests("crm.deal.get")
     assert panel.select_id(panel.row_ids()[2])
@@ -240,7 +240,7 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
 
     arun(first_run())
     assert [panel.model.index(r, 2).data() for r in range(3)] == [
-        "crm.deal.list (list)", "batch (batch)", "crm.deal.get"]
+        "crm.deal.list (all items)", "batch ×2", "crm.deal.get"]
     answer = jn.to_python(window.response_view.root_value)
     arun(ctx.aclose())
     window.close()
