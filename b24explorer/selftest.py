@@ -208,27 +208,39 @@ class _Checks:
             raise RuntimeError(f"$result[first][0][ID] is {first_id!r} but crm.deal.get returned {deal.get('ID')!r}")
         return f"3 commands, $result[first][0][ID] -> deal {first_id}, {len(result.rows)} rows"
 
+    async def _this_run_only(self, cause: str) -> str:
+        """No usable keyring: the app falls back to holding webhooks in memory. Prove that holder works."""
+        from b24explorer.core import vault
+
+        store = vault.Vault()
+        reference = vault.new_reference()
+        store.keep_for_this_run(reference, self.webhook_url)
+        if await store.read(reference) != self.webhook_url:
+            raise RuntimeError("the this-run-only holder did not give the webhook back")
+        await store.delete(reference)
+        line = (
+            f"{cause}; webhooks can be used for this run only (not saved) — "
+            "checked: held in memory, read back, forgotten"
+        )
+        if self.require_keyring:
+            raise RuntimeError(line)
+        return line
+
     async def keyring(self) -> str:
         from b24explorer.core import vault
 
         description = await vault.abackend_description()
-        usable = await asyncio.to_thread(vault.has_backend)
-        if not usable:
-            store = vault.Vault()
-            reference = vault.new_reference()
-            store.keep_for_this_run(reference, self.webhook_url)
-            if await store.read(reference) != self.webhook_url:
-                raise RuntimeError("the this-run-only holder did not give the webhook back")
-            await store.delete(reference)
-            line = (
-                f"no keyring: {description}; webhooks can be used for this run only (not saved) — "
-                "checked: held in memory, read back, forgotten"
-            )
-            if self.require_keyring:
-                raise RuntimeError(line)
-            return line
+        if not await asyncio.to_thread(vault.has_backend):
+            return await self._this_run_only(f"no keyring: {description}")
         reference = f"selftest-{secrets.token_hex(6)}"
-        await vault.asave_webhook(reference, self.webhook_url)
+        try:
+            await vault.asave_webhook(reference, self.webhook_url)
+        except vault.VaultError as exc:
+            if exc.kind in ("locked", "prompt_dismissed", "timeout", "no_backend"):
+                # A keyring exists but cannot be used now (locked, no prompt possible): the app's answer is
+                # the same as without one, so it is not a failure of this installation.
+                return await self._this_run_only(f"keyring unusable ({exc.kind}): {description}: {exc.message.rstrip('.')}")
+            raise
         try:
             if await vault.aread_webhook(reference) != self.webhook_url:
                 raise RuntimeError("the keyring returned a different value than was saved")

@@ -51,19 +51,20 @@ def isolated_env(home: Path, *, bus: bool = False) -> dict[str, str]:
 
 
 def run_selftest(command: list[str], home: Path, *extra: str, secret_service: bool = False,
-                 env_extra: dict[str, str] | None = None) -> SelfTestRun:
-    """Run ``command --self-test`` in isolation: without a D-Bus session, or (secret_service=True) inside a
-    private one with an unlocked gnome-keyring, the way a logged-in desktop has it."""
-    env = isolated_env(home, bus=secret_service)
+                 locked_keyring: bool = False, env_extra: dict[str, str] | None = None) -> SelfTestRun:
+    """Run ``command --self-test`` in isolation: without a D-Bus session; or (secret_service=True) inside a
+    private one with an unlocked gnome-keyring, the way a logged-in desktop has it; or (locked_keyring=True)
+    inside one where gnome-keyring starts on demand but nothing unlocked it and no prompt can be shown."""
+    env = isolated_env(home, bus=secret_service or locked_keyring)
     env.update(env_extra or {})
     argv = [*command, "--self-test", *extra]
-    if secret_service:
+    if secret_service or locked_keyring:
         for tool in ("dbus-run-session", "gnome-keyring-daemon"):
             if not shutil.which(tool):
                 pytest.skip(f"{tool} is not installed")
-        argv = ["dbus-run-session", "--", "bash", "-c",
-                'printf %s selftest-pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1;'
-                ' exec "$@"', "bash", *argv]
+        unlock = ("printf %s selftest-pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1;"
+                  if secret_service else "")
+        argv = ["dbus-run-session", "--", "bash", "-c", unlock + ' exec "$@"', "bash", *argv]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=SELFTEST_TIMEOUT)
     output = proc.stdout + proc.stderr
     print(output)  # the report, visible with -s (packaging/ci_check.sh) and on failure

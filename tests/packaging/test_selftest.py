@@ -60,6 +60,18 @@ def test_under_secret_service_saves_reads_and_deletes(tmp_path: Path, source_env
     assert "saved, read and deleted a test entry" in keyring_line
 
 
+@pytest.mark.real_keyring
+def test_locked_keyring_is_reported_and_the_run_still_passes(tmp_path: Path,
+                                                              source_env_extra: dict[str, str]) -> None:
+    """A Secret Service that cannot unlock (no prompt possible): same answer as no keyring, not a failure."""
+    run = run_selftest(source_command(), tmp_path, locked_keyring=True, env_extra=source_env_extra)
+    assert run.returncode == 0, run.output
+    line = run.line("keyring")
+    assert line.split()[0] == "ok"
+    assert "keyring unusable (" in line
+    assert "this run only (not saved)" in line
+
+
 def test_unexpected_qt_warning_fails_the_run(tmp_path: Path) -> None:
     patch = (
         "from PySide6.QtCore import qWarning\n"
