@@ -106,7 +106,9 @@ def _size(size: int | None) -> str:
 class HistoryPanel(QWidget):
     """The History dock's content."""
 
-    COLUMNS = ("Time", "Connection", "Method", "API", "Status", "Duration", "Size", "Error")
+    # Narrow enough for a side dock: the rest (API, size, request id, params, answer) is in the tooltip and
+    # the details pane.
+    COLUMNS = ("Time", "Method", "Status", "Duration", "Size", "Connection")
     refreshed = Signal(int)  # rows shown
     notice = Signal(str)
 
@@ -158,7 +160,7 @@ class HistoryPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_details())
@@ -305,19 +307,22 @@ class HistoryPanel(QWidget):
         self.model.removeRows(0, self.model.rowCount())
         self._entries = {entry.id: entry for entry in entries}
         for entry in entries:
-            status = "" if entry.status is None else str(entry.status)
+            status = entry.error_code or ("" if entry.status is None else str(entry.status))
             method = method_label(entry.kind, entry.method, entry.params)
+            if entry.api == 3:
+                method += " · v3"
             cells = (
-                _when(entry.timestamp), entry.connection, method, f"v{entry.api}", status,
-                "" if entry.duration is None else f"{entry.duration:.3f} s", _size(entry.size),
-                entry.error_code or "",
+                _when(entry.timestamp), method, status,
+                "" if entry.duration is None else f"{entry.duration:.3f} s", _size(entry.size), entry.connection,
             )
             items = [QStandardItem(text) for text in cells]
             items[0].setData(entry.id, ID_ROLE)
-            items[0].setToolTip(entry.when.astimezone().strftime("%Y-%m-%d %H:%M:%S"))
+            tip = (f"{entry.when.astimezone():%Y-%m-%d %H:%M:%S} · {entry.connection} · REST v{entry.api}"
+                   + (f" · HTTP {entry.status}" if entry.status is not None else ""))
+            for item in items:
+                item.setToolTip(tip)
             if entry.is_error:
-                for item in items[4:]:
-                    item.setForeground(Qt.GlobalColor.red)
+                items[2].setForeground(Qt.GlobalColor.red)
             self.model.appendRow(items)
         if selected is not None:
             self.select_id(selected)

@@ -71,7 +71,7 @@ def make_panel(qtbot: Any, store: HistoryStore, sender: Sender | None, **kwargs:
 
 
 def methods_shown(panel: HistoryPanel) -> list[str]:
-    return [panel.model.index(row, 2).data() for row in range(panel.model.rowCount())]
+    return [panel.model.index(row, 1).data() for row in range(panel.model.rowCount())]
 
 
 def test_history_survives_a_restart_and_resends(qtbot: Any, sb: Sandbox, client: B24Client, db: Path,
@@ -239,7 +239,7 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
         await until(lambda: panel.model.rowCount() == 3, what="three history rows")
 
     arun(first_run())
-    assert [panel.model.index(r, 2).data() for r in range(3)] == [
+    assert [panel.model.index(r, 1).data() for r in range(3)] == [
         "crm.deal.list (all items)", "batch ×2", "crm.deal.get"]
     answer = jn.to_python(window.response_view.root_value)
     arun(ctx.aclose())
