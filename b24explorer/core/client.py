@@ -25,7 +25,7 @@ from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
 from .limits import Failure, LimitsConfig, RestrictionManager
 from .logbus import Level, LogBus
-from .redact import redact_text
+from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
 from .result import BASE_ERROR, AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
 from .v3 import MIGRATION_CODE as V3_MIGRATION_CODE
 from .v3 import OPENAPI_METHOD, V3Registry, methods_from_openapi, migration_message
@@ -324,7 +324,7 @@ class B24Client:
             "http request starting",
             method=method,
             request_id=request_id,
-            context={"api": api, "params": params},
+            context={"api": api, "params": _loggable_params(params, body)},
         )
         attempt = 0
         while True:
@@ -560,6 +560,14 @@ def _serialize(params: Any, method: str, request_id: str) -> bytes:
             method=method,
             request_id=request_id,
         ) from None
+
+
+def _loggable_params(params: Any, body: bytes) -> Any:
+    """Params for a log record: as they are when small, else the start of the JSON body (the SDK's 300/100 rule:
+    a log line never carries a multi-megabyte upload)."""
+    if len(body) <= TRUNCATE_OVER:
+        return params
+    return body[:TRUNCATE_TO].decode("utf-8", errors="replace") + "..."
 
 
 def _row_times(res: AjaxResult, rows: Sequence[tuple[str | int, str]]) -> list[tuple[str, Any]] | None:

@@ -34,6 +34,9 @@ _PAIR = re.compile(
 )
 _LAST_BRACKET = re.compile(r"(?:\[|%5B)([^\[\]%]*)(?:\]|%5D)$", re.IGNORECASE)
 
+# "key": "value" pairs inside JSON text (a truncated body in a log line)
+_JSON_PAIR = re.compile(r'"(?P<name>[A-Za-z_][A-Za-z0-9_]*)"\s*:\s*"(?P<val>(?:[^"\\]|\\.)*)"?')
+
 # A webhook path anywhere in a text: /rest/<id>/<secret> or /rest/api/<id>/<secret>
 _WEBHOOK_PATH = re.compile(r"(/rest/(?:api/)?\d+/)([A-Za-z0-9_\-]{8,})")
 
@@ -77,7 +80,13 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
             return f"{m.group('key')}={REDACTED}"
         return m.group(0)
 
-    return _PAIR.sub(_pair, text)
+    def _json_pair(m: re.Match[str]) -> str:
+        if _is_sensitive(m.group("name")):
+            return f'"{m.group("name")}": "{REDACTED}"'
+        return m.group(0)
+
+    text = _PAIR.sub(_pair, text)
+    return _JSON_PAIR.sub(_json_pair, text) if '"' in text else text
 
 
 def redact(value: Any, depth: int = MAX_DEPTH, secrets: Iterable[str] = ()) -> Any:

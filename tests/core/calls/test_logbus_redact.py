@@ -97,3 +97,16 @@ def test_redact_walks_two_levels_and_masks_query_pairs() -> None:
     assert redact_text("see /rest/api/12/abcdefgh1234/m") == "see /rest/api/12/ab…34/m"
     assert truncate("z" * 300) == "z" * 300
     assert truncate("z" * 301).endswith("...")
+
+
+async def test_a_big_upload_is_logged_as_the_start_of_its_body(make_client, sb) -> None:
+    client, log, _ = make_client(sb.webhook_url, v3_methods=())
+    blob = "QUJD" * 50_000  # 200 kB of base64
+    async with client:
+        await client.call("crm.deal.add", {"auth": "tokval", "fields": {"TITLE": "big", "COMMENTS": blob}})
+    started = log.with_code("HTTP_REQUEST_STARTING")[0]
+    logged = started.context["params"]
+    assert isinstance(logged, str)
+    assert logged.endswith("...")
+    assert len(logged) < 200
+    assert "tokval" not in logged
