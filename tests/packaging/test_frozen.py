@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from pkg_helpers import ROOT, run_selftest
+from pkg_helpers import ROOT, isolated_env, run_selftest
 
 pytestmark = pytest.mark.packaging
 
@@ -105,6 +105,26 @@ def test_frozen_selftest_on_a_real_x_server(frozen_app: Path, tmp_path: Path) ->
     assert run.returncode == 0, run.output
     assert "Qt platform xcb" in run.output.splitlines()[0]
     assert run.line("window").split()[0] == "ok"
+
+
+@pytest.mark.xvfb
+@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="needs xvfb-run")
+def test_frozen_app_opens_on_the_sandbox_and_shows_an_answer(frozen_app: Path, tmp_path: Path) -> None:
+    """What `make run` does, frozen: the window on the embedded sandbox, a request sent, its answer painted."""
+    from PySide6.QtGui import QImage
+
+    shot = ROOT / "tests" / "artifacts" / "frozen-window.png"
+    shot.unlink(missing_ok=True)
+    env = isolated_env(tmp_path)
+    env["QT_QPA_PLATFORM"] = "xcb"
+    proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1400x900x24", str(frozen_app / "b24explorer"),
+                           "--sandbox", "--screenshot", str(shot)], env=env, capture_output=True, text=True,
+                          timeout=150)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    image = QImage(str(shot))
+    assert not image.isNull()
+    assert image.width() >= 800
+    assert image.height() >= 500
 
 
 # ---------------------------------------------------------------- .deb
