@@ -108,7 +108,7 @@ class HistoryPanel(QWidget):
 
     # Narrow enough for a side dock: the rest (API, size, request id, params, answer) is in the tooltip and
     # the details pane.
-    COLUMNS = ("Time", "Method", "Status", "Duration", "Size", "Connection")
+    COLUMNS = ("Time", "Method", "Status", "Duration")
     refreshed = Signal(int)  # rows shown
     notice = Signal(str)
 
@@ -159,7 +159,6 @@ class HistoryPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
@@ -313,17 +312,21 @@ class HistoryPanel(QWidget):
                 method += " · v3"
             cells = (
                 _when(entry.timestamp), method, status,
-                "" if entry.duration is None else f"{entry.duration:.3f} s", _size(entry.size), entry.connection,
+                "" if entry.duration is None else f"{entry.duration:.3f} s",
             )
             items = [QStandardItem(text) for text in cells]
             items[0].setData(entry.id, ID_ROLE)
             tip = (f"{entry.when.astimezone():%Y-%m-%d %H:%M:%S} · {entry.connection} · REST v{entry.api}"
-                   + (f" · HTTP {entry.status}" if entry.status is not None else ""))
+                   + (f" · HTTP {entry.status}" if entry.status is not None else "")
+                   + (f" · {_size(entry.size)}" if entry.size is not None else ""))
             for item in items:
                 item.setToolTip(tip)
             if entry.is_error:
                 items[2].setForeground(Qt.GlobalColor.red)
             self.model.appendRow(items)
+        for column in range(self.model.columnCount()):
+            if column != 1:
+                self.table.resizeColumnToContents(column)
         if selected is not None:
             self.select_id(selected)
 
@@ -395,7 +398,12 @@ class HistoryPanel(QWidget):
         if entry is None or entry_id != self.selected_id():
             return
         params = json.dumps(entry.params_value(), ensure_ascii=False, indent=2)
-        lines = [f"{entry.method} · REST v{entry.api} · {entry.connection}"]
+        facts = [entry.method, f"REST v{entry.api}", entry.connection, f"{entry.when.astimezone():%Y-%m-%d %H:%M:%S}"]
+        if entry.status is not None:
+            facts.append(f"HTTP {entry.status}")
+        if entry.size is not None:
+            facts.append(_size(entry.size))
+        lines = [" · ".join(facts)]
         if entry.request_id:
             lines.append(f"request id {entry.request_id}")
         lines += ["", "params:", params]
