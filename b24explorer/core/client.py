@@ -143,7 +143,8 @@ class B24Client:
             return await self._request(method, params, api=api, request_id=request_id, body=body)
         except AjaxError as err:
             if api == 2 and err.code == "ERROR_METHOD_NOT_FOUND":
-                await self._explain_v3_only(err, method)
+                await self.v3.methods()
+                self.explain_v3_only(err, method)
             raise
 
     async def batch(
@@ -284,8 +285,9 @@ class B24Client:
                 context={"method": method, "request_id": request_id},
             )
 
-    async def _explain_v3_only(self, err: AjaxError, method: str) -> None:
-        if not await self.v3.contains(method):
+    def explain_v3_only(self, err: AjaxError, method: str) -> None:
+        """Rewrite a v2 ERROR_METHOD_NOT_FOUND for a method the portal offers in v3 (once its list is known)."""
+        if not self.v3.loaded or not self.v3.known(method) or "only in REST v3" in err.description:
             return
         endpoint = f"{self.webhook.masked_v3_base}/{method}"
         err.description = (

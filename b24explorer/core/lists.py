@@ -168,6 +168,8 @@ class _Run:
             )
 
     def fail(self, error: AjaxError) -> None:
+        if error.code == "ERROR_METHOD_NOT_FOUND" and error.method == self.method:
+            self.client.explain_v3_only(error, self.method)
         self.errors.append(error)
         self.client.log.error(
             "LIST_STOPPED",

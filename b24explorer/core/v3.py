@@ -126,6 +126,10 @@ class V3Registry:
                     {"reason": getattr(exc, "code", None) or type(exc).__name__},
                 )
 
+    def known(self, method: str) -> bool:
+        """Whether `method` is in the loaded list (False before it is loaded)."""
+        return self._methods is not None and method.lower() in self._methods
+
     async def contains(self, method: str) -> bool:
         return method.lower() in await self.methods()
 

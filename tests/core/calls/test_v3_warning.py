@@ -104,3 +104,12 @@ async def test_concurrent_first_calls_fetch_the_openapi_once(make_client, sb) ->
         await asyncio.gather(*(client.call("tasks.task.get", {"taskId": i}) for i in range(1, 6)))
     assert sb.counters.requests("rest.documentation.openapi") == 1
     assert len(log.with_code(MIGRATION_CODE)) == 5
+
+
+async def test_list_all_of_a_v3_only_method_over_v2_says_so(make_client, sb) -> None:
+    client, _, _ = make_client(sb.webhook_url)
+    async with client:
+        res = await client.call_list("main.eventlog.list", {})
+    assert not res.complete
+    assert [e.code for e in res.errors] == ["ERROR_METHOD_NOT_FOUND"]
+    assert "exists only in REST v3" in res.errors[0].message
