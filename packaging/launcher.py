@@ -1,7 +1,12 @@
-"""Entry point of the frozen app (PyInstaller runs this file as the program's __main__)."""
+"""Entry point of the frozen app (PyInstaller runs this file as the program's __main__).
+
+Started as ``b24x`` (the .deb's and the tarball's symlink) it is the command line; otherwise the window, or the
+self-test with ``--self-test``.
+"""
 
 import os
 import sys
+from pathlib import Path
 
 # qasync picks its Qt binding at import time; the frozen app ships PySide6 only.
 os.environ.setdefault("QT_API", "pyside6")
@@ -9,6 +14,10 @@ os.environ.setdefault("QT_API", "pyside6")
 
 def main() -> int:
     argv = sys.argv[1:]
+    if Path(sys.argv[0]).stem == "b24x":
+        from b24explorer.cli import main as cli_main
+
+        return cli_main(argv)
     if "--self-test" in argv:
         from b24explorer.selftest import run
 

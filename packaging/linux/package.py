@@ -5,6 +5,7 @@
 The .deb (built with ``dpkg-deb``, no root needed) installs:
     /usr/lib/b24explorer/                       the one-folder app
     /usr/bin/b24explorer                        launcher (a relative symlink into /usr/lib/b24explorer)
+    /usr/bin/b24x                               the command line (the same program, started by that name)
     /usr/share/applications/b24explorer.desktop desktop entry
     /usr/share/icons/hicolor/*/apps/            icons (PNG sizes + scalable SVG)
     /usr/share/doc/b24explorer/copyright
@@ -136,6 +137,7 @@ def install_tree(app: Path, root: Path) -> None:
     bindir = root / "usr" / "bin"
     bindir.mkdir(parents=True)
     (bindir / "b24explorer").symlink_to(Path("..") / "lib" / "b24explorer" / "b24explorer")
+    (bindir / "b24x").symlink_to(Path("..") / "lib" / "b24explorer" / "b24explorer")  # the CLI (by its name)
     applications = root / "usr" / "share" / "applications"
     applications.mkdir(parents=True)
     shutil.copy2(RESOURCES / "b24explorer.desktop", applications / "b24explorer.desktop")
@@ -202,6 +204,9 @@ def build_tarball(app: Path, dist: Path, version: str) -> Path:
 
     with tarfile.open(target, "w:gz", compresslevel=6) as tar:
         tar.add(app, arcname=name, filter=normalise)
+        cli = tarfile.TarInfo(f"{name}/b24x")  # started under this name the program is the command line
+        cli.type, cli.linkname, cli.mode = tarfile.SYMTYPE, "b24explorer", 0o777
+        tar.addfile(normalise(cli))
         tar.add(RESOURCES / "b24explorer.desktop", arcname=f"{name}/b24explorer.desktop", filter=normalise)
         tar.add(RESOURCES / "icons" / "b24explorer-256.png", arcname=f"{name}/b24explorer.png", filter=normalise)
     log(f"{target.name}: {target.stat().st_size / 1e6:.1f} MB")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -146,6 +147,7 @@ def test_deb_contents(deb_file: Path) -> None:
     launcher = contents["/usr/bin/b24explorer"]
     assert launcher.startswith("l")
     assert launcher.endswith("-> ../lib/b24explorer/b24explorer")
+    assert contents["/usr/bin/b24x"].endswith("-> ../lib/b24explorer/b24explorer")
     assert contents["/usr/lib/b24explorer/b24explorer"].startswith("-rwxr-xr-x root/root")
     assert "/usr/lib/b24explorer/_internal/PySide6/Qt/plugins/platforms/libqxcb.so" in contents
     assert "/usr/share/applications/b24explorer.desktop" in contents
@@ -198,6 +200,22 @@ def test_deb_installs_into_a_clean_root_and_its_launcher_self_tests(deb_file: Pa
     assert "no keyring" in run.line("keyring")
 
 
+def test_installed_b24x_is_the_command_line(deb_file: Path, scratch: Path) -> None:
+    """/usr/bin/b24x from the .deb calls a sandbox portal and prints the JSON envelope."""
+    from b24explorer.sandbox import Sandbox
+
+    subprocess.run(["dpkg-deb", "-x", str(deb_file), str(scratch / "root")], check=True)
+    with Sandbox(seed=1, deals=10, plan="unlimited") as sandbox:
+        env = isolated_env(scratch / "home")
+        env["B24X_WEBHOOK"] = sandbox.webhook_url
+        proc = subprocess.run([str(scratch / "root" / "usr" / "bin" / "b24x"), "call", "crm.deal.list"],
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    envelope = json.loads(proc.stdout)
+    assert envelope["total"] == 10
+    assert [deal["ID"] for deal in envelope["result"]] == [str(i) for i in range(1, 11)]
+
+
 @pytest.mark.skipif(not shutil.which("apt-get") or os.geteuid() != 0, reason="needs apt-get as root")
 def test_apt_can_resolve_the_deb_dependencies(deb_file: Path) -> None:
     """`apt install ./b24explorer_*.deb` works on this system: simulated, so nothing is installed."""
@@ -220,6 +238,8 @@ def test_tarball(frozen_dist: Path) -> None:
     assert exe.isfile()
     assert exe.mode & 0o111
     assert f"{top}/_internal/PySide6/Qt/plugins/platforms/libqxcb.so" in members
+    assert members[f"{top}/b24x"].issym()
+    assert members[f"{top}/b24x"].linkname == "b24explorer"
     assert f"{top}/b24explorer.desktop" in members
     assert f"{top}/b24explorer.png" in members
     assert {m.uname for m in members.values()} == {"root"}
