@@ -46,6 +46,7 @@ class ListProgress:
     requests: int = 0
     pages: int = 0
     waited: float = 0.0  # seconds spent waiting for rate limits and before retries
+    total: int | None = None  # when the portal told the list's size
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
 
@@ -54,8 +55,9 @@ class ListProgress:
         return (self.finished or time.monotonic()) - self.started
 
     def text(self) -> str:
+        items = f"{self.items:,} of {self.total:,}" if self.total else f"{self.items:,}"
         return (
-            f"{self.items:,} items · {self.requests} requests · {self.elapsed:.1f} s elapsed · "
+            f"{items} items · {self.requests} requests · {self.elapsed:.1f} s elapsed · "
             f"rate-limit waits {self.waited:.1f} s"
         )
 
@@ -282,10 +284,18 @@ class ListAllPanel(QWidget):
         self.progress.requests = int(getattr(info, "requests", self.progress.requests) or 0)
         self.progress.pages = int(getattr(info, "pages", self.progress.pages) or 0)
         self.progress.waited = float(getattr(info, "waited", self.progress.waited) or 0.0)
+        total = getattr(info, "total", None)
+        if isinstance(total, int) and total > 0:
+            self.progress.total = total
 
     def _finish(self, error: BaseException | None) -> None:
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(1 if error is None and not self.cancelled else 0)
+        total = self.progress.total
+        if total:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(min(self.items_received, total))
+        else:
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(1 if error is None and not self.cancelled else 0)
         kept = f"kept {self.items_received:,} items"
         if error is not None:
             original = getattr(error, "original_error", None)
@@ -299,13 +309,17 @@ class ListAllPanel(QWidget):
             self._show_status(f"Done: {self.progress.text()}")
 
     def _refresh(self) -> None:
+        total = self.progress.total
+        if total and self.is_busy():
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(min(self.items_received, total))
         self.progress_label.setText(self.progress.text())
 
     def _set_busy(self, busy: bool) -> None:
         self.start_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         if busy:
-            self.progress_bar.setRange(0, 0)  # a busy indicator: the fast path learns no total up front
+            self.progress_bar.setRange(0, 0)  # a busy indicator until the first answer tells the total
             self._ticker.start()
         else:
             self._ticker.stop()

@@ -84,7 +84,8 @@ def test_10000_deals_show_10000_rows_in_at_most_5_requests(qtbot: Any, big: Sand
     assert len(growth) > 1
     assert growth == sorted(growth)
     assert growth[0] < 10_000
-    assert "Done: 10,000 items" in panel.progress_label.text()
+    assert panel.progress.total == 10_000  # the first answer told the size: a real progress bar
+    assert "Done: 10,000 of 10,000 items" in panel.progress_label.text()
     assert f"{panel.progress.requests} requests" in panel.progress_label.text()
 
 
@@ -109,6 +110,8 @@ def test_cancel_halfway_keeps_the_rows_that_arrived(qtbot: Any, big: Sandbox, cl
     assert rows == panel.items_received
     assert sorted(shown_ids(panel)) == list(range(1, 5_001))
     assert "Cancelled — kept 5,000 items" in panel.progress_label.text()
+    assert panel.progress_bar.value() == 5_000
+    assert panel.progress_bar.maximum() == 10_000
     assert panel.start_button.isEnabled()
     assert not panel.cancel_button.isEnabled()
 
