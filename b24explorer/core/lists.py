@@ -63,6 +63,7 @@ class ListProgress:
     elapsed: float = 0.0
     waited: float = 0.0  # seconds spent in rate-limit / retry waits
     done: bool = False
+    total: int | None = None  # the list's size when the portal reported it (v2: the first page's `total`)
 
 
 Progress = Callable[[ListProgress], Any]
@@ -325,6 +326,7 @@ async def _pages_v2(
                     keys, pages, error = detected, pages[:1], None
             if page_total and page_total > 0:
                 total = page_total
+                run.state.total = total
         for _label, raw_result in pages:
             rows = _rows(raw_result, keys)
             if rows is None:
