@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time as _time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -38,7 +38,6 @@ _METHOD_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
 _LEGACY_TASK = re.compile(r"^task\.", re.IGNORECASE)
 _EXCERPT_LEN = 160
 
-ProgressCallback = Callable[[Any], Any]
 
 
 def _excerpt(raw: bytes, secrets: tuple[str, ...]) -> str:

@@ -90,13 +90,17 @@ async def test_progress_reports_items_requests_and_waits(make_client, make_sandb
     sb = make_sandbox(deals=5_000)
     seen: list[tuple[int, int, bool]] = []
 
+    totals: list[int | None] = []
+
     def progress(p: ListProgress) -> None:
         seen.append((p.items, p.requests, p.done))
+        totals.append(p.total)
 
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
     async with client:
         res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress)
     assert seen[-1] == (5_000, 2, True)
+    assert set(totals) == {5_000}  # known from the first page on: a progress bar can show a percentage
     assert [s[0] for s in seen] == sorted(s[0] for s in seen)  # monotonic
     assert res.requests == 2
 
