@@ -126,6 +126,34 @@ class Heartbeat:
         return max((b - a for a, b in itertools.pairwise(edges)), default=end - start)
 
 
+class PaintWatch:
+    """Notes when a widget has finished its next paint (a zero timer queued from its paint event)."""
+
+    def __init__(self, widget: Any) -> None:
+        from b24explorer.ui.qt import QEvent, QObject, QTimer
+
+        watch = self
+
+        class Filter(QObject):
+            def eventFilter(self, obj: Any, event: Any) -> bool:
+                if watch.armed and event.type() == QEvent.Type.Paint:
+                    watch.armed = False
+                    QTimer.singleShot(0, watch.finish)
+                return False
+
+        self.armed = False
+        self.done_at: float | None = None
+        self._filter = Filter()
+        widget.installEventFilter(self._filter)
+
+    def arm(self) -> None:
+        self.armed = True
+        self.done_at = None
+
+    def finish(self) -> None:
+        self.done_at = time.perf_counter()
+
+
 def spin(until: Any, timeout: float) -> None:
     """Run the event loop until `until()` is true (polled every 5 ms) or the timeout passes."""
     from PySide6.QtCore import QEventLoop
@@ -162,17 +190,23 @@ def measure_ours(path: str) -> dict[str, Any]:
     rss0 = rss_mb()
     out: dict[str, Any] = {}
 
-    def show() -> None:  # the last byte has just arrived: build the result as the client does, show it
-        t0 = time.perf_counter()
+    painted = PaintWatch(view.tree.viewport())
+
+    def show() -> None:
+        # The last byte has just arrived: the client builds its result (the parse) and the window shows it,
+        # in one event-loop turn as in the app; Qt then paints in a later turn.
+        out["t0"] = time.perf_counter()
         result = AjaxResult(raw, status=200, method="crm.deal.list", elapsed=0.0)
         view.show_result(result)
-        view.tree.viewport().repaint()  # paint now, synchronously: the first level is on screen after this
-        out["first_paint"] = time.perf_counter() - t0
-        out["t0"], out["t1"] = t0, time.perf_counter()
-        out["top_rows"] = view.model.rowCount()
+        out["shown"] = time.perf_counter()
+        painted.arm()
 
     QTimer.singleShot(20, show)
-    spin(lambda: "t1" in out, 120)
+    spin(lambda: painted.done_at is not None, 120)
+    out["t1"] = painted.done_at
+    out["first_paint"] = out["t1"] - out["t0"]
+    out["parse_and_show"] = out["shown"] - out["t0"]
+    out["top_rows"] = view.model.rowCount()
     settle(0.2)
     out["first_stall"] = heart.longest_gap(out["t0"] - 0.02, out["t1"] + 0.1)
 
@@ -315,12 +349,13 @@ def rows(quick: bool = False) -> list[Row]:
                   else f"{naive['nodes']:,} items, +{naive['rss_added']:,.0f} MB")
     return [
         Row(f"Big answer ({label}): last byte → first level painted", ours["first_paint"], "s",
-            "json.loads", loads, target=0.35),
+            "json.loads", loads, target=0.35, note=f"parse + show {ours['parse_and_show'] * 1000:.0f} ms"),
         Row("  longest event-loop stall meanwhile (5 ms heartbeat)", ours["first_stall"], "s",
             "budget", STALL_BUDGET, target=1.0),
         Row(f"  slowest node expand ({slowest})", ours["expands"][slowest], "s", "budget", EXPAND_BUDGET,
             target=1.0, note=", ".join(f"{k} {v * 1000:.0f} ms" for k, v in ours["expands"].items())),
-        Row("  memory added by showing it (RSS)", ours["rss_added"], "MB", "body", size_mb, target=2.0),
+        Row("  memory added by showing it (RSS)", ours["rss_added"], "MB", "body", size_mb, target=2.0,
+            note="simdjson DOM: tape, strings, structural index, padded copy"),
         Row("  pysimdjson parse alone", simd, "s", "json.loads", loads),
         Row("  naive QTreeWidget of every node → painted", naive["first_paint"], "s", "ours",
             ours["first_paint"], note=naive_note),

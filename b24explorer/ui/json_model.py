@@ -22,9 +22,9 @@ FILL_PER_TICK = 4_000  # elements of a big lazy array listed per idle tick (abou
 PREVIEW_CHARS = 120
 DISPLAY_CHARS = 1_000
 
-PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+PATH_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
 """`data(index, PATH_ROLE)` → the node's path, a tuple of keys and indexes."""
-NODE_VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
+NODE_VALUE_ROLE = int(Qt.ItemDataRole.UserRole.value) + 2
 """`data(index, NODE_VALUE_ROLE)` → the value itself (lazy nodes stay lazy)."""
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -37,7 +37,8 @@ class _Node:
     node ever has more than `BUCKET` rows and expanding any node stays cheap, whatever the array's size.
     """
 
-    __slots__ = ("children", "count", "elements", "keys", "parent", "path", "row", "span", "start", "value")
+    __slots__ = ("children", "count", "elements", "keys", "parent", "path", "row", "span", "start", "texts",
+                 "value")
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class _Node:
         self.row = row
         self.path = path
         self.children: dict[int, _Node] = {}
+        self.texts: dict[int, tuple[str, str, str]] = {}
         self.start = start
         if jn.is_object(value):
             self.keys: list[str] | None = jn.keys_of(value)
@@ -108,8 +110,9 @@ def span_for(count: int) -> int:
 
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
-_DISPLAY = Qt.ItemDataRole.DisplayRole
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, PATH_ROLE, NODE_VALUE_ROLE))
 
 
 class JsonTreeModel(QAbstractItemModel):
@@ -276,34 +279,36 @@ class JsonTreeModel(QAbstractItemModel):
         return None
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid():
+        if role not in _ROLES or not index.isValid():  # the view asks ~10 roles per cell: answer most at once
             return None
         node: _Node = index.internalPointer()
         row = index.row()
         if role == _DISPLAY:
-            col = index.column()
-            if node.span:
-                first, count = node.range_of(row)
-                if col == KEY:
-                    return f"[{first} … {first + count - 1}]"
-                return f"{count} items" if col == VALUE else "range"
-            if col == KEY:
-                if self._scalar_root:
-                    return "(value)"
-                key = node.child_key(row)
-                return f"[{key}]" if isinstance(key, int) else key
+            texts = node.texts.get(row)
+            if texts is None:
+                texts = node.texts[row] = self._texts(node, row)
+            return texts[index.column()]
+        if role == _TOOLTIP:
+            if index.column() != VALUE or node.span:
+                return None
             value = node.child_value(row)
-            return value_text(value) if col == VALUE else type_text(value)
-        if role == _TOOLTIP and index.column() == VALUE and not node.span:
-            value = node.child_value(row)
-            if isinstance(value, str) and len(value) > 80:
-                return value[:4000]
-            return None
+            return value[:4000] if isinstance(value, str) and len(value) > 80 else None
         if role == PATH_ROLE:
             return self.path_of(index)
-        if role == NODE_VALUE_ROLE:
-            return self.value_at(index)
-        return None
+        return self.value_at(index)  # NODE_VALUE_ROLE
+
+    def _texts(self, node: _Node, row: int) -> tuple[str, str, str]:
+        """Key, value and type text of a row (computed once per row the view shows, then kept)."""
+        if node.span:
+            first, count = node.range_of(row)
+            return f"[{first} … {first + count - 1}]", f"{count} items", "range"
+        if self._scalar_root:
+            key_text = "(value)"
+        else:
+            key = node.child_key(row)
+            key_text = f"[{key}]" if isinstance(key, int) else key
+        value = node.child_value(row)
+        return key_text, value_text(value), type_text(value)
 
     # --- paths ----------------------------------------------------------------------------------------
     def is_range(self, index: _Index) -> bool:
