@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from b24explorer.core import AjaxResult, jsondoc
 
@@ -90,3 +92,26 @@ def test_document_pointer_and_materialize() -> None:
     doc = jsondoc.parse(b'{"result": {"items": [{"id": 5}]}, "time": {}}')
     assert jsondoc.materialize(doc.at_pointer("/result/items/0")) == {"id": 5}
     assert list(doc.keys()) == ["result", "time"]
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_json)
+def test_lazy_parse_reads_what_json_loads_reads(value) -> None:
+    raw = json.dumps(value).encode()
+    doc = jsondoc.parse(raw)
+    assert doc.to_python() == json.loads(raw)
+    res = AjaxResult(json.dumps({"result": value, "time": {}}).encode(), status=200, method="m")
+    assert res.result == value
