@@ -346,3 +346,17 @@ def test_timeout_default_and_user_agent() -> None:
     assert client._http.follow_redirects is False
     asyncio.run(client.aclose())
     assert math.isclose(B24Client("http://127.0.0.1:1/rest/1/abcdefgh123/", timeout=5).timeout, 5)
+
+
+async def test_v3_add_hit_by_reset_after_sending_is_performed_once(make_client, sb) -> None:
+    sb.faults.add("reset_after", method="tasks.task.add", count=1)
+    client, _, clock = make_client(sb.webhook_url)
+    async with client:
+        with pytest.raises(AjaxError) as info:
+            await client.call(
+                "tasks.task.add", {"fields": {"title": "once", "creatorId": 1, "responsibleId": 1}}, api=3
+            )
+    assert info.value.kind == "network_after_send"
+    assert sb.counters.writes("tasks.task.add") == 1
+    assert sb.counters.requests("tasks.task.add") == 1
+    assert clock.sleeps == []
