@@ -402,9 +402,17 @@ async def _run_list(hook: Any, name: str, method: str, params: dict[str, Any], a
 
 
 def open_history() -> Any:
-    from .core.history import HistoryStore
+    """The history database the window uses, keeping as much of each body as its settings say."""
+    from .core.history import DEFAULT_RESPONSE_CAP, HistoryStore
 
-    return HistoryStore()
+    cap = DEFAULT_RESPONSE_CAP
+    try:
+        from .core.settings import SettingsStore
+
+        cap = int(SettingsStore().load().ui.history_response_cap)
+    except Exception:  # unreadable settings: the default cap
+        cap = DEFAULT_RESPONSE_CAP
+    return HistoryStore(response_cap=cap)
 
 
 def record_history(connection: str, method: str, api: int, params: Any, *, kind: str, hook: Any,

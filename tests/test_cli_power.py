@@ -352,3 +352,20 @@ def test_export_bad_input(home: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code, _out, err = run(capsys, "export", "--as", "curl", "x.y", "--params", "{oops")
     assert code == 2
     assert "line 1" in err
+
+
+def test_history_keeps_bodies_up_to_the_configured_cap(hooked: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    from b24explorer.core.settings import SettingsStore
+
+    store = SettingsStore()
+    settings = store.load()
+    settings.ui.history_response_cap = 200
+    store.save(settings)
+    assert run(capsys, "batch", "--cmd", '{"list": ["crm.deal.list", {"select": ["ID", "TITLE"]}]}')[0] == 0
+    _code, out, _ = run(capsys, "history", "--json", "--limit", "1")
+    entry = json.loads(out)
+    assert entry["size"] > 200
+    _code, out, _ = run(capsys, "history", "--show", str(entry["id"]))
+    shown = json.loads(out)
+    assert shown["response_truncated"] is True
+    assert len(shown["response"].encode()) <= 200

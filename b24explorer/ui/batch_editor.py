@@ -331,6 +331,8 @@ class BatchEditor(QWidget):
         except SdkError as exc:
             error = exc
             self._show_error(f"{exc.code}: {exc.message}")
+            self.rows_model.removeRows(0, self.rows_model.rowCount())
+            self.response_view.show_result(exc.to_dict())  # what failed, readably, in place of an answer
         except Exception as exc:  # the UI must survive anything the network or keyring throws at it
             error = exc
             self._show_error(getattr(exc, "message", None) or str(exc) or type(exc).__name__)

@@ -32,7 +32,7 @@ class PowerFeatures:
 
         self.window = window
         self.services = services
-        self.history = history if history is not None else HistoryStore()
+        self.history = history if history is not None else HistoryStore(response_cap=_response_cap(services))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_single: Any = None  # the AjaxResult shown in the single-request view
 
@@ -315,6 +315,15 @@ class PowerFeatures:
             return
         if path is not None:
             self.window.statusBar().showMessage(f"Response saved to {path}", 6000)
+
+
+def _response_cap(services: Any) -> int:
+    """How much of each response body the history keeps (settings: ``ui.history_response_cap``)."""
+    from ..core.history import DEFAULT_RESPONSE_CAP
+
+    prefs = getattr(getattr(services.settings, "settings", None), "ui", None)
+    cap = getattr(prefs, "history_response_cap", None)
+    return cap if isinstance(cap, int) and cap >= 0 else DEFAULT_RESPONSE_CAP
 
 
 def install(window: Any, services: Any, history: HistoryStore | None = None) -> PowerFeatures:

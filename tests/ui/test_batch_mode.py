@@ -192,3 +192,17 @@ def test_ctrl_enter_and_esc_reach_the_batch_mode_of_the_window(make_window: Any,
     arun(until(lambda: task.done(), what="the cancelled batch"))
     assert "Cancelled" in batch.status_label.text()
     assert batch.send_button.isEnabled()
+
+
+def test_a_failing_batch_request_is_shown_readably(qtbot: Any, sb: Sandbox, arun: Callable[..., Any]) -> None:
+    bad = B24Client(sb.webhook_url.replace(sb.secret, "wrongsecret1"), limits=LimitsConfig.unlimited())
+    editor = BatchEditor(lambda: bad, ResponseView())
+    qtbot.addWidget(editor)
+    editor.set_text('[["profile"]]')
+    arun(editor.send())
+    arun(bad.aclose())
+    assert editor.last_error is not None
+    assert "NO_AUTH_FOUND" in editor.status_label.text()
+    assert editor.response_view.root_value["code"] == "NO_AUTH_FOUND"
+    assert editor.rows_model.rowCount() == 0
+    assert editor.send_button.isEnabled()
