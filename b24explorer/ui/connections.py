@@ -159,6 +159,7 @@ class ConnectionDialog(QDialog):
         self._taken = set(taken_names) - ({existing.name} if existing else set())
         self._tester = tester
         self._test_task: asyncio.Task[None] | None = None
+        self._tested_url: str | None = None
         self.setWindowTitle("Edit connection" if existing else "Add connection")
         self.setMinimumWidth(560)
 
@@ -270,11 +271,29 @@ class ConnectionDialog(QDialog):
         hook = self.webhook()
         if hook is not None:
             self.masked_label.setText(f"Portal {hook.host} · user {hook.user_id} · {hook.masked}")
+        else:
+            saved = self.existing.masked if self.existing is not None and self.existing.masked else ""
+            self.masked_label.setText(f"Saved: {saved}" if saved and not self.webhook_url() else "")
+        self.masked_label.setVisible(bool(self.masked_label.text()))
+        if self._tested_url is not None and self._tested_url != self.webhook_url():
+            self.test_result.clear()  # the result was about another URL
+            self._tested_url = None
         if self._tester is not None:
             self.test_button.setEnabled(hook is not None)
         ok = self.name_problem() is None and self.url_problem() is None
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(ok)
+        self._fit()
         return ok
+
+    def _fit(self) -> None:
+        """Grow to show a message that appeared (word-wrapped labels do not grow a dialog by themselves)."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+            wanted = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+            height = max(wanted, self.sizeHint().height())
+            if height > self.height():
+                self.resize(self.width(), height)
 
     def _accept(self) -> None:
         if self._validate():
@@ -287,6 +306,7 @@ class ConnectionDialog(QDialog):
             return
         if self._test_task is not None and not self._test_task.done():
             self._test_task.cancel()
+        self._tested_url = self.webhook_url()
         self.test_result.setText("Testing… (server.time, profile, scope)")
         self.test_button.setEnabled(False)
         self._test_task = asyncio.ensure_future(self._run_test(hook))
@@ -302,6 +322,7 @@ class ConnectionDialog(QDialog):
         finally:
             self.test_button.setEnabled(True)
         self.test_result.setText(report.to_html())
+        self._fit()
 
     def done(self, result: int) -> None:
         if self._test_task is not None and not self._test_task.done():
