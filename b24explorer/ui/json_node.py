@@ -165,12 +165,15 @@ def children(value: Any) -> Iterator[tuple[PathPart, Any]]:
 
 
 def to_python(value: Any) -> Any:
+    """Plain Python for a value; lists and dicts holding lazy nodes (a range of an array) included."""
     if isinstance(value, _LAZY_OBJECT):
         return value.as_dict()
     if isinstance(value, _LAZY_ARRAY):
         return value.as_list()
-    if isinstance(value, tuple):
-        return list(value)
+    if isinstance(value, list | tuple):
+        return [to_python(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_python(v) for k, v in value.items()}
     return value
 
 
@@ -178,6 +181,8 @@ def compact_json(value: Any) -> str:
     """The value as compact JSON text (no materialisation for lazy nodes)."""
     if is_lazy(value):
         return value.mini.decode("utf-8")
+    if isinstance(value, list | tuple) and any(is_lazy(v) for v in value):  # a range of a lazy array
+        return "[" + ",".join(compact_json(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -140,3 +140,17 @@ def test_append_items_shows_pages_as_they_arrive(qtbot: Any) -> None:
     assert view.hits == [(1_200, "ID")]
     view.show_result(RAW)  # a normal answer afterwards replaces the list
     assert content(view) == BODY
+
+
+def test_a_range_row_copies_its_slice_of_the_array(qtbot: Any) -> None:
+    body = {"result": [{"ID": str(i)} for i in range(250)]}
+    view = make_view(qtbot, json.dumps(body).encode())
+    result = view.model.index(0, 0)
+    second = view.model.index(1, 0, result)
+    assert second.data() == "[100 … 199]"
+    view.copy_value(second)
+    assert json.loads(QApplication.clipboard().text()) == body["result"][100:200]
+    view.copy_subtree(second)
+    assert json.loads(QApplication.clipboard().text()) == body["result"][100:200]
+    view.copy_path(second, jq=True)
+    assert QApplication.clipboard().text() == ".result"
