@@ -38,7 +38,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def create_qapplication(argv: Sequence[str] | None = None) -> Any:
     """The QApplication (one per process), styled to follow the system's light/dark scheme."""
     from b24explorer import __version__
-    from b24explorer.ui.qt import QApplication, QIcon
+    from b24explorer.ui.qt import QApplication, QIcon, follow_system_scheme
 
     app = QApplication.instance()
     if app is None:
@@ -53,6 +53,10 @@ def create_qapplication(argv: Sequence[str] | None = None) -> Any:
     # The generic "Windows" style of bare X11/offscreen sessions looks dated; Fusion follows the colour scheme.
     if app.style().name().lower() in ("windows", ""):
         app.setStyle("Fusion")
+    follow_system_scheme(app)
+    hints = app.styleHints()
+    if hints is not None:
+        hints.colorSchemeChanged.connect(lambda _scheme: follow_system_scheme(app))
     return app
 
 

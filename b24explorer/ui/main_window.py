@@ -28,7 +28,7 @@ from b24explorer.ui.qt import (
     QComboBox,
     QDesktopServices,
     QDockWidget,
-    QGuiApplication,
+    QEvent,
     QHBoxLayout,
     QKeySequence,
     QLabel,
@@ -345,9 +345,6 @@ class MainWindow(QMainWindow):
         self.log_pane.switch_to_v3_requested.connect(self.switch_to_v3_and_resend)
         self.error_banner.linkActivated.connect(self._banner_link)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
-        hints = QGuiApplication.styleHints()
-        if hints is not None:
-            hints.colorSchemeChanged.connect(lambda _scheme: self.apply_palette())
         self.log_bus_unsubscribe = self.services.log_bus.subscribe(self.log_pane.on_record)
 
     # --- extension points -------------------------------------------------------------------------
@@ -640,6 +637,12 @@ class MainWindow(QMainWindow):
         else:
             self.cancel_action.setEnabled(busy)
         self.send_action.setEnabled(not busy and ready)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The palette changes when the system switches light/dark (or the app does it for the system).
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+        super().changeEvent(event)
 
     def apply_palette(self) -> None:
         self.params_editor.highlighter.apply_palette()

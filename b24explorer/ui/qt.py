@@ -101,19 +101,92 @@ import qasync
 from qasync import QEventLoop, asyncClose, asyncSlot
 
 __all__ = [
-    "QAbstractItemModel", "QAbstractItemView", "QAbstractTableModel", "QAction", "QActionGroup",
-    "QApplication", "QBrush", "QButtonGroup", "QByteArray", "QCheckBox", "QClipboard", "QColor",
-    "QComboBox", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDockWidget", "QEvent", "QEventLoop",
-    "QFileDialog", "QFont", "QFontDatabase", "QFormLayout", "QFrame", "QGuiApplication", "QHBoxLayout", "QHeaderView",
-    "QIcon", "QItemSelectionModel", "QKeyEvent", "QKeySequence", "QLabel", "QLineEdit", "QListWidget",
-    "QListWidgetItem", "QMainWindow", "QMenu", "QMessageBox", "QModelIndex", "QObject", "QPainter",
-    "QPalette", "QPersistentModelIndex", "QPixmap", "QPlainTextEdit", "QPoint", "QProcess", "QProgressBar",
-    "QPushButton", "QRegularExpression", "QSettings", "QShortcut", "QSize", "QSizePolicy",
-    "QSortFilterProxyModel", "QSplitter", "QStackedWidget", "QStandardItem", "QStandardItemModel",
-    "QStatusBar", "QStyle", "QSyntaxHighlighter", "QTabWidget", "QTableView", "QTextBrowser",
-    "QTextCharFormat", "QTextCursor", "QTextDocument", "QTimer", "QToolBar", "QToolButton", "QTreeView",
-    "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "Slot", "asyncClose", "asyncSlot", "is_dark",
-    "monospace_font", "qasync", "standard_icon",
+    "QAbstractItemModel",
+    "QAbstractItemView",
+    "QAbstractTableModel",
+    "QAction",
+    "QActionGroup",
+    "QApplication",
+    "QBrush",
+    "QButtonGroup",
+    "QByteArray",
+    "QCheckBox",
+    "QClipboard",
+    "QColor",
+    "QComboBox",
+    "QDesktopServices",
+    "QDialog",
+    "QDialogButtonBox",
+    "QDockWidget",
+    "QEvent",
+    "QEventLoop",
+    "QFileDialog",
+    "QFont",
+    "QFontDatabase",
+    "QFormLayout",
+    "QFrame",
+    "QGuiApplication",
+    "QHBoxLayout",
+    "QHeaderView",
+    "QIcon",
+    "QItemSelectionModel",
+    "QKeyEvent",
+    "QKeySequence",
+    "QLabel",
+    "QLineEdit",
+    "QListWidget",
+    "QListWidgetItem",
+    "QMainWindow",
+    "QMenu",
+    "QMessageBox",
+    "QModelIndex",
+    "QObject",
+    "QPainter",
+    "QPalette",
+    "QPersistentModelIndex",
+    "QPixmap",
+    "QPlainTextEdit",
+    "QPoint",
+    "QProcess",
+    "QProgressBar",
+    "QPushButton",
+    "QRegularExpression",
+    "QSettings",
+    "QShortcut",
+    "QSize",
+    "QSizePolicy",
+    "QSortFilterProxyModel",
+    "QSplitter",
+    "QStackedWidget",
+    "QStandardItem",
+    "QStandardItemModel",
+    "QStatusBar",
+    "QStyle",
+    "QSyntaxHighlighter",
+    "QTabWidget",
+    "QTableView",
+    "QTextBrowser",
+    "QTextCharFormat",
+    "QTextCursor",
+    "QTextDocument",
+    "QTimer",
+    "QToolBar",
+    "QToolButton",
+    "QTreeView",
+    "QUrl",
+    "QVBoxLayout",
+    "QWidget",
+    "Qt",
+    "Signal",
+    "Slot",
+    "asyncClose",
+    "asyncSlot",
+    "dark_palette",
+    "follow_system_scheme",
+    "is_dark",
+    "monospace_font",
+    "qasync",
+    "standard_icon",
 ]
 
 
@@ -124,13 +197,47 @@ def standard_icon(name: str) -> QIcon:
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
-    """Whether the palette (default: the application's) is a dark one."""
-    hints = QGuiApplication.styleHints()
-    scheme = hints.colorScheme() if hints is not None else Qt.ColorScheme.Unknown
-    if scheme != Qt.ColorScheme.Unknown and palette is None:
-        return scheme == Qt.ColorScheme.Dark
+    """Whether the palette in use (default: the application's) is a dark one.
+
+    Judged by the palette actually painted, not by the platform's colour-scheme hint: the two disagree when a
+    style ignores the hint, and colours must suit what is on screen.
+    """
     pal = palette or QGuiApplication.palette()
     return pal.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for styles (Fusion) on platforms that report a dark scheme but paint light."""
+    pal = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#262626",
+        QPalette.ColorRole.ToolTipBase: "#2b2b2b", QPalette.ColorRole.ToolTipText: "#e6e6e6",
+        QPalette.ColorRole.PlaceholderText: "#8a8a8a", QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.Button: "#333333", QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.BrightText: "#ff6b6b", QPalette.ColorRole.Link: "#6cb4ff",
+        QPalette.ColorRole.Highlight: "#2f65ca", QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Light: "#3c3c3c", QPalette.ColorRole.Midlight: "#363636",
+        QPalette.ColorRole.Mid: "#2a2a2a", QPalette.ColorRole.Dark: "#1a1a1a", QPalette.ColorRole.Shadow: "#000000",
+    }
+    for role, colour in colours.items():
+        pal.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    return pal
+
+
+def follow_system_scheme(app: QApplication) -> None:
+    """Paint dark when the system asks for dark and the style did not already switch its palette."""
+    hints = QGuiApplication.styleHints()
+    if hints is None:
+        return
+    standard = app.style().standardPalette()
+    wants_dark = hints.colorScheme() == Qt.ColorScheme.Dark
+    if wants_dark and not is_dark(standard):
+        app.setPalette(dark_palette())
+    elif not wants_dark and is_dark(app.palette()) and not is_dark(standard):
+        app.setPalette(standard)
 
 
 def monospace_font(point_size: int | None = None) -> QFont:
