@@ -51,6 +51,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="client-side limits preset (default standard)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="also print DEBUG log records")
+    # hidden: the same call N times through one client (soak runs; the limiter sees every call)
+    parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
     return parser
 
@@ -118,20 +120,33 @@ async def call_once(
     verbose: bool,
     stdout: TextIO,
     stderr: TextIO,
+    repeat: int = 1,
 ) -> int:
     bus = LogBus()
     bus.subscribe(_stderr_printer(stderr, verbose))
+    worst = EXIT_OK
     async with B24Client(
         hook, timeout=request_timeout, limits=LimitsConfig.from_plan(plan), log=bus
     ) as client:
-        try:
-            res = await client.call(method, params, api=api, request_id=request_id)
-        except AjaxError as err:
-            _dump({"error": err.code, "error_description": err.message, **_meta(err)}, stdout)
-            return EXIT_API_ERROR if err.code != "JSSDK_INVALID_PARAMS" else EXIT_BAD_INPUT
-        except SdkError as err:
-            print(f"b24x call: {err.message}", file=stderr)
-            return EXIT_BAD_INPUT
+        for _ in range(max(1, repeat)):  # one client, so its rate limiter sees every call
+            code = await _call_and_print(client, method, params, api, request_id, stdout, stderr)
+            if code == EXIT_BAD_INPUT:
+                return code
+            worst = max(worst, code)
+    return worst
+
+
+async def _call_and_print(
+    client: B24Client, method: str, params: Any, api: int, request_id: str | None, stdout: TextIO, stderr: TextIO
+) -> int:
+    try:
+        res = await client.call(method, params, api=api, request_id=request_id)
+    except AjaxError as err:
+        _dump({"error": err.code, "error_description": err.message, **_meta(err)}, stdout)
+        return EXIT_API_ERROR if err.code != "JSSDK_INVALID_PARAMS" else EXIT_BAD_INPUT
+    except SdkError as err:
+        print(f"b24x call: {err.message}", file=stderr)
+        return EXIT_BAD_INPUT
     _dump(res.envelope(), stdout)
     print(
         f"HTTP {res.status} · {res.elapsed * 1000:.0f} ms · {res.size} bytes · request id {res.request_id}",
@@ -168,6 +183,7 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextI
                 verbose=args.verbose,
                 stdout=out,
                 stderr=errs,
+                repeat=getattr(args, "repeat", 1),
             )
         )
     except KeyboardInterrupt:

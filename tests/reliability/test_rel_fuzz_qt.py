@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rel_stats import count, examples
 
 from b24explorer.ui import json_node as jn
-from b24explorer.ui.json_model import BUCKET, TYPE, VALUE
+from b24explorer.ui.json_model import BUCKET, TYPE, VALUE, span_for
 from b24explorer.ui.params_editor import ParamsEditor, parse_params
 from b24explorer.ui.qt import QModelIndex
 from b24explorer.ui.response_view import ResponseView
@@ -139,11 +139,15 @@ def test_fuzz_tree_model_any_bytes(view: ResponseView, raw: bytes) -> None:
 
 
 def test_tree_model_big_arrays_use_ranges(view: ResponseView) -> None:
-    value = {"result": [{"ID": str(i), "n": i} for i in range(BUCKET * 2 + 500)], "total": 2500}
+    n = BUCKET * BUCKET + BUCKET // 2  # two levels of ranges
+    value = {"result": [{"ID": str(i), "n": i} for i in range(n)], "total": n}
     view.show_result(json.dumps(value).encode())
     assert same(shown(view), value)
     result = view.model.index(0, 0, QModelIndex())
-    assert view.model.rowCount(result) == 3  # [0 … 999], [1000 … 1999], [2000 … 2499]
+    span = span_for(n)
+    assert span == BUCKET * BUCKET
+    assert view.model.rowCount(result) == -(-n // span)
+    assert all(view.model.is_range(view.model.index(r, 0, result)) for r in range(view.model.rowCount(result)))
 
 
 # --- the params editor's validation ----------------------------------------------------------------------------
