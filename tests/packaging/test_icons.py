@@ -125,3 +125,8 @@ def test_desktop_entry() -> None:
     assert entry["Categories"].endswith(";")
     assert entry["Keywords"].endswith(";")
     assert entry["StartupWMClass"] == "b24explorer"  # QGuiApplication.setDesktopFileName("b24explorer")
+    for action in filter(None, entry["Actions"].split(";")):  # right-click entries of the launcher
+        section = parser[f"Desktop Action {action}"]
+        assert section["Name"]
+        assert section["Exec"].split()[0] == "b24explorer"
+    assert parser["Desktop Action sandbox"]["Exec"] == "b24explorer --sandbox"
