@@ -214,13 +214,16 @@ class MainWindow(QMainWindow):
         self.connections_action = QAction(standard_icon("SP_DriveNetIcon"), "Connections…", self)
         self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+                                      or [QKeySequence("Ctrl+Q")])
         self.docs_action = QAction(standard_icon("SP_DialogHelpButton"), "Method documentation", self)
         self.docs_action.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.about_action = QAction("About b24explorer", self)
+        self.shortcuts_action = QAction("Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcut(QKeySequence("Ctrl+/"))
         for action in (self.send_action, self.cancel_action, self.format_action, self.template_action,
                        self.focus_search_action, self.focus_params_action, self.api2_action, self.api3_action,
-                       self.connections_action, self.quit_action, self.docs_action):
+                       self.connections_action, self.quit_action, self.docs_action, self.shortcuts_action):
             self.addAction(action)
 
     def _build_toolbar(self) -> None:
@@ -270,6 +273,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         help_menu = menubar.addMenu("&Help")
         help_menu.addAction(self.docs_action)
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
 
     def _build_layout(self) -> None:
@@ -320,7 +324,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.mode_stack)
 
         self.log_dock = self.add_dock("Log", self.log_pane, Qt.DockWidgetArea.BottomDockWidgetArea, "logDock")
-        self.statusBar().addPermanentWidget(self.response_status, 1)
+        self.statusBar().addPermanentWidget(self.response_status)  # left free for short notices
         self.resize(1400, 880)
         self.resizeDocks([self.log_dock], [210], Qt.Orientation.Vertical)
 
@@ -335,6 +339,7 @@ class MainWindow(QMainWindow):
         self.api3_action.triggered.connect(lambda: self.api_switch.set_api(3))
         self.docs_action.triggered.connect(self.open_docs)
         self.about_action.triggered.connect(self._about)
+        self.shortcuts_action.triggered.connect(self._show_shortcuts)
         self.quit_action.triggered.connect(self.close)
         self.method_picker.method_chosen.connect(self.choose_method)
         self.method_field.returnPressed.connect(lambda: self.choose_method(self.method_field.method()))
@@ -651,6 +656,25 @@ class MainWindow(QMainWindow):
     def open_docs(self) -> None:
         entry = self.method_picker.entry(self.method_field.method())
         QDesktopServices.openUrl(QUrl(entry.docs_url if entry and entry.docs_url else DOCS_HOME))
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        actions = (self.send_action, self.cancel_action, self.focus_search_action, self.focus_params_action,
+                   self.format_action, self.template_action, self.api2_action, self.api3_action,
+                   self.connections_action, self.docs_action, self.shortcuts_action, self.quit_action)
+        rows = []
+        for action in actions:
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            if keys:
+                rows.append((action.text().replace("&", ""), keys))
+        return rows
+
+    def _show_shortcuts(self) -> None:
+        table = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>"
+                        for name, keys in self.shortcut_rows())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{table}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _about(self) -> None:
         from b24explorer import __version__

@@ -202,3 +202,24 @@ def test_secrets_are_masked_in_title_log_and_banner(make_window, sb, arun) -> No
     assert window.log_pane.model.rows
     for text in visible:
         assert secret not in text
+
+
+def test_shortcuts_reach_the_main_actions(make_window, sb, qtbot) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.params_editor.editor.setFocus()
+    qtbot.keyClick(window.params_editor.editor, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.method_picker.search_box.hasFocus)
+    qtbot.keyClick(window.method_picker.search_box, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.api_switch.api() == 3
+    qtbot.keyClick(window.method_picker.search_box, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.params_editor.editor.hasFocus)
+    window.params_editor.set_text('{"a":1}')
+    qtbot.keyClick(window.params_editor.editor, Qt.Key.Key_F,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.params_editor.text() == '{\n  "a": 1\n}'
+    names = dict(window.shortcut_rows())
+    assert names["Send"] == "Ctrl+Return, Ctrl+Enter"
+    assert names["Cancel"] == "Esc"
