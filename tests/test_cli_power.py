@@ -268,6 +268,11 @@ def test_history_lists_searches_shows_resends_and_clears(hooked: Sandbox, home: 
     assert json.loads(out)["d"]["result"]["ID"] == "5"
     assert hooked.counters.requests() == before + 1
 
+    code, out, err = run(capsys, "history", "--resend", str(entries[1]["id"]))  # the list-all again, as NDJSON
+    assert code == 0
+    assert len(out.splitlines()) == 59
+    assert "items=59" in err
+
     code, out, _ = run(capsys, "history")  # the table form
     assert code == 0
     assert "crm.deal.list (all items)" in out
@@ -276,6 +281,7 @@ def test_history_lists_searches_shows_resends_and_clears(hooked: Sandbox, home: 
     assert run(capsys, "history", "--delete", str(entries[1]["id"]))[0] == 2
     code, out, _ = run(capsys, "history", "--json")
     assert entries[1]["id"] not in [json.loads(line)["id"] for line in out.splitlines()]
+    assert len(out.splitlines()) == 4  # three sent, two re-sent, one deleted
 
     for path in files_under(home):
         assert hooked.secret.encode() not in path.read_bytes(), path.name

@@ -20,11 +20,13 @@ from .qt import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
+    QKeySequence,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QShortcut,
     QSplitter,
     QStandardItem,
     QStandardItemModel,
@@ -161,7 +163,9 @@ class HistoryPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)
-        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.table.activated.connect(lambda _i: self.open_selected())  # double-click or Enter
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, activated=self.delete_selected)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_details())
 
         self.details = QPlainTextEdit(self)
@@ -170,9 +174,10 @@ class HistoryPanel(QWidget):
         self.details.setPlaceholderText("Select a request to see its params and the start of its answer.")
 
         self.open_button = QPushButton("Open", self)
-        self.open_button.setToolTip("Load the request into the editor (double-click does the same)")
+        self.open_button.setToolTip("Load the request into the editor (double-click or Enter)")
         self.open_button.clicked.connect(self.open_selected)
         self.send_button = QPushButton("Send again", self)
+        self.send_button.setToolTip("Load the request into the editor and send it")
         self.send_button.clicked.connect(self.send_selected)
         self.save_name_edit = QLineEdit(self)
         self.save_name_edit.setPlaceholderText("Name, to keep the selected request in Saved")
@@ -219,7 +224,7 @@ class HistoryPanel(QWidget):
         self.saved_tree.setObjectName("savedTree")
         self.saved_tree.setModel(self.saved_model)
         self.saved_tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.saved_tree.doubleClicked.connect(lambda _i: self.open_saved())
+        self.saved_tree.activated.connect(lambda _i: self.open_saved())
         self.saved_name_edit = QLineEdit(self)
         self.saved_name_edit.setPlaceholderText("name for the current request")
         self.save_current_button = QPushButton("Save current request", self)
@@ -475,7 +480,7 @@ class HistoryPanel(QWidget):
                 self._fail("Clearing", exc)
                 return
             await self.refresh()
-            self._say(f"History cleared ({count} requests).")
+            self._say(f"History cleared ({count} request{'' if count == 1 else 's'}).")
 
         return self._spawn(run())
 

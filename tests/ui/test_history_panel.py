@@ -15,6 +15,7 @@ from b24explorer.core.history import HistoryStore
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui import json_node as jn
 from b24explorer.ui.history_panel import HistoryPanel, StoredRequest
+from b24explorer.ui.qt import Qt
 
 
 @pytest.fixture(autouse=True)
@@ -115,7 +116,7 @@ def test_history_survives_a_restart_and_resends(qtbot: Any, sb: Sandbox, client:
         assert sb.secret.encode() not in path.read_bytes(), path.name
 
 
-def test_search_filters_open_delete_and_clear(qtbot: Any, db: Path, arun: Callable[..., Any]) -> None:
+def test_search_filters_open_delete_and_clear(qtbot: Any, db: Path, arun: Callable[..., Any], until: Any) -> None:
     store = HistoryStore(db)
     store.record(connection="Portal A", method="crm.deal.list", params={"filter": {"STAGE_ID": "WON"}},
                  status=200, duration=0.2, size=2048)
@@ -156,10 +157,22 @@ def test_search_filters_open_delete_and_clear(qtbot: Any, db: Path, arun: Callab
     assert methods_shown(panel) == ["user.current", "crm.deal.get"]
     assert store.count() == 2
 
+    # The keyboard: Enter opens, Delete deletes.
+    panel.table.setFocus()
+    panel.select_id(panel.row_ids()[1])
+    qtbot.keyClick(panel.table, Qt.Key.Key_Return)
+    arun(until(lambda: len(sender.opened) == 2, what="Enter to open"))
+    assert sender.opened[-1].method == "crm.deal.get"
+    qtbot.keyClick(panel.table, Qt.Key.Key_Delete)
+    arun(until(lambda: store.count() == 1, what="Delete to delete"))
+    arun(panel.refresh())
+    assert methods_shown(panel) == ["user.current"]
+
     arun(panel.clear_history(confirm=False))
     assert panel.model.rowCount() == 0
     assert store.count() == 0
     assert "cleared" in panel.status.text()
+    assert "(1 request)" in panel.status.text()
     store.close()
 
 
