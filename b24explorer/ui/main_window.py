@@ -53,6 +53,7 @@ from b24explorer.ui.status_bar import ResponseFacts, ResponseStatus
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
 EDIT_CONNECTION_LINK = "action:edit-connection"
+SWITCH_TO_V3_LINK = "action:switch-to-v3"
 
 
 @dataclass
@@ -597,6 +598,8 @@ class MainWindow(QMainWindow):
     def _banner_link(self, link: str) -> None:
         if link == EDIT_CONNECTION_LINK and self._connection:
             self.edit_connection_requested.emit(self._connection)
+        elif link == SWITCH_TO_V3_LINK:
+            self.switch_to_v3_and_resend()
 
     def _show_problem(self, title: str, lines: list[str]) -> None:
         self.error_banner.show_error(title, lines)
@@ -614,6 +617,9 @@ class MainWindow(QMainWindow):
         lines.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
         for item in getattr(error, "validation", None) or []:
             lines.append(mask_text(f"• {item}", secrets))
+        if error.code == "ERROR_METHOD_NOT_FOUND" and "only in REST v3" in error.message \
+                and self.api_switch.api() == 2:
+            lines.append(f"<a href='{SWITCH_TO_V3_LINK}'>Switch to REST v3 and re-send</a>")
         self._show_problem(f"{error.code}", lines)
         if isinstance(error, AjaxError):
             with contextlib.suppress(Exception):

@@ -223,3 +223,29 @@ def test_shortcuts_reach_the_main_actions(make_window, sb, qtbot) -> None:
     names = dict(window.shortcut_rows())
     assert names["Send"] == "Ctrl+Return, Ctrl+Enter"
     assert names["Cancel"] == "Esc"
+
+
+def test_a_v3_only_method_over_v2_says_so_and_offers_v3(make_window, sb, arun, until) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+
+    async def scenario() -> None:
+        await until(lambda: window.method_picker.entries(), what="the method list (it knows the v3 methods)")
+        window.choose_method("main.eventlog.list")
+        window.api_switch.set_api(2)
+        window.params_editor.set_text("{}")
+        task = window.send()
+        assert task is not None
+        await task
+        text = window.error_banner.text()
+        assert "ERROR_METHOD_NOT_FOUND" in text
+        assert "only in REST v3" in text
+        assert "/rest/api/1/" in text
+        assert "action:switch-to-v3" in text
+        window.error_banner.linkActivated.emit("action:switch-to-v3")
+        await until(lambda: not window.is_busy() and window.response_status.facts is not None
+                    and window.response_status.facts.api == 3, what="the v3 answer")
+
+    arun(scenario())
+    assert window.response_status.facts.ok
+    assert window.api_switch.api() == 3
