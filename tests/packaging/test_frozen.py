@@ -47,6 +47,7 @@ def test_only_pyside6_essentials_is_bundled(frozen_app: Path) -> None:
     qt_libs = {p.name for p in (internal / "PySide6" / "Qt" / "lib").iterdir()}
     assert not {n for n in qt_libs if n.startswith(("libQt6Qml", "libQt6Quick", "libQt6WebEngine"))}
     assert not list(internal.rglob("libgtk-3.so*")), "the GTK3 theme plugin's libgtk-3 must not ship"
+    assert not list(internal.rglob("*.qm")), "Qt translations ship although the app loads none"
 
 
 def test_keyring_backends_and_metadata_are_collected(frozen_app: Path) -> None:
