@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -200,11 +201,32 @@ def _expand_for_show(view: Any) -> None:
             break
 
 
+def _close_on_signals(window: Any) -> None:
+    """Ctrl+C / SIGTERM in the terminal close the window (and so clean up), instead of being swallowed.
+
+    Python runs signal handlers only between bytecodes; a short idle timer gives it the chance while Qt waits.
+    """
+    from b24explorer.ui.qt import QTimer
+
+    def handler(_signum: int, _frame: Any) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            with contextlib.suppress(ValueError, OSError):  # not the main thread, or not allowed here
+                signal.signal(getattr(signal, name), handler)
+    wake = QTimer(window)
+    wake.setInterval(300)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
+
 async def run_window(args: argparse.Namespace, app: Any) -> int:
     ctx = build()
     window = ctx.window
     closed = asyncio.Event()
     window.closed.connect(closed.set)
+    _close_on_signals(window)
     window.show()
     exit_code = 0
     if args.sandbox:
