@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 OVERALL_TIMEOUT = 90.0  # seconds; a hung step must not hang CI
 STEP_TIMEOUT = 30.0
@@ -166,7 +167,7 @@ class _Checks:
             raise RuntimeError(f"no {SANDBOX_CONNECTION!r} connection after starting the sandbox: {names}")
         return f"portal at {Webhook.parse(self.webhook_url).masked}, connection {SANDBOX_CONNECTION!r} added"
 
-    async def _client(self):
+    async def _client(self) -> Any:  # B24Client, imported lazily with the rest of the app
         if self.client is None:
             from b24explorer.core import B24Client, Webhook
 
@@ -187,7 +188,10 @@ class _Checks:
         result = await client.call("tasks.task.list", {"select": ["id", "title"]}, api=3)
         if not result.is_success:
             raise RuntimeError(f"tasks.task.list over v3 failed: {result.error_messages}")
-        return f"tasks.task.list (REST v3) -> HTTP {result.status}"
+        items = result.result.get("items") if isinstance(result.result, dict) else None
+        if result.api != 3 or not items or not {"id", "title"} <= set(items[0]):
+            raise RuntimeError(f"tasks.task.list over v3: unexpected answer {str(result.result)[:200]}")
+        return f"tasks.task.list (REST v3) -> {len(items)} tasks, HTTP {result.status}"
 
     async def batch(self) -> str:
         client = await self._client()
