@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from pkg_helpers import ROOT, isolated_env, run_selftest
 
-pytestmark = pytest.mark.packaging
+# The first test to ask for the build may build it (B24X_BUILD_FROZEN=1): minutes, not the suite default.
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(900)]
 
 SIZE_BUDGET = 200e6
 OTHER_BINDINGS = ("PyQt5", "PyQt6", "PySide2")
