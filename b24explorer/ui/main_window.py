@@ -741,6 +741,10 @@ class MainWindow(QMainWindow):
         if last:
             self.choose_method(last, restore=True)
             self.api_switch.set_api(self._api_by_connection.get(connection, self.api_switch.api()))
+        elif not self.method_field.method() and self.method_picker.recent():
+            # A connection without its own last request (e.g. the sandbox, which is not saved) starts on the
+            # method used last anywhere, with its template.
+            self.choose_method(self.method_picker.recent()[0], restore=True)
 
     async def settle(self, grace: float = 1.0) -> None:
         """Let background work (the method list load) finish briefly, then cancel what is left (at exit)."""

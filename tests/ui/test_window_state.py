@@ -110,3 +110,21 @@ def test_palette_follows_light_and_dark(make_window, qapp) -> None:
         QApplication.setPalette(original)
         window.apply_palette()
     assert key_colour() == light_key
+
+
+def test_the_unsaved_sandbox_connection_starts_on_the_last_used_method(make_window, sb, arun) -> None:
+    first = make_window(sb, settings=FileSettings())
+
+    async def send() -> None:
+        first.window.choose_method("crm.deal.get")
+        first.window.params_editor.set_text('{"id": 3}')
+        task = first.window.send()
+        assert task is not None
+        await task
+
+    arun(send())
+    first.window.close()
+    first.settings.flush()
+    second = make_window(sb, settings=FileSettings())
+    assert second.window.method_field.method() == "crm.deal.get"
+    assert second.window.method_picker.recent()[0] == "crm.deal.get"
