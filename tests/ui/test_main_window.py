@@ -249,3 +249,24 @@ def test_a_v3_only_method_over_v2_says_so_and_offers_v3(make_window, sb, arun, u
     arun(scenario())
     assert window.response_status.facts.ok
     assert window.api_switch.api() == 3
+
+
+def test_the_request_id_field_is_sent_and_shown(make_window, sb, arun) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+    window.choose_method("server.time")
+    window.request_id_edit.setText("integration-check-42")
+
+    async def send() -> None:
+        task = window.send()
+        assert task is not None
+        await task
+
+    arun(send())
+    assert window.response_status.facts.request_id == "integration-check-42"
+    assert "integration-check-42" in window.response_status.request_label.text()
+    assert any(row.request_id == "integration-check-42" and row.method == "server.time"
+               for row in window.log_pane.model.rows)
+    window.request_id_edit.clear()
+    arun(send())
+    assert window.response_status.facts.request_id not in ("", None, "integration-check-42")  # a fresh one
