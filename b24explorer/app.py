@@ -147,7 +147,7 @@ async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
     sandbox = await loop.run_in_executor(None, lambda: Sandbox(seed=1, plan=plan).start())
     ctx.sandbox = sandbox
     webhook = Webhook.parse(sandbox.webhook_url)
-    ctx.services.connections.add_volatile(SANDBOX_CONNECTION, webhook, kind="sandbox")
+    ctx.services.connections.add_volatile(SANDBOX_CONNECTION, webhook, kind="sandbox", limits=plan)
     bus.info("SANDBOX_READY", f"Sandbox portal ready at {webhook.masked} (plan {plan}); nothing is saved.")
     ctx.window.refresh_connections(SANDBOX_CONNECTION)
 

@@ -54,14 +54,14 @@ class ConnectionFlow:
                                   tester=self.services.test_connection)
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return None
-        name, hook = dialog.name(), dialog.webhook()
+        name, hook, limits = dialog.name(), dialog.webhook(), dialog.limits()
         assert hook is not None
         try:
-            await self.registry.add(name, hook)
+            await self.registry.add(name, hook, limits)
         except VaultError as exc:
             if not await self.keyring_failed(exc, name):
                 return None
-            self.registry.add_for_this_run(name, hook)
+            self.registry.add_for_this_run(name, hook, limits)
         self._refresh(name)
         return name
 
@@ -77,7 +77,9 @@ class ConnectionFlow:
                                   tester=self.services.test_connection)
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
-        name, new_name, hook = conn.name, dialog.name(), dialog.webhook()
+        name, new_name, hook, limits = conn.name, dialog.name(), dialog.webhook(), dialog.limits()
+        if limits != conn.limits:
+            self.registry.set_limits(name, limits)  # the next call builds a client with the new preset
         if new_name != name:
             self._renamed(name, new_name)
             self.registry.rename(name, new_name)
@@ -88,7 +90,7 @@ class ConnectionFlow:
             except VaultError as exc:
                 if await self.keyring_failed(exc, name):
                     await self.registry.delete(name)
-                    self.registry.add_for_this_run(name, hook)
+                    self.registry.add_for_this_run(name, hook, limits)
             await self.services.forget_client(name)
         self._refresh(name)
 

@@ -35,6 +35,11 @@ from b24explorer.ui.qt import (
 )
 
 MANAGE_ITEM = "__manage__"
+LIMIT_CHOICES = (
+    ("standard", "Standard plan — 2 requests/s after a burst of 50"),
+    ("enterprise", "Enterprise plan — 5 requests/s after a burst of 250"),
+    ("unlimited", "No client-side throttling (on-premise, or you know better)"),
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class ConnectionInfo:
     user_id: int
     kind: str = "saved"  # "saved" (keyring) | "session" (this run only) | "sandbox"
     masked: str = ""
+    limits: str = "standard"  # the client's rate-limit preset
 
     @property
     def label(self) -> str:
@@ -186,6 +192,11 @@ class ConnectionDialog(QDialog):
             label.hide()
         self.masked_label = QLabel(self)
         self.masked_label.setStyleSheet("color:gray")
+        self.limits_combo = QComboBox(self)
+        for key, text in LIMIT_CHOICES:
+            self.limits_combo.addItem(text, key)
+        self.limits_combo.setToolTip("How fast the explorer lets requests go to this portal (the portal's own "
+                                     "limits answer with QUERY_LIMIT_EXCEEDED beyond them)")
 
         self.test_button = QPushButton(standard_icon("SP_DialogApplyButton"), "Test connection", self)
         self.test_button.clicked.connect(self._start_test)
@@ -200,6 +211,7 @@ class ConnectionDialog(QDialog):
         form.addRow("Webhook URL", self.url_edit)
         form.addRow("", self.url_error)
         form.addRow("", self.masked_label)
+        form.addRow("Rate limits", self.limits_combo)
         hint = QLabel(
             "The webhook is stored in your system keyring only. Settings keep just the name, portal host and "
             "user id.", self)
@@ -224,6 +236,7 @@ class ConnectionDialog(QDialog):
 
         if existing:
             self.name_edit.setText(existing.name)
+            self.limits_combo.setCurrentIndex(max(0, self.limits_combo.findData(existing.limits)))
             self.masked_label.setText(f"Saved: {existing.masked}" if existing.masked else "")
         self.name_edit.textChanged.connect(self._validate)
         self.url_edit.textChanged.connect(self._validate)
@@ -235,6 +248,9 @@ class ConnectionDialog(QDialog):
 
     def webhook_url(self) -> str:
         return self.url_edit.text().strip()
+
+    def limits(self) -> str:
+        return str(self.limits_combo.currentData() or "standard")
 
     def webhook(self) -> Webhook | None:
         try:

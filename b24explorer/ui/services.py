@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from b24explorer.core.client import B24Client
+from b24explorer.core.limits import LimitsConfig
 from b24explorer.core.logbus import LogBus
 from b24explorer.core.vault import Vault, VaultError, new_reference
 from b24explorer.core.webhook import Webhook
@@ -28,10 +29,14 @@ class SavedConnection:
     portal: str  # scheme://host[:port]
     user_id: int
     keyring_ref: str
+    limits: str = "standard"  # the client's rate-limit preset: standard | enterprise | unlimited
 
     @property
     def host(self) -> str:
         return self.portal.split("://", 1)[-1]
+
+
+LIMIT_PRESETS = ("standard", "enterprise", "unlimited")
 
 
 class SettingsStore(Protocol):
@@ -99,7 +104,8 @@ class FileSettings:
             self._writer = None
 
     def load_connections(self) -> list[SavedConnection]:
-        return [SavedConnection(c.name, c.portal, c.user_id, c.keyring_ref) for c in self.settings.connections]
+        return [SavedConnection(c.name, c.portal, c.user_id, c.keyring_ref, c.limits)
+                for c in self.settings.connections]
 
     def save_connections(self, connections: list[SavedConnection]) -> None:
         old = {c.keyring_ref: c for c in self.settings.connections}
@@ -108,6 +114,7 @@ class FileSettings:
             profile = old.get(conn.keyring_ref) or self._core.ConnectionProfile(
                 name=conn.name, portal=conn.portal, user_id=conn.user_id, keyring_ref=conn.keyring_ref)
             profile.name, profile.portal, profile.user_id = conn.name, conn.portal, conn.user_id
+            profile.limits = conn.limits
             profiles.append(profile)
         self.settings.connections = profiles
         self._save()
@@ -171,7 +178,8 @@ class ConnectionRegistry:
             kind = "session" if self.vault.is_session_only(saved.keyring_ref) else "saved"
             known = self._known.get(saved.name)
             out.append(ConnectionInfo(saved.name, saved.host, saved.user_id, kind,
-                                      known.masked if known else f"{saved.host} · user {saved.user_id}"))
+                                      known.masked if known else f"{saved.host} · user {saved.user_id}",
+                                      saved.limits))
         out.extend(info for info, _ in self._volatile.values() if info.kind != "sandbox")
         return out
 
@@ -197,45 +205,46 @@ class ConnectionRegistry:
         if name != ignore and (name in self._saved or name in self._volatile):
             raise ConnectionExists(f"A connection named “{name}” already exists.")
 
-    def add_volatile(self, name: str, webhook: Webhook, kind: str = "session") -> ConnectionInfo:
+    def add_volatile(self, name: str, webhook: Webhook, kind: str = "session",
+                     limits: str = "standard") -> ConnectionInfo:
         """A connection held in memory only: the sandbox, or a webhook the keyring could not take."""
         self._volatile.pop(name, None)
         self._check_free(name)
-        info = ConnectionInfo(name, webhook.host, webhook.user_id, kind, webhook.masked)
+        info = ConnectionInfo(name, webhook.host, webhook.user_id, kind, webhook.masked, limits)
         self._volatile[name] = (info, webhook)
         self._notify()
         return info
 
-    async def add(self, name: str, webhook: Webhook) -> SavedConnection:
+    async def add(self, name: str, webhook: Webhook, limits: str = "standard") -> SavedConnection:
         """Save in the keyring, then in settings. Raises VaultError (nothing saved) when the keyring fails."""
         self._check_free(name)
-        saved = SavedConnection(name, webhook.portal, webhook.user_id, new_reference())
+        saved = SavedConnection(name, webhook.portal, webhook.user_id, new_reference(), limits)
         await self.vault.save(saved.keyring_ref, webhook.url)
         self._saved[name] = saved
         self._known[name] = webhook
         self._persist()
         return saved
 
-    def add_for_this_run(self, name: str, webhook: Webhook) -> SavedConnection:
+    def add_for_this_run(self, name: str, webhook: Webhook, limits: str = "standard") -> SavedConnection:
         """The keyring failed and the user chose "use for this run only": listed, never written anywhere."""
         self._check_free(name)
         ref = new_reference()
         self.vault.keep_for_this_run(ref, webhook.url)
-        self._volatile[name] = (ConnectionInfo(name, webhook.host, webhook.user_id, "session", webhook.masked),
-                                webhook)
+        self._volatile[name] = (ConnectionInfo(name, webhook.host, webhook.user_id, "session", webhook.masked,
+                                               limits), webhook)
         self._notify()
-        return SavedConnection(name, webhook.portal, webhook.user_id, ref)
+        return SavedConnection(name, webhook.portal, webhook.user_id, ref, limits)
 
     async def update_webhook(self, name: str, webhook: Webhook) -> None:
         if name in self._volatile:
             info, _ = self._volatile[name]
             self._volatile[name] = (ConnectionInfo(name, webhook.host, webhook.user_id, info.kind,
-                                                   webhook.masked), webhook)
+                                                   webhook.masked, info.limits), webhook)
             self._notify()
             return
         saved = self._saved[name]
         await self.vault.save(saved.keyring_ref, webhook.url)
-        self._saved[name] = SavedConnection(name, webhook.portal, webhook.user_id, saved.keyring_ref)
+        self._saved[name] = SavedConnection(name, webhook.portal, webhook.user_id, saved.keyring_ref, saved.limits)
         self._known[name] = webhook
         self._persist()
 
@@ -248,14 +257,29 @@ class ConnectionRegistry:
         self._check_free(new)
         if old in self._volatile:
             info, hook = self._volatile.pop(old)
-            self._volatile[new] = (ConnectionInfo(new, info.host, info.user_id, info.kind, info.masked), hook)
+            self._volatile[new] = (ConnectionInfo(new, info.host, info.user_id, info.kind, info.masked,
+                                                  info.limits), hook)
             self._notify()
             return
         saved = self._saved.pop(old)
         # The keyring reference stays: it is unrelated to the name, so a rename never touches the keyring.
-        self._saved = {**self._saved, new: SavedConnection(new, saved.portal, saved.user_id, saved.keyring_ref)}
+        self._saved = {**self._saved, new: SavedConnection(new, saved.portal, saved.user_id, saved.keyring_ref,
+                                                           saved.limits)}
         if old in self._known:
             self._known[new] = self._known.pop(old)
+        self._persist()
+
+    def set_limits(self, name: str, limits: str) -> None:
+        if limits not in LIMIT_PRESETS:
+            raise ValueError(f"unknown limits preset {limits!r}")
+        if name in self._volatile:
+            info, hook = self._volatile[name]
+            self._volatile[name] = (ConnectionInfo(info.name, info.host, info.user_id, info.kind, info.masked,
+                                                   limits), hook)
+            self._notify()
+            return
+        saved = self._saved[name]
+        self._saved[name] = SavedConnection(saved.name, saved.portal, saved.user_id, saved.keyring_ref, limits)
         self._persist()
 
     async def delete(self, name: str) -> None:
@@ -307,11 +331,19 @@ class Services:
     async def client_for(self, connection: str) -> B24Client:
         hook = await self.connections.webhook(connection)
         cached = self._clients.get(connection)
-        if cached is not None and cached[0] == hook and not cached[1].closed:
+        info = self.connections.info(connection)
+        wanted = info.limits if info is not None else "standard"
+        if cached is not None and cached[0] == hook and not cached[1].closed \
+                and getattr(cached[1], "limits_preset", wanted) == wanted:
             return cached[1]
         if cached is not None:
             await cached[1].aclose()
-        client = B24Client(hook, log=self.log_bus, **self.client_options)
+        options = dict(self.client_options)
+        info = self.connections.info(connection)
+        if "limits" not in options and info is not None:
+            options["limits"] = LimitsConfig.from_plan(info.limits)
+        client = B24Client(hook, log=self.log_bus, **options)
+        client.limits_preset = wanted  # type: ignore[attr-defined]
         self._clients[connection] = (hook, client)
         return client
 

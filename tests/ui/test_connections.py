@@ -300,3 +300,34 @@ def test_webhook_unreadable_at_send_time_is_explained(make_window, sb, qtbot, ar
         dialog.reject()
 
     arun(edit_from_the_banner())
+
+
+def test_rate_limit_preset_is_chosen_saved_and_used(make_window, sb, arun, until, memory_keyring) -> None:
+    ctx = make_window(settings=FileSettings())
+
+    async def add() -> None:
+        task = asyncio.ensure_future(ctx.flow.add())
+        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+        dialog.name_edit.setText("Big portal")
+        dialog.url_edit.setText(sb.webhook_url)
+        dialog.limits_combo.setCurrentIndex(dialog.limits_combo.findData("enterprise"))
+        save_button(dialog).click()
+        assert await task == "Big portal"
+
+    arun(add())
+    ctx.settings.flush()
+    assert [c.limits for c in FileSettings().load_connections()] == ["enterprise"]
+    client = arun(ctx.services.client_for("Big portal"))
+    assert (client.limits_config.burst, client.limits_config.drain_rate) == (250, 5)
+
+    async def edit() -> None:
+        task = asyncio.ensure_future(ctx.flow.edit(ctx.services.connections.info("Big portal")))
+        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+        assert dialog.limits() == "enterprise"
+        dialog.limits_combo.setCurrentIndex(dialog.limits_combo.findData("standard"))
+        save_button(dialog).click()
+        await task
+
+    arun(edit())
+    client = arun(ctx.services.client_for("Big portal"))
+    assert (client.limits_config.burst, client.limits_config.drain_rate) == (50, 2)
