@@ -18,6 +18,7 @@ from .pretty import PrettyLines
 from .qt import (
     QAbstractItemView,
     QApplication,
+    QEvent,
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
@@ -150,6 +151,14 @@ class ResponseView(QWidget):
         QShortcut(QKeySequence.StandardKey.FindPrevious, self, activated=self.find_previous)
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.tree, activated=self._copy_current_value)
         copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.filter_edit.installEventFilter(self)  # Esc cancels a running filter
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        if (obj is self.filter_edit and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Escape and self.filtering):
+            self.cancel_filter()
+            return True
+        return super().eventFilter(obj, event)
 
     # --- showing an answer ------------------------------------------------------------------------------
     def show_result(self, obj: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from b24explorer.ui import json_node as jn
 from b24explorer.ui.jq_worker import run
+from b24explorer.ui.qt import Qt
 from b24explorer.ui.response_view import ResponseView
 
 BODY = json.dumps({
@@ -72,6 +73,16 @@ def test_a_long_filter_runs_off_the_ui_thread_and_can_be_cancelled(qtbot: Any) -
     assert view.filter_busy.isHidden()
     assert view.filter_label.text() == "Cancelled"
     assert jn.to_python(view.shown_value) == json.loads(BODY)
+
+
+def test_escape_in_the_filter_box_cancels(qtbot: Any) -> None:
+    view = make_view(qtbot)
+    view.apply_filter("[range(0; 1e9)] | length")
+    view.filter_edit.setFocus()
+    with qtbot.waitSignal(view.filter_finished, timeout=5_000) as done:
+        qtbot.keyClick(view.filter_edit, Qt.Key.Key_Escape)
+    assert done.args == [False]
+    assert not view.filtering
 
 
 def test_worker_function_reports_errors_with_codes() -> None:
