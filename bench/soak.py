@@ -19,7 +19,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -125,21 +124,52 @@ class _Sampler(threading.Thread):
             self.samples.append(rss_mb())
 
 
-class _Tee(io.TextIOBase):
-    """Counts answers on the CLI's stdout as they stream, and notes RSS once the first tenth has arrived."""
+class _Answers(io.TextIOBase):
+    """The CLI's stdout: answers are parsed and counted as they stream, then dropped (nothing accumulates here,
+    so the memory figures are the CLI's own). Notes RSS once the first tenth has arrived."""
 
     def __init__(self, early_at: int) -> None:
-        self.buffer_text = io.StringIO()
+        self.pending = ""
         self.early_at = early_at
         self.early_rss: float | None = None
         self.answers = 0
+        self.ok = 0
+        self.codes: dict[str, int] = {}
 
     def write(self, text: str) -> int:
-        self.buffer_text.write(text)
-        if text == "\n":
+        self.pending += text
+        if text.endswith("\n") and self.pending.rstrip().endswith("}"):
+            try:
+                answer = json.loads(self.pending)
+            except ValueError:
+                return len(text)  # an answer's JSON is still arriving
+            self.pending = ""
             self.answers += 1
+            if "error" in answer:
+                code = str(answer["error"])
+                self.codes[code] = self.codes.get(code, 0) + 1
+            elif "result" in answer:
+                self.ok += 1
             if self.early_rss is None and self.answers >= self.early_at:
                 self.early_rss = rss_mb()
+        return len(text)
+
+    def flush(self) -> None:
+        return
+
+
+class _LogCounter(io.TextIOBase):
+    """The CLI's stderr: counts the lines that matter, keeps nothing."""
+
+    def __init__(self) -> None:
+        self.server_503 = 0
+        self.limiter_waits = 0
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        self.server_503 += text.count(f"rateLimiter recognized the {QLE}")
+        self.limiter_waits += text.count("rateLimiter blocked method")
         return len(text)
 
     def flush(self) -> None:
@@ -156,25 +186,13 @@ def _portal_requests(webhook_url: str, method: str) -> int:
     return int(data["requests"].get(method, 0))
 
 
-def _answers(text: str) -> list[dict[str, Any]]:
-    decoder = json.JSONDecoder()
-    out, pos = [], 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return out
-        value, pos = decoder.raw_decode(text, pos)
-        out.append(value)
-
-
 def run_soak(calls: int = 1000, scale: float = 1.0, method: str = "server.time") -> dict[str, Any]:
     """Runs the soak and returns its figures (see the module docstring)."""
     from b24explorer import cli
 
     scaled = _ScaledTime(scale) if scale != 1 else None
-    stdout = _Tee(max(1, calls // 10))
-    stderr = io.StringIO()
+    stdout = _Answers(max(1, calls // 10))
+    stderr = _LogCounter()
     sampler = _Sampler(every=max(0.2, 2.0 / scale))
     with _sandbox(scaled) as url, _scaled_system_clock(scaled):
         rss_before = rss_mb()
@@ -186,19 +204,16 @@ def run_soak(calls: int = 1000, scale: float = 1.0, method: str = "server.time")
         sampler.stop.set()
         rss_after = rss_mb()
         seen = _portal_requests(url, method)
-    answers = _answers(stdout.buffer_text.getvalue())
-    errors = [a for a in answers if "error" in a]
-    log = stderr.getvalue()
     return {
         "calls": calls,
-        "answers": len(answers),
+        "answers": stdout.answers,
         "exit_code": code,
-        "ok": sum(1 for a in answers if "result" in a and "error" not in a),
-        "user_qle": sum(1 for a in errors if a.get("error") == QLE),
-        "user_errors": len(errors),
-        "server_503": len(re.findall(r"rateLimiter recognized the " + QLE, log)),
+        "ok": stdout.ok,
+        "user_qle": stdout.codes.get(QLE, 0),
+        "user_errors": sum(stdout.codes.values()),
+        "server_503": stderr.server_503,
         "requests_seen_by_portal": seen,
-        "limiter_waits": log.count("rateLimiter blocked method"),
+        "limiter_waits": stderr.limiter_waits,
         "wall_s": round(wall, 1),
         "portal_s": round(wall * scale, 1),
         "scale": scale,

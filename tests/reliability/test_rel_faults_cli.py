@@ -38,13 +38,19 @@ from b24explorer.core.clock import SystemClock
 
 @pytest.fixture
 def quick_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The client's waits pass at once: `sleep` moves the system clock's readings forward instead."""
     waits: list[float] = []
+    skipped = [0.0]
+    monotonic, wall = SystemClock.monotonic, SystemClock.time
 
     async def sleep(self: Any, seconds: float) -> None:
         waits.append(seconds)
+        skipped[0] += max(0.0, seconds)
         await asyncio.sleep(0)
 
     monkeypatch.setattr(SystemClock, "sleep", sleep)
+    monkeypatch.setattr(SystemClock, "monotonic", lambda self: monotonic(self) + skipped[0])
+    monkeypatch.setattr(SystemClock, "time", lambda self: wall(self) + skipped[0])
     return waits
 
 

@@ -74,7 +74,7 @@ def _check_no_echo(url: str, secret: str) -> None:
     assert hook.url.endswith(f"/{hook.secret}/")
 
 
-@settings(max_examples=examples(300), deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(webhook_urls())
 def test_fuzz_webhook_parse_never_echoes_the_secret(case: tuple[str, str]) -> None:
     url, secret = case
@@ -82,7 +82,7 @@ def test_fuzz_webhook_parse_never_echoes_the_secret(case: tuple[str, str]) -> No
     _check_no_echo(url, secret)
 
 
-@settings(max_examples=examples(150), deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=200))
 def test_fuzz_webhook_parse_any_text(text: str) -> None:
     """Any text: a Webhook or a WEBHOOK_INVALID error, never another exception; never echoed when long."""
@@ -125,7 +125,7 @@ scalars_st = st.one_of(
 values_st = st.recursive(
     scalars_st,
     lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(keys_st, children, max_size=5)),
-    max_leaves=25,
+    max_leaves=15,
 )
 params_st = st.dictionaries(keys_st, values_st, max_size=6)
 
@@ -177,7 +177,7 @@ def sandbox_decode(command: str) -> tuple[str, Any]:
     return name, build_php_params(parse_qsl(qs, keep_blank_values=True))
 
 
-@settings(max_examples=examples(250), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(params_st)
 def test_fuzz_batch_encoder_round_trips_through_the_sandbox_decoder(params: dict[str, Any]) -> None:
     count("fuzz.encoder")
@@ -229,7 +229,7 @@ def make_sandbox_module() -> Any:
         yield sandbox
 
 
-@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(params_st, min_size=1, max_size=8))
 def test_fuzz_batch_encoder_over_http(http_batch: Any, many: list[dict[str, Any]]) -> None:
     """Real batch requests: what the sandbox decoded from each command equals the params as PHP sees them."""

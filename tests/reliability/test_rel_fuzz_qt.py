@@ -104,7 +104,7 @@ def view(qtbot: Any) -> ResponseView:
     return widget
 
 
-@qt_fuzz(150)
+@qt_fuzz(100)
 @given(json_values, st.booleans())
 def test_fuzz_tree_model_shows_what_json_loads_reads(view: ResponseView, value: Any, ascii_only: bool) -> None:
     count("fuzz.tree_model")
@@ -183,7 +183,7 @@ def editor(qtbot: Any) -> ParamsEditor:
     return widget
 
 
-@qt_fuzz(200)
+@qt_fuzz(150)
 @given(json_ish)
 def test_fuzz_params_editor_validation(editor: ParamsEditor, text: str) -> None:
     """Any text: no crash; valid iff json.loads accepts it (as an object or array; blank means {}); an error
