@@ -254,6 +254,11 @@ async def run_window(args: argparse.Namespace, app: Any) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    raw_args = list(argv) if argv is not None else sys.argv[1:]
+    if raw_args[:1] == ["--jq-worker"]:  # the frozen app runs the response filter's jq child as itself
+        from b24explorer.ui.jq_worker import main as jq_worker_main
+
+        return jq_worker_main(raw_args)
     args = parse_args(argv)
     if args.self_test:
         # The packaged app's smoke test lives in its own module (it builds its own app and loop).
