@@ -303,6 +303,8 @@ class Portal:
             return spec.handler(ctx)
         except ApiError:
             raise
+        except RecursionError:
+            raise ApiError(400, "INVALID_REQUEST", "Parameters are nested too deeply") from None
         except Exception as exc:  # a handler bug must not kill the server; answer as a portal would
             raise ApiError(500, "INTERNAL_SERVER_ERROR", f"Internal server error ({type(exc).__name__})") from exc
         finally:

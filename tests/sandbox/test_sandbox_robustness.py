@@ -213,3 +213,14 @@ def test_stop_and_restart_is_clean() -> None:
         s.stop()  # idempotent
         with pytest.raises(httpx.TransportError):
             c.post(url + "profile")
+
+
+def test_deeply_nested_filter_is_a_clean_400(sb: Sandbox) -> None:
+    flt: dict = {"ID": 1}
+    for _ in range(600):
+        flt = {"0": flt}
+    body = json.dumps({"filter": flt})
+    r = _PLAIN.post(sb.webhook_url + "crm.deal.list", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code in (200, 400)
+    assert "error" in r.json() or r.json()["result"][0]["ID"] == "1"
+    assert_alive(sb)
