@@ -37,13 +37,14 @@ def runner(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
     return run
 
 
-def open_window(qtbot: Any, webhook_url: str | None, **client_options: Any) -> Any:
+def open_window(qtbot: Any, webhook_url: str | None, *, register: bool = True, **client_options: Any) -> Any:
     """The app's real window from its composition root, shown, with an in-memory "Sandbox" connection."""
     from b24explorer.app import SANDBOX_CONNECTION, build
     from b24explorer.core.webhook import Webhook
 
     ctx = build(client_options=client_options or None)
-    qtbot.addWidget(ctx.window)
+    if register:  # pytest-qt closes it after the test (a test that deletes the window itself opts out)
+        qtbot.addWidget(ctx.window)
     if webhook_url is not None:
         ctx.services.connections.add_volatile(SANDBOX_CONNECTION, Webhook.parse(webhook_url), kind="sandbox")
         ctx.window.refresh_connections(SANDBOX_CONNECTION)

@@ -161,3 +161,35 @@ def test_window_add_hit_after_sending_is_performed_once(kind: str, sb: Any, wind
     assert sb.counters.requests("crm.deal.add") == 1
     assert sb.counters.writes("crm.deal.add") == 1
     assert window.send_action.isEnabled()
+
+
+@pytest.mark.xfail(reason="known bug: MainWindow._send and _load_methods touch deleted widgets when the window "
+                          "closes mid-request (RuntimeError in the task; 'Task exception was never retrieved')",
+                   strict=False)
+def test_closing_the_window_mid_request_leaves_no_unhandled_exception(sb: Any, qtbot: Any, wloop: Any,
+                                                                      rel_home: Any, unhandled: Any) -> None:
+    """Method list and a call still in flight (slow portal) when the window is closed and deleted."""
+    import asyncio
+    import gc
+
+    sb.faults.add(kind="delay", seconds=0.5, count=6)  # every method: the method list and the call are slow
+    ctx = open_window(qtbot, sb.webhook_url, register=False, clock=FakeClock())
+    window = ctx.window
+    window.choose_method(CALL_METHOD)
+    window.params_editor.set_text(json.dumps(CALL_PARAMS))
+    task = window.send()
+    assert task is not None
+    run = runner(wloop)
+    run(asyncio.sleep(0.1))
+    assert not task.done(), "the call is still in flight when the window closes"
+    window.close()
+    window.deleteLater()
+    run(asyncio.sleep(1.2))  # the slow answers arrive after the widgets are gone
+    run(ctx.aclose())
+    tasks = [task, getattr(window, "_methods_task", None)]
+    failures = [t.exception() for t in tasks if t is not None and t.done() and not t.cancelled()]
+    # (reading them above also keeps a failure here from being reported during a later test's teardown)
+    assert task.done()
+    assert [f for f in failures if f is not None] == []
+    gc.collect()
+    assert not unhandled.events, unhandled.events
