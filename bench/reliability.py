@@ -72,7 +72,7 @@ def matrix_table(cases: list[dict[str, str]]) -> tuple[str, int, int]:
     faults: list[str] = []
     modes: list[str] = []
     for case in cases:
-        match = re.fullmatch(r"(test_fault_matrix_\w+)\[(.+)-(call|batch|list)\]", case["name"])
+        match = re.fullmatch(r"(test_fault_matrix_\w+)\[(.+)-(call_v3|call|batch|list)\]", case["name"])
         if not match or match.group(1) not in MATRIX:
             continue
         surface, fault, mode = MATRIX[match.group(1)], match.group(2), match.group(3)

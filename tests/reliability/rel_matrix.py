@@ -58,7 +58,8 @@ CASES: list[FaultCase] = [
     FaultCase("401_no_auth", None, "NO_AUTH_FOUND", 1, hook="wrong_secret",
               notes="the portal's own answer to a wrong secret"),
     FaultCase("403_scope", None, "insufficient_scope", 1, hook="crm_less",
-              notes="the portal's own answer to a webhook without the crm scope"),
+              notes="the portal's own answer to a webhook without the crm scope",
+              per_mode_outcome={"call_v3": "BITRIX_REST_V3_EXCEPTION_INSUFFICIENTSCOPEEXCEPTION"}),
 ]
 CASE_IDS = [c.name for c in CASES]
 
@@ -70,11 +71,12 @@ BATCH_COMMANDS: dict[str, Any] = {
     "ref": ["crm.deal.get", {"id": "$result[page][1][ID]"}],
 }
 LIST_METHOD, LIST_PARAMS = "crm.deal.list", {"select": ["ID", "TITLE"]}
+V3_METHOD, V3_PARAMS = "tasks.task.get", {"id": 1}  # the core's matrix also runs a REST v3 call
 
 
 def http_method(mode: str) -> str:
     """The method name the sandbox sees for a mode (list-all goes through chained batches)."""
-    return CALL_METHOD if mode == "call" else "batch"
+    return {"call": CALL_METHOD, "call_v3": V3_METHOD}.get(mode, "batch")
 
 
 def arm(sandbox: Any, case: FaultCase, mode: str) -> None:

@@ -35,6 +35,8 @@ from rel_stats import count
 from b24explorer import cli
 from b24explorer.core.clock import SystemClock
 
+pytestmark = pytest.mark.timeout(60)  # a hung CLI run fails its cell instead of the whole session
+
 
 @pytest.fixture
 def quick_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:

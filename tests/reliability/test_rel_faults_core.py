@@ -23,6 +23,8 @@ from rel_matrix import (
     MODES,
     OK,
     SHORT_TIMEOUT,
+    V3_METHOD,
+    V3_PARAMS,
     FaultCase,
     arm,
     assert_readable,
@@ -50,6 +52,13 @@ def deal_ids(sb: Any) -> list[int]:
 async def run_mode(client: B24Client, mode: str, sb: Any) -> Outcome:
     """Runs one mode; folds a raised AjaxError, a failed result and list errors into one Outcome."""
     try:
+        if mode == "call_v3":
+            res = await client.call(V3_METHOD, V3_PARAMS, api=3)
+            if not res.is_success:
+                assert res.error is not None
+                return Outcome(res.error.code, res.error.message, res.error)
+            assert res.result["item"]["id"] == 1
+            return Outcome(OK)
         if mode == "call":
             res = await client.call(CALL_METHOD, CALL_PARAMS)
             if not res.is_success:
@@ -85,7 +94,7 @@ def make_client(url: str, timeout: float) -> tuple[B24Client, list[LogRecord], F
     return client, records, clock
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [*MODES, "call_v3"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 async def test_fault_matrix_core(case: FaultCase, mode: str, sb: Any) -> None:
     url = webhook_for(sb, case)
