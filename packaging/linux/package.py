@@ -179,7 +179,8 @@ def build_deb(app: Path, dist: Path, version: str) -> Path:
         f"Package: b24explorer\nVersion: {version}\nArchitecture: {arch}\n"
         "Maintainer: b24explorer developers <b24explorer@users.noreply.github.com>\n"
         f"Installed-Size: {installed_kib}\nDepends: {', '.join(deps)}\n"
-        "Recommends: gnome-keyring | kwalletmanager\n"
+        "Suggests: gnome-keyring | kwalletmanager | keepassxc\n"  # any Secret Service provider
+
         "Section: devel\nPriority: optional\n"
         f"Description: {DESCRIPTION}"
     )
