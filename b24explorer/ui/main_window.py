@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -36,7 +35,6 @@ from b24explorer.ui.qt import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -45,10 +43,10 @@ from b24explorer.ui.qt import (
     QVBoxLayout,
     QWidget,
     Signal,
-    monospace_font,
     standard_icon,
 )
-from b24explorer.ui.request_bar import ApiSwitch, MethodField
+from b24explorer.ui.request_bar import ApiSwitch, ErrorBanner, MethodField
+from b24explorer.ui.response_view import ResponseView
 from b24explorer.ui.status_bar import ResponseFacts, ResponseStatus
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
@@ -90,55 +88,9 @@ class WindowServices(Protocol):
     def save_ui_state(self, state: dict[str, Any]) -> None: ...
 
 
-class _PlainResponseView(QPlainTextEdit):
-    """Fallback while the tree view is not available: pretty-printed JSON text."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setReadOnly(True)
-        self.setFont(monospace_font())
-
-    def show_result(self, result: Any) -> None:
-        raw = getattr(result, "raw", None)
-        if isinstance(result, bytes | bytearray):
-            raw = bytes(result)
-        if raw is not None:
-            try:
-                text = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
-            except ValueError:
-                text = raw.decode("utf-8", "replace")
-        else:
-            text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
-        self.setPlainText(text)
-
-
-def make_response_view(parent: QWidget) -> QWidget:
-    try:
-        from b24explorer.ui.response_view import ResponseView
-    except ImportError:
-        return _PlainResponseView(parent)
+def make_response_view(parent: QWidget) -> ResponseView:
+    """A response view (tree + raw, find, filter) for the window or for an added mode."""
     return ResponseView(parent)
-
-
-class ErrorBanner(QLabel):
-    """A readable error above the response: code, description, HTTP status, method, request id."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("errorBanner")
-        self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                     | Qt.TextInteractionFlag.LinksAccessibleByMouse)
-        self.setStyleSheet(
-            "#errorBanner { background: rgba(198,40,40,0.12); border: 1px solid #c62828; border-radius: 4px;"
-            " padding: 6px; }"
-        )
-        self.hide()
-
-    def show_error(self, title: str, lines: list[str]) -> None:
-        body = "<br>".join(lines)
-        self.setText(f"<b>{title}</b><br>{body}")
-        self.show()
 
 
 class MainWindow(QMainWindow):
@@ -187,7 +139,7 @@ class MainWindow(QMainWindow):
         self.request_id_edit.setPlaceholderText("auto")
         self.request_id_edit.setToolTip("bx24_request_id sent with the call; empty: a fresh id per request")
         self.request_id_edit.setMaximumWidth(260)
-        self.response_view = make_response_view(self)
+        self.response_view = ResponseView(self)
         self.error_banner = ErrorBanner(self)
         self.log_pane = LogPane(self, secrets=self.services.known_secrets)
         self.response_status = ResponseStatus(self)

@@ -1,8 +1,8 @@
-"""The request bar widgets: the method field and the REST v2/v3 switch."""
+"""The request bar widgets: the method field, the REST v2/v3 switch, and the error banner above the answer."""
 
 from __future__ import annotations
 
-from b24explorer.ui.qt import QButtonGroup, QHBoxLayout, QLineEdit, QToolButton, QWidget, Signal
+from b24explorer.ui.qt import QButtonGroup, QHBoxLayout, QLabel, QLineEdit, Qt, QToolButton, QWidget, Signal
 
 
 class ApiSwitch(QWidget):
@@ -54,3 +54,24 @@ class MethodField(QLineEdit):
 
     def method(self) -> str:
         return self.text().strip()
+
+
+class ErrorBanner(QLabel):
+    """A readable error above the response: code, description, HTTP status, method, request id."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                     | Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.setStyleSheet(
+            "#errorBanner { background: rgba(198,40,40,0.12); border: 1px solid #c62828; border-radius: 4px;"
+            " padding: 6px; }"
+        )
+        self.hide()
+
+    def show_error(self, title: str, lines: list[str]) -> None:
+        body = "<br>".join(lines)
+        self.setText(f"<b>{title}</b><br>{body}")
+        self.show()
