@@ -1,7 +1,8 @@
 """Shared fixtures: a sandbox portal on loopback for every test that needs a Bitrix24 to talk to.
 
 - `sandbox`: one session-wide portal (200 deals, unlimited plan). Prefer `sb`, which hands out the same
-  portal with faults, counters and limit state reset before each test.
+  portal with faults, counters, limit state and
+  the seeded data restored before each test.
 - `make_sandbox(**kwargs)`: a private portal (e.g. 10,000 deals, the standard plan, a fake clock),
   stopped after the test.
 """
@@ -29,6 +30,7 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def sb(sandbox: Sandbox) -> Sandbox:
     sandbox.reset()
+    sandbox.restore_data()  # a write in an earlier test must not change what this one sees
     return sandbox
 
 

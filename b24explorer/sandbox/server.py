@@ -200,8 +200,10 @@ class Sandbox:
             raise ValueError("page_size must be at least 1")
         self._port = port
         self.seed = seed
-        store = seed_store(seed, deals=deals, leads=leads, contacts=contacts, companies=companies,
-                           tasks=tasks, events=events)
+        self._seed_args = {"deals": deals, "leads": leads, "contacts": contacts, "companies": companies,
+                           "tasks": tasks, "events": events}
+        store = seed_store(seed, **self._seed_args)
+        self._seeded_version = store.version
         self.portal = Portal(store, plan=plan, secret=secret, page_size=page_size,
                              operating_limit=operating_limit, clock=clock, seed=seed,
                              max_body_bytes=max_body_bytes)
@@ -289,3 +291,13 @@ class Sandbox:
     def reset(self) -> None:
         """Clear faults, counters, limit state and idempotency records (the data stays)."""
         self.portal.reset()
+
+    def restore_data(self) -> bool:
+        """Back to the seeded data if anything was written since; True when a re-seed was needed."""
+        with self.portal.lock:
+            if self.portal.store.version == self._seeded_version:
+                return False
+            store = seed_store(self.seed, **self._seed_args)
+            self._seeded_version = store.version
+            self.portal.store = store
+            return True

@@ -142,6 +142,15 @@ class Store:
         self.eventlog = Table("eventlog", schema.EVENTLOG_FIELDS, self)
 
     @property
+    def version(self) -> int:
+        """Grows with every write to any table (a cheap "has anything changed" check)."""
+        return sum(table.version for table in self._tables())
+
+    def _tables(self) -> tuple[Table, ...]:
+        return (self.users, self.departments, self.leads, self.contacts, self.companies, self.deals,
+                self.tasks, self.eventlog)
+
+    @property
     def crm(self) -> dict[int, Table]:
         """CRM tables by entityTypeId."""
         return {1: self.leads, 2: self.deals, 3: self.contacts, 4: self.companies}
