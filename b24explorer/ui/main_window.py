@@ -637,8 +637,12 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         from b24explorer import __version__
 
-        QMessageBox.about(self, "About b24explorer",
-                          f"<b>b24explorer {__version__}</b><br>A desktop explorer for the Bitrix24 REST API.")
+        box = QMessageBox(QMessageBox.Icon.Information, "About b24explorer",
+                          f"<b>b24explorer {__version__}</b><br>A desktop explorer for the Bitrix24 REST API."
+                          f"<br><a href='{DOCS_HOME}'>Bitrix24 REST documentation</a>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # not exec(): no nested event loop under the asyncio one
 
     def ui_state(self) -> dict[str, Any]:
         self._remember_current_request()
