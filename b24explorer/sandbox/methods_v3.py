@@ -126,9 +126,9 @@ def _pagination(entity: Entity, raw: Any) -> tuple[int, int]:
     for value in (limit, page, offset):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise bad
-    if not 1 <= limit <= entity.max_limit or (page is not None and page < 1) or offset < 0:
+    if not 1 <= limit <= entity.max_limit or (page is not None and page < 0) or offset < 0:
         raise bad
-    if page is not None:
+    if page:  # pages count from 1; page 0 (what the JS SDK's keyset helper sends) is the first page too
         offset += (page - 1) * limit
     return offset, limit
 
@@ -205,7 +205,7 @@ _FILTER = {"type": "array", "description": "Conditions [field, operator, value] 
                                {"type": "object", "properties": {"logic": {"type": "string", "enum": ["and", "or"]},
                                                                  "conditions": {"type": "array"}}}]}}
 _ORDER = {"type": "object", "additionalProperties": {"type": "string", "enum": ["ASC", "DESC"]}}
-_PAGINATION = {"type": "object", "properties": {"page": {"type": "integer", "minimum": 1},
+_PAGINATION = {"type": "object", "properties": {"page": {"type": "integer", "minimum": 0},
                                                 "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
                                                 "offset": {"type": "integer", "minimum": 0}}}
 _ID = {"type": "integer", "minimum": 1}

@@ -76,7 +76,10 @@ def test_filter_triples_groups_order_pagination(v3: httpx.Client, sb: Sandbox) -
     assert [i["id"] for i in between] == [3, 4, 5, 6]
     offset = v3.post("tasks.task.list", json={"pagination": {"limit": 2, "offset": 7}}).json()["result"]["items"]
     assert [i["id"] for i in offset] == [8, 9]
-    for bad in ({"limit": "abc"}, {"limit": 0}, {"limit": 5000}, {"page": 0}, "x"):
+    # the JS SDK's keyset helper sends page 0: the first page, like page 1
+    first = v3.post("tasks.task.list", json={"pagination": {"page": 0, "limit": 3}}).json()["result"]["items"]
+    assert [i["id"] for i in first] == [1, 2, 3]
+    for bad in ({"limit": "abc"}, {"limit": 0}, {"limit": 5000}, {"page": -1}, "x"):
         r = v3.post("tasks.task.list", json={"pagination": bad})
         assert r.status_code == 400
         assert r.json()["error"]["code"] == P + "INVALIDPAGINATIONEXCEPTION"
