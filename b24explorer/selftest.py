@@ -147,7 +147,11 @@ class _Checks:
         self.window.show()
         painted_at = await painted
         self.window.removeEventFilter(watch)
-        detail = f"{type(self.window).__name__} shown and painted"
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.windowIcon().pixmap(32, 32).isNull():  # found, and the SVG icon engine can draw it
+            raise RuntimeError("the app icon cannot be shown: resources/ or the SVG icon plugin is missing")
+        detail = f"{type(self.window).__name__} shown and painted, app icon loaded"
         launch = os.environ.get("B24X_LAUNCH_T0")
         if launch:
             detail += f"; window painted {(painted_at - float(launch)) * 1000:.0f} ms after launch"
@@ -364,7 +368,13 @@ def run(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "b24explorer"])
+    try:  # the app's own setup: name, style, and the window icon found among the bundled resources
+        from b24explorer.app import create_qapplication
+
+        app = create_qapplication([])
+    except Exception as exc:
+        report.add("app", False, f"create_qapplication: {type(exc).__name__}: {exc}")
+        app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "b24explorer"])
     app.setQuitOnLastWindowClosed(False)
     header = _header()
     loop = qasync.QEventLoop(app)

@@ -99,6 +99,14 @@ def test_a_failing_step_fails_the_run(tmp_path: Path) -> None:
     assert run.line("batch").split()[0] == "ok"  # later steps still run and report
 
 
+def test_a_build_without_its_resources_fails_the_run(tmp_path: Path) -> None:
+    patch = "import b24explorer.app\nb24explorer.app._app_icon_path = lambda: None\n"
+    run = run_selftest(_sabotaged(patch), tmp_path)
+    assert run.returncode == 1, run.output
+    assert run.line("window").startswith("  FAIL")
+    assert "app icon cannot be shown" in run.line("window")
+
+
 def test_offscreen_is_chosen_only_without_a_display(monkeypatch: pytest.MonkeyPatch) -> None:
     from b24explorer import selftest
 
