@@ -287,6 +287,12 @@ class LogPane(QWidget):
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.table.addAction(self.copy_action)
+        self._menu_method = ""
+        self.switch_action = QAction(standard_icon("SP_BrowserReload"), "Switch to v3 and re-send", self)
+        self.switch_action.triggered.connect(lambda: self.switch_to_v3_requested.emit(self._menu_method))
+        self.menu = QMenu(self)
+        self.menu.addAction(self.copy_action)
+        self.menu.addAction(self.switch_action)
         copy_button = QToolButton(self)
         copy_button.setDefaultAction(self.copy_action)
         copy_button.setToolTip("Copy the selected records (all shown records if none is selected)")
@@ -367,10 +373,9 @@ class LogPane(QWidget):
 
     def _context_menu(self, pos) -> None:
         index = self.table.indexAt(pos)
-        menu = QMenu(self)
-        menu.addAction(self.copy_action)
         row = self._row_at(index) if index.isValid() else None
-        if row is not None and row.is_v3_warning:
-            switch = menu.addAction(standard_icon("SP_BrowserReload"), f"Switch {row.method} to v3 and re-send")
-            switch.triggered.connect(lambda: self.switch_to_v3_requested.emit(row.method))
-        menu.exec(self.table.viewport().mapToGlobal(pos))
+        self._menu_method = row.method if row is not None and row.is_v3_warning else ""
+        self.switch_action.setText(f"Switch {self._menu_method} to v3 and re-send")
+        self.switch_action.setVisible(bool(self._menu_method))
+        # One menu, reused: popup() rather than exec() (no nested event loop) and nothing to delete afterwards.
+        self.menu.popup(self.table.viewport().mapToGlobal(pos))

@@ -134,6 +134,14 @@ class MethodPicker(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.selectionModel().currentChanged.connect(self._show_details)
+        self._menu_entry: MethodEntry | None = None
+        self.use_action = QAction("Use this method", self)
+        self.use_action.triggered.connect(self._use_menu_entry)
+        self.docs_action = QAction(standard_icon("SP_DialogHelpButton"), "Open documentation", self)
+        self.docs_action.triggered.connect(self._open_menu_docs)
+        self.menu = QMenu(self)
+        self.menu.addAction(self.use_action)
+        self.menu.addAction(self.docs_action)
 
         self.details = QLabel(self)
         self.details.setWordWrap(True)
@@ -297,12 +305,15 @@ class MethodPicker(QWidget):
         entry = self._entries.get(index.data(NAME_ROLE) or "") if index.isValid() else None
         if entry is None:
             return
-        menu = QMenu(self)
-        use = QAction("Use this method", menu)
-        use.triggered.connect(lambda: self.method_chosen.emit(entry.name))
-        menu.addAction(use)
-        if entry.docs_url:
-            docs = QAction(standard_icon("SP_DialogHelpButton"), "Open documentation", menu)
-            docs.triggered.connect(lambda: QDesktopServices.openUrl(QUrl(entry.docs_url)))
-            menu.addAction(docs)
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        self._menu_entry = entry
+        self.docs_action.setVisible(bool(entry.docs_url))
+        # One menu, reused: popup() rather than exec() (no nested event loop) and nothing to delete afterwards.
+        self.menu.popup(self.tree.viewport().mapToGlobal(pos))
+
+    def _use_menu_entry(self) -> None:
+        if self._menu_entry is not None:
+            self.method_chosen.emit(self._menu_entry.name)
+
+    def _open_menu_docs(self) -> None:
+        if self._menu_entry is not None and self._menu_entry.docs_url:
+            QDesktopServices.openUrl(QUrl(self._menu_entry.docs_url))

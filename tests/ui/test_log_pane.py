@@ -91,3 +91,21 @@ def test_secrets_are_masked_even_when_a_message_carries_one(qtbot) -> None:
     for row in pane.model.rows:
         assert secret not in row.as_text()
     assert "/rest/1/k3…77/" in pane.model.rows[0].message
+
+
+def test_context_menu_of_a_v3_row_offers_the_switch(qtbot) -> None:
+    from b24explorer.ui.qt import QMenu
+
+    pane, bus = make_pane(qtbot)
+    bus.warning(MIGRATION_CODE, migration_message("tasks.task.list"), method="tasks.task.list")
+    qtbot.waitUntil(lambda: len(pane.model.rows) == 1)
+    pos = pane.table.visualRect(pane.proxy.index(0, 2)).center()
+    pane._context_menu(pos)
+    menu = pane.menu
+    assert isinstance(menu, QMenu)
+    actions = {a.text(): a for a in menu.actions() if a.isVisible()}
+    assert "Copy" in actions
+    with qtbot.waitSignal(pane.switch_to_v3_requested) as signal:
+        actions["Switch tasks.task.list to v3 and re-send"].trigger()
+    assert signal.args == ["tasks.task.list"]
+    menu.close()

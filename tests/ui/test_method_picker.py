@@ -74,3 +74,18 @@ def test_entries_show_v3_availability_and_the_docs_link(qtbot) -> None:
     assert picker.current_method() == "crm.deal.list"
     assert 'href="https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-list.html"' in picker.details.text()
     assert "List deals" in picker.details.text()
+
+
+def test_context_menu_uses_the_entry_and_hides_docs_without_a_page(qtbot) -> None:
+    picker = MethodPicker()
+    qtbot.addWidget(picker)
+    picker.set_methods(ENTRIES)
+    picker.show()
+    picker.search_box.setText("server.time")
+    index = picker.tree.currentIndex()
+    picker._context_menu(picker.tree.visualRect(index).center())
+    assert not picker.docs_action.isVisible()  # server.time has no docs page in ENTRIES
+    with qtbot.waitSignal(picker.method_chosen) as chosen:
+        picker.use_action.trigger()
+    assert chosen.args == ["server.time"]
+    picker.menu.close()
