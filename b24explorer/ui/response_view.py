@@ -59,6 +59,7 @@ class ResponseView(QWidget):
         self._raw: bytes | None = None
         self._own_list: list[Any] | None = None  # the list append_items grows
         self._filtered = False
+        self._raw_forced = False
 
         self.model = JsonTreeModel(None, self)
         self.model.clear()
@@ -172,8 +173,12 @@ class ResponseView(QWidget):
             self.model.clear()
             self.raw_view.set_text(text)
             self.tabs.setCurrentWidget(self.raw_view)
+            self._raw_forced = True
             self.message.emit("The answer is not JSON; shown as text.")
             return
+        if self._raw_forced:  # back to the tree after a body that was not JSON
+            self._raw_forced = False
+            self.tabs.setCurrentWidget(self.tree)
         self._root = root
         self.model.set_value(root)
         self.raw_view.set_value(root)
@@ -202,6 +207,7 @@ class ResponseView(QWidget):
         self._stop_find()
         self._hits = []
         self._hit_pos = -1
+        self._find_needle = ""  # Enter in the find box searches the new answer
         self.find_label.clear()
         self._jq.cancel()
         self._filtered = False

@@ -154,3 +154,18 @@ def test_a_range_row_copies_its_slice_of_the_array(qtbot: Any) -> None:
     assert json.loads(QApplication.clipboard().text()) == body["result"][100:200]
     view.copy_path(second, jq=True)
     assert QApplication.clipboard().text() == ".result"
+
+
+def test_a_new_answer_resets_find_and_returns_to_the_tree(qtbot: Any) -> None:
+    view = make_view(qtbot, b"<html>502</html>")
+    assert view.tabs.currentWidget() is view.raw_view
+    view.show_result(RAW)
+    assert view.tabs.currentWidget() is view.tree
+    with qtbot.waitSignal(view.find_finished, timeout=5_000):
+        view.find_edit.setText("Quote")
+    assert view.hits == [("result", 1, "TITLE")]
+    view.show_result(json.dumps({"result": [{"TITLE": "Quote"}]}).encode())
+    assert view.hits == []
+    with qtbot.waitSignal(view.find_finished, timeout=5_000):
+        view.find_next()  # Enter in the find box searches the new answer
+    assert view.hits == [("result", 0, "TITLE")]
