@@ -143,8 +143,15 @@ async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
 
     bus = ctx.services.log_bus
     bus.info("SANDBOX_STARTING", "Starting the local sandbox portal…")
+    ctx.window.statusBar().showMessage("Starting the local sandbox portal (seeding its deals)…")
     loop = asyncio.get_running_loop()
-    sandbox = await loop.run_in_executor(None, lambda: Sandbox(seed=1, plan=plan).start())
+    try:
+        sandbox = await loop.run_in_executor(None, lambda: Sandbox(seed=1, plan=plan).start())
+    except Exception as exc:  # e.g. no free port: say so, the window stays usable with saved connections
+        bus.error("SANDBOX_FAILED", f"The local sandbox could not start: {type(exc).__name__}: {exc}")
+        ctx.window.statusBar().showMessage("The local sandbox could not start — see the log.", 10000)
+        return
+    ctx.window.statusBar().clearMessage()
     ctx.sandbox = sandbox
     webhook = Webhook.parse(sandbox.webhook_url)
     ctx.services.connections.add_volatile(SANDBOX_CONNECTION, webhook, kind="sandbox", limits=plan)
