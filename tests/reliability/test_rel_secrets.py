@@ -95,6 +95,8 @@ def test_secret_never_leaves_the_keyring_window(secret_portal: Any, qtbot: Any, 
     ctx = open_window(qtbot, None, clock=FakeClock())
     window, power = ctx.window, ctx.window.power
     seen: list[str] = []
+    records: list[Any] = []
+    ctx.services.log_bus.subscribe(records.append)  # the structured stream behind the log pane, context included
 
     async def dialog_of(kind: type) -> Any:
         for _ in range(500):
@@ -207,6 +209,10 @@ def test_secret_never_leaves_the_keyring_window(secret_portal: Any, qtbot: Any, 
         view.copy_subtree(view.model.index(0, 0, root))
         seen.append(QApplication.clipboard().text())
 
+    assert records
+    seen.extend(f"{r.format_line()} {r.context!r}" for r in records)
+    window.log_pane.copy_selection()  # the log pane's Copy (every visible record)
+    seen.append(QApplication.clipboard().text())
     seen.extend(visible(ctx))
     assert window.log_pane.model.rows
     for text in seen:
