@@ -142,7 +142,13 @@ class ResponseStatus(QWidget):
             self.request_label.show()
         if facts.operating is not None:
             share = facts.operating / OPERATING_BUDGET_S
-            self.operating_label.setText(f"operating {facts.operating:.2f} s / {OPERATING_BUDGET_S:.0f} s")
+            # The client pauses a method at 475 s; warn from the SDK's "heavy" mark (80 % of the budget).
+            colour = "#c62828" if facts.operating >= 475 else ("#b26a00" if share >= 0.8 else "")
+            text = f"operating {facts.operating:.2f} s / {OPERATING_BUDGET_S:.0f} s"
+            self.operating_label.setText(f"<b style='color:{colour}'>{text}</b>" if colour else text)
+            self.operating_label.setToolTip(
+                "time.operating: seconds of server time this method used in the current 10-minute window; the "
+                "portal blocks the method at 480 s")
             self.operating_bar.setValue(int(min(1.0, share) * 1000))
             self.operating_label.show()
             self.operating_bar.show()
