@@ -105,6 +105,10 @@ def _size(size: int | None) -> str:
     return ""
 
 
+def _loop_not_running(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError) and "no running event loop" in str(exc)
+
+
 class HistoryPanel(QWidget):
     """The History dock's content."""
 
@@ -296,6 +300,12 @@ class HistoryPanel(QWidget):
             entries = await self.store.asearch(text, connection=connection or None,
                                                errors_only=self.errors_box.isChecked(), limit=500)
             saved = await self.store.asaved_requests()
+        except RuntimeError as exc:
+            if _loop_not_running(exc):  # stepped while the event loop is between runs: simply try again soon
+                QTimer.singleShot(100, self.schedule_refresh)
+                return 0
+            self._fail("Reading the history", exc)
+            return 0
         except Exception as exc:  # a broken database is the store's to replace; never the window's crash
             self._fail("Reading the history", exc)
             return 0

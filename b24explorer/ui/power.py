@@ -79,6 +79,12 @@ class PowerFeatures:
     async def _open_history(self) -> None:
         try:
             await self.history.aopen()
+        except RuntimeError as exc:
+            if "no running event loop" in str(exc):  # started between runs of the loop: try again soon
+                QTimer.singleShot(100, lambda: self._spawn(self._open_history()))
+                return
+            self.services.log_bus.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
+            return
         except Exception as exc:  # the window works without history; say why it is missing
             self.services.log_bus.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
             return
@@ -99,7 +105,6 @@ class PowerFeatures:
             if method.endswith(".list"):
                 with contextlib.suppress(ValueError):
                     self.list_all.set_request(method, self.window.params_editor.params(), self.window.api_switch.api())
-        self.save_response_action.setEnabled(True)
 
     def send_current(self) -> asyncio.Task[Any] | None:
         """Send in the current mode (what Ctrl+Enter does)."""

@@ -262,7 +262,8 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
     ctx2 = make_window(sb)
     window2, power2 = ctx2.window, ctx2.window.power
     panel2 = power2.history_panel
-    arun(until(lambda: panel2.model.rowCount() == 3, what="the history after a restart"))
+    arun(until(lambda: panel2.model.rowCount() == 3 and window2.method_picker.entries(),
+               what="the history and the method list after a restart"))
     before = sb.counters.requests("crm.deal.get")
     assert panel2.select_id(panel2.row_ids()[2])
 
@@ -271,7 +272,8 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
         await until(lambda: panel2.model.rowCount() == 4, what="the re-sent request in the history")
 
     arun(resend())
-    assert sb.counters.requests("crm.deal.get") == before + 1
+    newest = power2.history.get(panel2.row_ids()[0])
+    assert sb.counters.requests("crm.deal.get") == before + 1, (newest, window2.error_banner.text())
     assert window2.current_mode() == "single"
     assert window2.method_field.method() == "crm.deal.get"
     assert jn.to_python(window2.response_view.root_value)["result"] == answer["result"]

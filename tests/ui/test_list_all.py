@@ -146,3 +146,26 @@ def test_wrapped_items_of_crm_item_list(qtbot: Any, sb: Sandbox, clients: list[B
     arun(panel.start())
     assert panel.last_error is None
     assert item_rows(panel.response_view.model) == len(sb.store.deals)
+
+
+def test_list_all_mode_in_the_window_starts_from_the_single_request(make_window: Any, sb: Sandbox,
+                                                                    arun: Callable[..., Any], until: Any) -> None:
+    ctx = make_window(sb)
+    window, panel = ctx.window, ctx.window.power.list_all
+    window.choose_method("crm.deal.list")
+    window.params_editor.set_text('{"filter": {">ID": 150}, "select": ["ID"]}')
+    window.set_mode("list")
+    assert window.mode_stack.currentWidget() is panel
+    assert panel.method_edit.text() == "crm.deal.list"
+    history = ctx.window.power.history_panel
+
+    async def fetch_and_record() -> None:
+        # One run of the loop for both: qasync steps leftover callbacks outside the loop after each run.
+        task = window.send()
+        assert task is not None
+        await task
+        await until(lambda: history.model.rowCount() == 1, what="the list-all in the history")
+
+    arun(fetch_and_record())
+    assert sorted(shown_ids(panel)) == [int(d["ID"]) for d in sb.store.deals if int(d["ID"]) > 150]
+    assert history.model.index(0, 1).data() == "crm.deal.list (all items)"
