@@ -8,7 +8,7 @@ from pathlib import Path
 import keyring
 import keyring.errors
 import pytest
-from ui_keyrings import LockedKeyring
+from ui_keyrings import DismissedPromptKeyring, LockedKeyring
 
 from b24explorer.core.vault import SERVICE
 from b24explorer.ui.connections import ConnectionDialog, ConnectionsDialog, KeyringFailureDialog, RenameDialog
@@ -170,8 +170,9 @@ def test_manage_dialog_lists_and_edits(make_window, sb, qtbot, arun, until, memo
     [
         (lambda: __import__("keyring.backends.fail", fromlist=["Keyring"]).Keyring(), "No secure password store"),
         (LockedKeyring, "locked"),
+        (DismissedPromptKeyring, "prompt was dismissed"),
     ],
-    ids=["no-backend", "locked"],
+    ids=["no-backend", "locked", "prompt-dismissed"],
 )
 def test_keyring_failure_dialog_offers_this_run_only(make_window, sb, qtbot, arun, until, app_home,
                                                      backend, cause) -> None:

@@ -47,3 +47,16 @@ class LockedKeyring(TestOnlyBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+
+class DismissedPromptKeyring(TestOnlyBackend):
+    """Behaves like a Secret Service whose unlock prompt the user dismissed (or that could not be shown)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.InitError("Failed to create the collection: Prompt dismissed.")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.InitError("Failed to create the collection: Prompt dismissed.")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise keyring.errors.InitError("Failed to create the collection: Prompt dismissed.")
