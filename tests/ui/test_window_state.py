@@ -128,3 +128,26 @@ def test_the_unsaved_sandbox_connection_starts_on_the_last_used_method(make_wind
     second = make_window(sb, settings=FileSettings())
     assert second.window.method_field.method() == "crm.deal.get"
     assert second.window.method_picker.recent()[0] == "crm.deal.get"
+
+
+def test_each_connection_keeps_its_own_request(make_window, sb, arun, qtbot) -> None:
+    ctx = make_window(sb)
+    window = ctx.window
+    arun(ctx.services.connections.add("Other", Webhook.parse(sb.add_webhook(user_id=1, scopes=["crm"]))))
+    window.refresh_connections("Sandbox")
+    window.choose_method("crm.deal.get")
+    window.params_editor.set_text('{"id": 1}')
+    index = window.connection_picker.findData("Other")
+    window.connection_picker.setCurrentIndex(index)
+    window.connection_picker.activated.emit(index)  # as a user picking it in the combo
+    assert window.connection == "Other"
+    window.choose_method("crm.contact.list")
+    window.params_editor.set_text('{"select": ["ID"]}')
+    window.connection_picker.activated.emit(window.connection_picker.findData("Sandbox"))
+    assert window.connection == "Sandbox"
+    assert window.method_field.method() == "crm.deal.get"
+    assert json.loads(window.params_editor.text()) == {"id": 1}
+    window.connection_picker.activated.emit(window.connection_picker.findData("Other"))
+    assert window.method_field.method() == "crm.contact.list"
+    assert json.loads(window.params_editor.text()) == {"select": ["ID"]}
+    assert "Other" in window.windowTitle()
