@@ -166,6 +166,7 @@ def test_ctrl_enter_and_esc_reach_the_batch_mode_of_the_window(make_window: Any,
     ctx = make_window(sb)
     window = ctx.window
     batch = window.power.batch
+    arun(until(lambda: window.method_picker.entries(), what="the method list"))  # start-up work done
     window.set_mode("batch")
     assert window.mode_stack.currentWidget() is batch
     assert window.send_action.isEnabled()

@@ -318,9 +318,10 @@ def test_render_without_dialog_masks_by_default(hook: Webhook) -> None:
 
 
 def test_copy_as_menu_and_export_dialog_in_the_window(make_window: Any, sb: Sandbox, arun: Callable[..., Any],
-                                                      tmp_path: Path) -> None:
+                                                      until: Any, tmp_path: Path) -> None:
     ctx = make_window(sb)
     window, power = ctx.window, ctx.window.power
+    arun(until(lambda: window.method_picker.entries(), what="the method list"))  # start-up work done
     labels = [a.text() for a in window.copy_as_menu.actions() if a.text()]
     assert labels == [*code_export.FORMAT_LABELS.values(), "Export code…"]
     assert window.copy_as_menu.menuAction().isVisible()

@@ -152,6 +152,7 @@ def test_list_all_mode_in_the_window_starts_from_the_single_request(make_window:
                                                                     arun: Callable[..., Any], until: Any) -> None:
     ctx = make_window(sb)
     window, panel = ctx.window, ctx.window.power.list_all
+    arun(until(lambda: window.method_picker.entries(), what="the method list"))  # start-up work done
     window.choose_method("crm.deal.list")
     window.params_editor.set_text('{"filter": {">ID": 150}, "select": ["ID"]}')
     window.set_mode("list")
