@@ -264,6 +264,34 @@ class BatchEditor(QWidget):
         if api is not None:
             self.set_api(api)
 
+    def add_command(self, method: str, params: Any = None) -> str:
+        """Appends a command (e.g. the single-request editor's) and returns its label."""
+        text = self.editor.toPlainText()
+        try:
+            current: Any = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise BatchInputError(
+                f"Fix the batch first: invalid JSON at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        wire = isinstance(current, dict) and "cmd" in current and set(current) <= {"cmd", "halt"}
+        commands = current["cmd"] if wire else current
+        if not isinstance(commands, dict | list):
+            raise BatchInputError("The batch must be a JSON object or a list to add a command to it")
+        if len(commands) >= MAX_COMMANDS:
+            raise BatchInputError(f"The batch already has {MAX_COMMANDS} commands")
+        row = [method, params if params is not None else {}]
+        if isinstance(commands, list):
+            commands.append(row)
+            label = str(len(commands) - 1)
+        else:
+            base = "_".join(part for part in method.lower().split(".")[-2:] if part) or "cmd"
+            label, n = base, 2
+            while label in commands:
+                label, n = f"{base}_{n}", n + 1
+            commands[label] = row
+        self.editor.setPlainText(json.dumps(current, ensure_ascii=False, indent=2))
+        return label
+
     def set_api(self, api: int) -> None:
         index = self.api_combo.findData(int(api))
         if index >= 0:

@@ -222,6 +222,25 @@ class PowerFeatures:
         self.open_request(request)
         return self.send_current()
 
+    def add_to_batch(self) -> str | None:
+        """The single-request editor's request, appended to the batch editor as a labelled command."""
+        window = self.window
+        if window.current_mode() != "single":
+            return None
+        request = self.current_request()
+        if request is None:
+            window.statusBar().showMessage("Nothing to add: pick a method and write valid params first.", 6000)
+            return None
+        try:
+            label = self.batch.add_command(request.method, request.params)
+        except ValueError as exc:
+            window.statusBar().showMessage(str(exc), 8000)
+            return None
+        count = len(self.batch.request().commands)
+        window.statusBar().showMessage(
+            f"Added to the batch as “{label}” ({count} commands) — switch to Batch mode to send it.", 6000)
+        return label
+
     # --- copy as code, save response ---------------------------------------------------------------------------
 
     def _build_menu(self) -> None:
@@ -246,6 +265,12 @@ class PowerFeatures:
         self.save_response_action.triggered.connect(self.save_response)
         window.request_menu.addAction(self.save_response_action)
         window.addAction(self.save_response_action)
+        self.add_to_batch_action = QAction("Add to batch", window)
+        self.add_to_batch_action.setShortcut(QKeySequence("Ctrl+B"))
+        self.add_to_batch_action.setToolTip("Append the current request to the batch editor (Batch mode)")
+        self.add_to_batch_action.triggered.connect(self.add_to_batch)
+        window.request_menu.addAction(self.add_to_batch_action)
+        window.addAction(self.add_to_batch_action)
         self.history_action = self.history_dock.toggleViewAction()
         self.history_action.setShortcut(QKeySequence("Ctrl+H"))
 

@@ -207,3 +207,45 @@ def test_a_failing_batch_request_is_shown_readably(qtbot: Any, sb: Sandbox, arun
     assert editor.response_view.root_value["code"] == "NO_AUTH_FOUND"
     assert editor.rows_model.rowCount() == 0
     assert editor.send_button.isEnabled()
+
+
+def test_requests_are_added_to_the_batch_from_the_single_editor(make_window: Any, sb: Sandbox,
+                                                                arun: Callable[..., Any], until: Any) -> None:
+    ctx = make_window(sb)
+    window, power = ctx.window, ctx.window.power
+    arun(until(lambda: window.method_picker.entries(), what="the method list"))
+    window.choose_method("crm.deal.get")
+    window.params_editor.set_text('{"id": 12}')
+    assert power.add_to_batch() == "deal_get"
+    window.params_editor.set_text('{"id": 13}')
+    assert power.add_to_batch() == "deal_get_2"
+    window.choose_method("crm.deal.list")
+    window.params_editor.set_text('{"filter": {"COMPANY_ID": "$result[deal_get][COMPANY_ID]"}, "select": ["ID"]}')
+    power.add_to_batch_action.trigger()
+    assert "3 commands" in window.statusBar().currentMessage()
+    window.set_mode("batch")
+    arun(window.send())
+    tree = power.batch.response_view.root_value
+    assert tree["deal_get"]["result"]["ID"] == "12"
+    assert tree["deal_get_2"]["result"]["ID"] == "13"
+    company = tree["deal_get"]["result"]["COMPANY_ID"]
+    assert {d["ID"] for d in tree["deal_list"]["result"]} <= {
+        str(d["ID"]) for d in sb.store.deals if d["COMPANY_ID"] == company}
+    assert power.add_to_batch() is None  # only from the single-request editor
+
+
+def test_add_command_rules(qtbot: Any) -> None:
+    editor = BatchEditor(lambda: None, ResponseView())
+    qtbot.addWidget(editor)
+    editor.set_text('[["profile"]]')
+    assert editor.add_command("user.current") == "1"
+    assert json.loads(editor.editor.toPlainText()) == [["profile"], ["user.current", {}]]
+    editor.set_text('{"cmd": {"a": "profile"}, "halt": 0}')
+    assert editor.add_command("app.info", {"x": 1}) == "app_info"
+    assert json.loads(editor.editor.toPlainText())["cmd"]["app_info"] == ["app.info", {"x": 1}]
+    editor.set_text("{oops")
+    with pytest.raises(ValueError, match="Fix the batch first"):
+        editor.add_command("profile")
+    editor.set_text(json.dumps({f"c{i}": ["profile"] for i in range(50)}))
+    with pytest.raises(ValueError, match="already has 50"):
+        editor.add_command("profile")
