@@ -130,14 +130,16 @@ def memory_keyring(_ui_keyring: MemoryKeyring | None) -> MemoryKeyring:
 def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) -> Iterator[Callable[..., Any]]:
     """``make_window(sandbox=sb, settings=None, **client_options)`` → the app's real window (AppContext).
 
-    Built by the composition root, shown, connected to ``sandbox`` through an in-memory "Sandbox" connection.
+    Built by the composition root, shown, connected to ``sandbox`` through an in-memory "Sandbox" connection —
+    all inside a run of the qasync loop, as in the app, so work the window defers to the loop (method list,
+    history) starts in a running loop rather than between runs.
     """
     from b24explorer.app import SANDBOX_CONNECTION, build
     from b24explorer.core.webhook import Webhook
 
     contexts: list[Any] = []
 
-    def factory(sandbox: Any = None, settings: Any = None, **client_options: Any) -> Any:
+    async def open_window(sandbox: Any, settings: Any, client_options: dict[str, Any]) -> Any:
         ctx = build(settings=settings, client_options=client_options or None)
         contexts.append(ctx)
         qtbot.addWidget(ctx.window)
@@ -146,8 +148,13 @@ def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) ->
                                                   kind="sandbox")
             ctx.window.refresh_connections(SANDBOX_CONNECTION)
         ctx.window.show()
-        qtbot.waitExposed(ctx.window)
+        await wait_until(lambda: ctx.window.windowHandle() is not None and ctx.window.windowHandle().isExposed(),
+                         what="the window to be exposed")
+        await asyncio.sleep(0.05)  # deferred start-up work (zero timers) runs now, inside the loop
         return ctx
+
+    def factory(sandbox: Any = None, settings: Any = None, **client_options: Any) -> Any:
+        return qloop.run_until_complete(asyncio.wait_for(open_window(sandbox, settings, client_options), 20))
 
     yield factory
     for ctx in contexts:
