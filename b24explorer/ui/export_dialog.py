@@ -30,8 +30,6 @@ from .qt import (
     monospace_font,
 )
 
-FORMATS = list(code_export.FORMAT_LABELS)
-
 
 @dataclass(frozen=True)
 class PlaceholderPortal:
