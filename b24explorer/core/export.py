@@ -21,7 +21,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from .client import normalize_batch
 from .encoding import batch_command
 
 PLACEHOLDER = "<WEBHOOK_SECRET>"
@@ -82,6 +81,8 @@ class BatchRequest:
     labelled: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from .client import normalize_batch  # here, not at the top: the client pulls in httpx
+
         rows, labelled = normalize_batch(self.commands)
         if not rows:
             raise ValueError("A batch needs at least one command.")

@@ -18,11 +18,10 @@ import contextlib
 import secrets as _secrets
 import threading
 from collections.abc import Callable
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import keyring
-import keyring.backend
-import keyring.errors
+if TYPE_CHECKING:
+    import keyring.backend
 
 SERVICE = "b24explorer"
 DEFAULT_TIMEOUT = 15.0  # async calls (the UI): a prompt that needs longer can be retried
@@ -133,11 +132,11 @@ def classify(exc: BaseException) -> VaultError:
     if isinstance(exc, VaultError):
         return exc
     detail = str(exc)
-    if isinstance(exc, keyring.errors.NoKeyringError):
+    if isinstance(exc, _keyring().errors.NoKeyringError):
         return _no_backend(detail)
-    if isinstance(exc, keyring.errors.KeyringLocked):
+    if isinstance(exc, _keyring().errors.KeyringLocked):
         return _locked(detail)
-    if isinstance(exc, keyring.errors.InitError):
+    if isinstance(exc, _keyring().errors.InitError):
         if "dismiss" in detail.lower():
             return _prompt_dismissed(detail)
         return VaultBackendError(
@@ -157,6 +156,15 @@ def classify(exc: BaseException) -> VaultError:
 # ---------------------------------------------------------------- backend
 
 
+def _keyring() -> Any:
+    """The keyring package, imported on first use (it takes a noticeable part of the app's start)."""
+    import keyring
+    import keyring.backend
+    import keyring.errors
+
+    return keyring
+
+
 def _is_insecure(backend: keyring.backend.KeyringBackend) -> bool:
     module = type(backend).__module__
     return module.startswith("keyrings.alt") or "plaintext" in type(backend).__name__.lower()
@@ -171,7 +179,7 @@ def _usable_backends(backend: keyring.backend.KeyringBackend) -> list[keyring.ba
 
 def _backend() -> keyring.backend.KeyringBackend:
     """The active backend, or :class:`NoBackendError` when it cannot store a secret safely."""
-    backend = keyring.get_keyring()
+    backend = _keyring().get_keyring()
     if not _usable_backends(backend):
         name = f"{type(backend).__module__}.{type(backend).__name__}"
         if _is_insecure(backend):
@@ -183,7 +191,7 @@ def _backend() -> keyring.backend.KeyringBackend:
 def backend_description() -> str:
     """A one-line description of the keyring backend, for the self-test and the about box."""
     try:
-        backend = keyring.get_keyring()
+        backend = _keyring().get_keyring()
     except Exception as exc:  # keyring's own discovery failing is itself a finding
         return f"no keyring backend ({type(exc).__name__}: {exc})"
     usable = _usable_backends(backend)
@@ -268,7 +276,7 @@ def delete_webhook(reference: str, *, missing_ok: bool = True, timeout: float | 
     def op() -> bool:
         try:
             _backend().delete_password(SERVICE, reference)
-        except keyring.errors.PasswordDeleteError:
+        except _keyring().errors.PasswordDeleteError:
             return False
         return True
 

@@ -10,15 +10,17 @@ import asyncio
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from b24explorer.core.client import B24Client
 from b24explorer.core.limits import LimitsConfig
 from b24explorer.core.logbus import LogBus
 from b24explorer.core.vault import Vault, VaultError, new_reference
 from b24explorer.core.webhook import Webhook
 from b24explorer.ui.connections import ConnectionInfo
 from b24explorer.ui.method_picker import MethodEntry
+
+if TYPE_CHECKING:
+    from b24explorer.core.client import B24Client  # imported where used: it pulls in httpx
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,8 @@ class Services:
         info = self.connections.info(connection)
         if "limits" not in options and info is not None:
             options["limits"] = LimitsConfig.from_plan(info.limits)
+        from b24explorer.core.client import B24Client
+
         client = B24Client(hook, log=self.log_bus, **options)
         client.limits_preset = wanted  # type: ignore[attr-defined]
         self._clients[connection] = (hook, client)
@@ -366,6 +370,8 @@ class Services:
 
         report = ConnectionReport()
         options = {k: v for k, v in self.client_options.items() if k != "v3_methods"}
+        from b24explorer.core.client import B24Client
+
         async with B24Client(webhook, log=self.log_bus, **options) as client:
             for method in ("server.time", "profile", "scope"):
                 try:
