@@ -420,6 +420,9 @@ class BatchEditor(QWidget):
             if row.error is not None:
                 items[2].setForeground(Qt.GlobalColor.red)
             self.rows_model.appendRow(items)
+        for column in (0, 2):
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 260))
         self.response_view.show_result(batch_tree(result))
 
     def _reveal_row(self, index: QModelIndex) -> None:

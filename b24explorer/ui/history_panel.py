@@ -342,6 +342,7 @@ class HistoryPanel(QWidget):
         for column in range(self.model.columnCount()):
             if column != 1:
                 self.table.resizeColumnToContents(column)
+                self.table.setColumnWidth(column, min(self.table.columnWidth(column), 130))
         if selected is not None:
             self.select_id(selected)
 
