@@ -23,6 +23,7 @@ from .qt import (
     QKeySequence,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -124,6 +125,8 @@ class HistoryPanel(QWidget):
         *,
         on_open: Callable[[StoredRequest], Any] | None = None,
         on_send: Callable[[StoredRequest], Any] | None = None,
+        on_copy_as: Callable[[StoredRequest, str], Any] | None = None,
+        copy_formats: dict[str, str] | None = None,
         current_connection: Callable[[], str] | None = None,
         current_request: Callable[[], StoredRequest | None] | None = None,
         secrets: Callable[[], Iterable[str]] | None = None,
@@ -133,6 +136,8 @@ class HistoryPanel(QWidget):
         self.store = store
         self._on_open = on_open
         self._on_send = on_send
+        self._on_copy_as = on_copy_as
+        self._copy_formats = dict(copy_formats or {})  # format → menu label
         self._current_connection = current_connection or (lambda: "")
         self._current_request = current_request
         self._secrets = secrets or (lambda: ())
@@ -168,6 +173,8 @@ class HistoryPanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)
         self.table.activated.connect(lambda _i: self.open_selected())  # double-click or Enter
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, activated=self.delete_selected)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_details())
@@ -441,6 +448,33 @@ class HistoryPanel(QWidget):
 
     def open_selected(self) -> asyncio.Task[Any]:
         return self._spawn(self._deliver(self.selected_request(), self._on_open, "Opened"))
+
+    def copy_selected_as(self, fmt: str) -> asyncio.Task[Any]:
+        """The selected request as code (curl, python, …), to the clipboard; the secret stays a placeholder."""
+        callback = None
+        if self._on_copy_as is not None:
+            on_copy_as = self._on_copy_as
+
+            def callback(request: StoredRequest) -> Any:
+                return on_copy_as(request, fmt)
+
+        return self._spawn(self._deliver(self.selected_request(), callback, f"Copied as {fmt}"))
+
+    def _context_menu(self, pos: Any) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.addAction("Open", self.open_selected)
+        menu.addAction("Send again", self.send_selected)
+        if self._on_copy_as is not None and self._copy_formats:
+            copy_menu = menu.addMenu("Copy as")
+            for fmt, label in self._copy_formats.items():
+                copy_menu.addAction(label, lambda f=fmt: self.copy_selected_as(f))
+        menu.addSeparator()
+        menu.addAction("Delete", self.delete_selected)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def send_selected(self) -> asyncio.Task[Any]:
         return self._spawn(self._deliver(self.selected_request(), self._on_send, "Sent again"))

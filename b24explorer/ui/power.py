@@ -46,6 +46,8 @@ class PowerFeatures:
             self.history,
             on_open=self.open_request,
             on_send=self.send_request,
+            on_copy_as=self.copy_stored_as,
+            copy_formats={str(fmt): label for fmt, label in code_export.FORMAT_LABELS.items()},
             current_connection=lambda: window.connection,
             current_request=self.current_request,
             secrets=services.known_secrets,
@@ -274,23 +276,30 @@ class PowerFeatures:
         self.history_action = self.history_dock.toggleViewAction()
         self.history_action.setShortcut(QKeySequence("Ctrl+H"))
 
-    def export_request(self) -> Any:
-        """The current mode's request in ``core.export`` terms; raises ValueError when there is none."""
-        current = self.current_request()
+    def export_request(self, stored: StoredRequest | None = None) -> Any:
+        """A stored request (default: the current mode's) in ``core.export`` terms; ValueError when there is none."""
+        current = stored if stored is not None else self.current_request()
         if current is None:
             raise ValueError("There is no valid request in the editor to export.")
         if current.kind == "batch":
-            return code_export.BatchRequest(current.params["cmd"], current.params["halt"], current.api)
+            params = current.params if isinstance(current.params, dict) else {}
+            return code_export.BatchRequest(params.get("cmd", params), bool(params.get("halt", True)), current.api)
         return code_export.CallRequest(current.method, current.params, current.api, current.request_id or None)
 
-    async def _webhook(self) -> Any:
-        name = self.window.connection
+    async def _webhook(self, connection: str | None = None) -> Any:
+        name = connection or self.window.connection
         if not name:
             return None
         try:
             return await self.services.connections.webhook(name)
-        except Exception:  # keyring trouble: export with a placeholder portal instead
+        except Exception:  # keyring trouble, or a connection gone: export with a placeholder portal instead
             return None
+
+    async def copy_stored_as(self, stored: StoredRequest, fmt: str) -> str:
+        """A history or saved request as code, to the clipboard (the webhook of its own connection, masked)."""
+        code = render(fmt, self.export_request(stored), await self._webhook(stored.connection))
+        copy_to_clipboard(code)
+        return code
 
     def copy_as(self, fmt: str) -> asyncio.Task[Any]:
         async def run() -> str | None:

@@ -15,7 +15,7 @@ from b24explorer.core.history import HistoryStore
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui import json_node as jn
 from b24explorer.ui.history_panel import HistoryPanel, StoredRequest
-from b24explorer.ui.qt import Qt
+from b24explorer.ui.qt import QGuiApplication, Qt
 
 
 @pytest.fixture(autouse=True)
@@ -278,6 +278,17 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
     assert window2.method_field.method() == "crm.deal.get"
     assert jn.to_python(window2.response_view.root_value)["result"] == answer["result"]
     assert answer["result"]["ID"] == "4"
+
+    # Copy an entry as code: its connection's portal, the secret a placeholder.
+    panel2.select_id(panel2.row_ids()[0])
+    arun(panel2.copy_selected_as("curl"))
+    copied = QGuiApplication.clipboard().text()
+    assert "/crm.deal.get" in copied
+    assert f"127.0.0.1:{sb.port}" in copied
+    assert sb.secret not in copied
+    panel2.select_id(panel2.row_ids()[2])
+    arun(panel2.copy_selected_as("python"))
+    assert "/batch" in QGuiApplication.clipboard().text()
 
     # Re-open a batch: the batch editor gets its commands back.
     panel2.select_id(panel2.row_ids()[2])  # the batch, now third newest
