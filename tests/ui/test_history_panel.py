@@ -302,3 +302,27 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
     assert any(p.name.startswith("history") for p in written)
     for path in written:
         assert sb.secret.encode() not in path.read_bytes(), path.name
+
+
+def test_a_locked_database_is_moved_aside_with_a_message(qtbot: Any, db: Path, arun: Callable[..., Any]) -> None:
+    import sqlite3
+
+    first = HistoryStore(db)
+    first.record(connection="x", method="profile")
+    first.close()
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another program holds the file
+    try:
+        store = HistoryStore(db, busy_timeout=0.1)
+        panel = make_panel(qtbot, store, None)
+        notices: list[str] = []
+        panel.notice.connect(notices.append)
+        arun(panel.refresh())
+        assert notices
+        assert "locked" in panel.status.text()
+        store.record(connection="x", method="user.current")  # a fresh history takes new requests
+        assert arun(panel.refresh()) == 1
+        store.close()
+    finally:
+        blocker.rollback()
+        blocker.close()
