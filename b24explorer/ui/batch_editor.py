@@ -424,6 +424,18 @@ class BatchEditor(QWidget):
             self.table.resizeColumnToContents(column)
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), 260))
         self.response_view.show_result(batch_tree(result))
+        self._expand_failed({str(row.key) for row in rows if row.error is not None})
+
+    def _expand_failed(self, labels: set[str]) -> None:
+        """Failed commands open in the tree, so their error is in view without a click."""
+        tree = getattr(self.response_view, "tree", None)
+        model = getattr(self.response_view, "model", None)
+        if tree is None or model is None or not labels:
+            return
+        for row in range(model.rowCount()):
+            node = model.index(row, 0)
+            if node.data() in labels:
+                tree.expand(node)
 
     def _reveal_row(self, index: QModelIndex) -> None:
         """Clicking a summary row expands that command in the response tree."""

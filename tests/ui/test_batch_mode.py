@@ -118,6 +118,10 @@ def test_halt_stops_at_the_first_error_and_no_halt_runs_everything(editor: Batch
     assert rows[1][2] == "not run"
     assert "failed" in editor.status_label.text()
 
+    failed = top_level(editor.response_view)["0"]
+    assert editor.response_view.tree.isExpanded(failed)  # the error is in view
+    assert not editor.response_view.tree.isExpanded(top_level(editor.response_view)["1"])
+
     editor.halt_box.setChecked(False)
     arun(editor.send())
     rows = summary(editor)
