@@ -360,3 +360,11 @@ async def test_v3_add_hit_by_reset_after_sending_is_performed_once(make_client, 
     assert sb.counters.writes("tasks.task.add") == 1
     assert sb.counters.requests("tasks.task.add") == 1
     assert clock.sleeps == []
+
+
+async def test_clients_share_one_tls_context(sb) -> None:
+    from b24explorer.core.client import B24Client, shared_tls_context
+
+    async with B24Client(sb.webhook_url) as first, B24Client(sb.webhook_url) as second:
+        assert first._http._transport._pool._ssl_context is shared_tls_context()
+        assert second._http._transport._pool._ssl_context is shared_tls_context()
