@@ -47,6 +47,7 @@ def register(subparsers: Any) -> None:
     batch.add_argument("--cmd", required=True, metavar="JSON|@file", help="the commands (map or list)")
     batch.add_argument("--no-halt", dest="halt", action="store_false", help="run every command even after an error")
     batch.add_argument("--api", type=int, choices=(2, 3), default=2, help="REST version (default 2)")
+    batch.add_argument("--request-id", default=None, metavar="ID", help="the bx24_request_id to send")
     batch.set_defaults(func=dispatch, handler=run_batch)
 
     lst = subparsers.add_parser(
@@ -60,6 +61,7 @@ def register(subparsers: Any) -> None:
     lst.add_argument("method", help="a list method, e.g. crm.deal.list")
     lst.add_argument("--params", default=None, metavar="JSON|@file", help="filter/select params")
     lst.add_argument("--api", type=int, choices=(2, 3), default=2, help="REST version (default 2)")
+    lst.add_argument("--request-id", default=None, metavar="ID", help="the bx24_request_id of every page")
     lst.add_argument("--id-key", default=None, help="the item's id field (default ID on v2, id on v3)")
     lst.add_argument("--cursor-id-key", default=None, help="the field the cursor filters on (default: id key)")
     lst.add_argument("--result-key", default=None, help="items sit under result[KEY] (e.g. items, tasks)")
@@ -284,7 +286,8 @@ async def _run_batch(hook: Any, name: str, commands: Any, halt: bool, api: int, 
     started = time.monotonic()
     try:
         async with client:
-            result = await client.batch(commands, halt=halt, api=api)
+            result = await client.batch(commands, halt=halt, api=api,
+                                        request_id=getattr(args, "request_id", None))
     except AjaxError as exc:
         if exc.status == 400 and exc.code.startswith("JSSDK_"):
             _err(f"error: {exc.code}: {exc.message}")
@@ -374,7 +377,9 @@ async def _run_list(hook: Any, name: str, method: str, params: dict[str, Any], a
     started = time.monotonic()
     try:
         async with client:
-            async for page in client.fetch_list(method, params, api=api, progress=progress.append, **options):
+            pages = client.fetch_list(method, params, api=api, progress=progress.append,
+                                      request_id=getattr(args, "request_id", None), **options)
+            async for page in pages:
                 for item in page:
                     out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str))
                     out.write("\n")

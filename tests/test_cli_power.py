@@ -375,3 +375,11 @@ def test_history_keeps_bodies_up_to_the_configured_cap(hooked: Sandbox, capsys: 
     shown = json.loads(out)
     assert shown["response_truncated"] is True
     assert len(shown["response"].encode()) <= 200
+
+
+def test_batch_and_list_send_the_given_request_id(hooked: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "batch", "--request-id", "audit-batch-1", "--cmd", '[["profile"]]')[0] == 0
+    assert run(capsys, "list", "crm.deal.list", "--request-id", "audit-list-1",
+               "--params", '{"filter": {"<ID": 3}}')[0] == 0
+    _code, out, _ = run(capsys, "history", "--json")
+    assert [json.loads(line)["request_id"] for line in out.splitlines()][1] == "audit-batch-1"
