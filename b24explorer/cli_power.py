@@ -397,7 +397,8 @@ async def _run_list(hook: Any, name: str, method: str, params: dict[str, Any], a
     elapsed = time.monotonic() - started
     summary = {"items": items, "requests": requests, "elapsed": round(elapsed, 3)}
     _maybe_record(args, name, method, api, params, kind="list", hook=hook, status=None if error_code else 200,
-                  duration=elapsed, error_code=error_code, response=json.dumps(summary).encode())
+                  duration=elapsed, error_code=error_code, response=json.dumps(summary).encode(),
+                  request_id=getattr(args, "request_id", None) or "")
     _err(f"requests={requests} items={items}")
     return code
 

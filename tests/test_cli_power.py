@@ -382,4 +382,4 @@ def test_batch_and_list_send_the_given_request_id(hooked: Sandbox, capsys: pytes
     assert run(capsys, "list", "crm.deal.list", "--request-id", "audit-list-1",
                "--params", '{"filter": {"<ID": 3}}')[0] == 0
     _code, out, _ = run(capsys, "history", "--json")
-    assert [json.loads(line)["request_id"] for line in out.splitlines()][1] == "audit-batch-1"
+    assert [json.loads(line)["request_id"] for line in out.splitlines()] == ["audit-list-1", "audit-batch-1"]
