@@ -76,3 +76,14 @@ def window_panel(ctx: Any, kind: str, qtbot: Any) -> Any:
     qtbot.addWidget(panel)
     panel.show()
     return panel
+
+
+def failed_tasks(*owners: Any) -> list[str]:
+    """Tasks kept on widgets (`self._task`, `self._methods_task` …) that ended in an exception: still referenced,
+    so asyncio would not report them yet — but they are unhandled all the same."""
+    out = []
+    for owner in owners:
+        for name, value in vars(owner).items():
+            if isinstance(value, asyncio.Task) and value.done() and not value.cancelled() and value.exception():
+                out.append(f"{type(owner).__name__}.{name}: {value.exception()!r}")
+    return out

@@ -28,7 +28,7 @@ from rel_matrix import (
     webhook_for,
 )
 from rel_stats import count
-from rel_window import close_loop, make_loop, open_window, runner, window_panel
+from rel_window import close_loop, failed_tasks, make_loop, open_window, runner, window_panel
 
 from b24explorer.core.clock import FakeClock
 from b24explorer.ui.qt import QModelIndex
@@ -138,6 +138,8 @@ def test_fault_matrix_window(case: FaultCase, mode: str, sb: Any, window_for: An
             assert_readable(text, sb.secret)
     for text in visible_texts(ctx):
         assert sb.secret not in text
+    owners = [window] + ([panel] if mode != "call" else [])
+    assert failed_tasks(*owners) == []
     count(f"matrix.window.{mode}")
 
 
