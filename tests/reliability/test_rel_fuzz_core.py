@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import string
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -14,7 +13,6 @@ from rel_stats import count, examples
 
 from b24explorer.core import B24Client, LimitsConfig, SdkError, Webhook
 from b24explorer.core.encoding import batch_command, php_query
-from b24explorer.sandbox.encoding import build_php_params
 
 # --- webhook parsing ------------------------------------------------------------------------------------------
 
@@ -171,10 +169,16 @@ def expected_params(params: dict[str, Any]) -> Any:
     return seen
 
 
+_PORTAL: list[Any] = []
+
+
 def sandbox_decode(command: str) -> tuple[str, Any]:
-    """The sandbox's own decoding of a v2 batch command (`Portal._parse_command` without substitution)."""
-    name, _, qs = command.partition("?")
-    return name, build_php_params(parse_qsl(qs, keep_blank_values=True))
+    """The sandbox's own decoding of a v2 batch command: `Portal._parse_command`, with no earlier results."""
+    if not _PORTAL:
+        from b24explorer.sandbox import Sandbox
+
+        _PORTAL.append(Sandbox(seed=1, deals=1, plan="unlimited").portal)  # not started: just its decoder
+    return _PORTAL[0]._parse_command(command, {})
 
 
 @settings(max_examples=examples(150), deadline=None)
