@@ -84,6 +84,7 @@ def register(subparsers: Any) -> None:
     group.add_argument("--resend", type=int, metavar="ID", help="send an entry again (needs a webhook)")
     group.add_argument("--delete", type=int, metavar="ID", help="delete one entry")
     group.add_argument("--clear", action="store_true", help="delete every entry (of --connection, if given)")
+    group.add_argument("--saved", action="store_true", help="list the saved (named) requests per connection")
     hist.set_defaults(func=dispatch, handler=run_history)
 
     exp = subparsers.add_parser(
@@ -458,6 +459,16 @@ def run_history(args: argparse.Namespace) -> int:
             if entry is None:
                 raise BadInput(f"no history entry {args.show}")
             _dump(entry_as_json(entry, with_response=True), sys.stdout)
+            return EXIT_OK
+        if args.saved:
+            for connection, items in store.saved_requests(args.connection).items():
+                for saved in items:
+                    if args.json:
+                        _dump({"id": saved.id, "connection": connection, "name": saved.name,
+                               "method": saved.method, "api": saved.api, "params": json.loads(saved.params)},
+                              sys.stdout, indent=None)
+                    else:
+                        print(f"{connection:<16.16}  {saved.name:<24.24}  v{saved.api}  {saved.method}", flush=True)
             return EXIT_OK
         if args.resend is not None:
             entry = store.get(args.resend)

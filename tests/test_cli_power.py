@@ -383,3 +383,20 @@ def test_batch_and_list_send_the_given_request_id(hooked: Sandbox, capsys: pytes
                "--params", '{"filter": {"<ID": 3}}')[0] == 0
     _code, out, _ = run(capsys, "history", "--json")
     assert [json.loads(line)["request_id"] for line in out.splitlines()] == ["audit-list-1", "audit-batch-1"]
+
+
+def test_history_lists_saved_requests(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from b24explorer.core.history import HistoryStore
+
+    store = HistoryStore()
+    store.save_request("Portal B", "who", "user.current", {})
+    store.save_request("Portal A", "deal 5", "crm.deal.get", {"id": 5})
+    store.close()
+    code, out, _ = run(capsys, "history", "--saved", "--json")
+    assert code == 0
+    assert [(e["connection"], e["name"], e["params"]) for e in map(json.loads, out.splitlines())] == [
+        ("Portal A", "deal 5", {"id": 5}), ("Portal B", "who", {})]
+    code, out, _ = run(capsys, "history", "--saved", "--connection", "Portal B")
+    assert code == 0
+    assert "user.current" in out
+    assert "crm.deal.get" not in out
