@@ -207,6 +207,12 @@ class ListAllPanel(QWidget):
 
     # --- running -----------------------------------------------------------------------------------------------
 
+    @property
+    def items_shown(self) -> int:
+        """How many items the response tree holds (big lists show them in ranges of rows)."""
+        value = self.response_view.root_value
+        return len(value) if isinstance(value, list) else 0
+
     def is_busy(self) -> bool:
         return self._task is not None and not self._task.done()
 

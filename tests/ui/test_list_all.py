@@ -76,6 +76,7 @@ def test_10000_deals_show_10000_rows_in_at_most_5_requests(qtbot: Any, big: Sand
 
     assert panel.last_error is None
     assert item_rows(panel.response_view.model) == 10_000
+    assert panel.items_shown == 10_000
     assert sorted(shown_ids(panel)) == sorted(int(d["ID"]) for d in big.store.deals)
     assert big.counters.requests() <= 5  # every HTTP request, the one-time v3 catalogue fetch included
     assert panel.progress.requests == big.counters.requests()
@@ -107,6 +108,7 @@ def test_cancel_halfway_keeps_the_rows_that_arrived(qtbot: Any, big: Sandbox, cl
     assert panel.cancelled
     assert panel.last_error is None
     assert rows == 5_000
+    assert panel.items_shown == 5_000
     assert rows == panel.items_received
     assert sorted(shown_ids(panel)) == list(range(1, 5_001))
     assert "Cancelled — kept 5,000 items" in panel.progress_label.text()
