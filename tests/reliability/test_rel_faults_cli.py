@@ -100,6 +100,8 @@ def test_fault_matrix_cli(case: FaultCase, mode: str, sb: Any, rel_home: Any, qu
     assert "Traceback" not in err
     assert sb.secret not in out
     assert sb.secret not in err
+    written = [p for p in rel_home.rglob("*") if p.is_file()]
+    assert [p.name for p in written if sb.secret.encode() in p.read_bytes()] == []  # history and all
     if got == OK and mode == "list":
         assert len(out.splitlines()) == len(sb.store.deals)
         assert f"items={len(sb.store.deals)}" in err
