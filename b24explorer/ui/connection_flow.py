@@ -30,6 +30,10 @@ class ConnectionFlow:
         if renamed is not None:
             renamed(old, new)
 
+    def _parent(self) -> QWidget:
+        """The dialog on screen (so a dialog opened from "Connections…" is modal over it), else the window."""
+        return self.dialog if self.dialog is not None else self.window
+
     def _refresh(self, select: str | None = None) -> None:
         refresh = getattr(self.window, "refresh_connections", None)
         if refresh is not None:
@@ -50,7 +54,7 @@ class ConnectionFlow:
         await self._show(dialog)
 
     async def add(self) -> str | None:
-        dialog = ConnectionDialog(self.window, taken_names=set(self.registry.names()),
+        dialog = ConnectionDialog(self._parent(), taken_names=set(self.registry.names()),
                                   tester=self.services.test_connection)
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return None
@@ -69,11 +73,11 @@ class ConnectionFlow:
         """Explain the failure; True when the user chose "use for this run only (not saved)"."""
         self.services.log_bus.warning("KEYRING_" + error.kind.upper(), error.message,
                                       context={"connection": name, "detail": error.detail})
-        dialog = KeyringFailureDialog(self.window, error, name)
+        dialog = KeyringFailureDialog(self._parent(), error, name)
         return await self._show(dialog) == KeyringFailureDialog.USE_THIS_RUN
 
     async def edit(self, conn: ConnectionInfo) -> None:
-        dialog = ConnectionDialog(self.window, existing=conn, taken_names=set(self.registry.names()),
+        dialog = ConnectionDialog(self._parent(), existing=conn, taken_names=set(self.registry.names()),
                                   tester=self.services.test_connection)
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
@@ -100,7 +104,7 @@ class ConnectionFlow:
             await self.edit(info)
 
     async def rename(self, conn: ConnectionInfo) -> None:
-        dialog = RenameDialog(self.window, conn.name, set(self.registry.names()))
+        dialog = RenameDialog(self._parent(), conn.name, set(self.registry.names()))
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
         new_name = dialog.name()
@@ -111,7 +115,7 @@ class ConnectionFlow:
     async def delete(self, conn: ConnectionInfo) -> None:
         box = QMessageBox(QMessageBox.Icon.Question, "Delete connection",
                           f"Delete “{conn.name}” and remove its webhook from the keyring?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self._parent())
         if await self._show(box) != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -120,7 +124,7 @@ class ConnectionFlow:
             # Settings no longer list it; the keyring entry may stay behind — say so.
             warn = QMessageBox(QMessageBox.Icon.Warning, "Keyring",
                                f"The connection was removed, but its keyring entry could not be deleted.\n\n"
-                               f"{exc.message}\n{exc.action}", QMessageBox.StandardButton.Ok, self.window)
+                               f"{exc.message}\n{exc.action}", QMessageBox.StandardButton.Ok, self._parent())
             await self._show(warn)
         await self.services.forget_client(conn.name)
         self._refresh()
