@@ -141,15 +141,22 @@ def batch_tree(result: Any) -> dict[str, Any]:
     return tree
 
 
+def _new_response_view() -> Any:
+    from .response_view import ResponseView
+
+    return ResponseView()
+
+
 def _row_status(row: Any) -> str:
     if row.error is not None:
         return str(row.error.code)
     return "ok" if row.executed else "not run"
 
 
-async def resolve_client(provider: Callable[[], Any]) -> Any:
-    """The client of the current connection; the provider may be sync or async (the window's is async)."""
-    client = provider()
+async def resolve_client(provider: Callable[[], Any] | Any) -> Any:
+    """The client of the current connection; the provider may be sync or async (the window's is async), or
+    simply the client itself."""
+    client = provider() if callable(provider) else provider
     if inspect.isawaitable(client):
         client = await client
     return client
@@ -165,15 +172,15 @@ class BatchEditor(QWidget):
 
     def __init__(
         self,
-        client_provider: Callable[[], Any],
-        response_view: Any,
+        client_provider: Callable[[], Any] | Any,
+        response_view: Any = None,
         *,
         on_sent: Callable[[BatchRequest, Any, BaseException | None, float], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._client_provider = client_provider
-        self.response_view = response_view
+        self.response_view = response_view if response_view is not None else _new_response_view()
         self._on_sent = on_sent
         self._task: asyncio.Task[Any] | None = None
         self.last_result: Any = None
@@ -240,7 +247,7 @@ class BatchEditor(QWidget):
         self.splitter.setObjectName("batchSplitter")
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(response_view)
+        self.splitter.addWidget(self.response_view)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 4)

@@ -78,14 +78,18 @@ class ListAllPanel(QWidget):
 
     def __init__(
         self,
-        client_provider: Callable[[], Any],
-        response_view: Any,
+        client_provider: Callable[[], Any] | Any,
+        response_view: Any = None,
         *,
         on_finished: Callable[[ListRequest, ListProgress, BaseException | None], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._client_provider = client_provider
+        if response_view is None:
+            from .response_view import ResponseView
+
+            response_view = ResponseView()
         self.response_view = response_view
         self._on_finished = on_finished
         self._task: asyncio.Task[Any] | None = None

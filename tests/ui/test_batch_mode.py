@@ -253,3 +253,13 @@ def test_add_command_rules(qtbot: Any) -> None:
     editor.set_text(json.dumps({f"c{i}": ["profile"] for i in range(50)}))
     with pytest.raises(ValueError, match="already has 50"):
         editor.add_command("profile")
+
+
+def test_the_editor_takes_a_client_directly_and_brings_its_own_tree(qtbot: Any, client: B24Client,
+                                                                   arun: Callable[..., Any]) -> None:
+    editor = BatchEditor(client)
+    qtbot.addWidget(editor)
+    editor.set_text('{"me": ["profile"]}')
+    arun(editor.send())
+    assert isinstance(editor.response_view, ResponseView)
+    assert editor.response_view.root_value["me"]["result"]["ID"]

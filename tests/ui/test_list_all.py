@@ -172,3 +172,16 @@ def test_list_all_mode_in_the_window_starts_from_the_single_request(make_window:
     arun(fetch_and_record())
     assert sorted(shown_ids(panel)) == [int(d["ID"]) for d in sb.store.deals if int(d["ID"]) > 150]
     assert history.model.index(0, 1).data() == "crm.deal.list (all items)"
+
+
+def test_the_panel_takes_a_client_directly_and_brings_its_own_tree(qtbot: Any, sb: Sandbox,
+                                                                  clients: list[B24Client],
+                                                                  arun: Callable[..., Any]) -> None:
+    client = B24Client(sb.webhook_url, limits=LimitsConfig.unlimited())
+    clients.append(client)
+    panel = ListAllPanel(client)
+    qtbot.addWidget(panel)
+    panel.set_request("crm.deal.list", {"select": ["ID"]})
+    arun(panel.start())
+    assert isinstance(panel.response_view, ResponseView)
+    assert panel.items_shown == len(sb.store.deals)
