@@ -208,6 +208,22 @@ def _expand_for_show(view: Any) -> None:
             break
 
 
+async def show_keyring_state(ctx: AppContext) -> None:
+    """Tell the window whether webhooks can be saved (the keyring probe runs off the UI thread)."""
+    from b24explorer.core import vault
+
+    loop = asyncio.get_running_loop()
+    try:
+        usable = await loop.run_in_executor(None, vault.has_backend)
+    except Exception:  # the probe itself failing means: no usable keyring
+        usable = False
+    try:
+        description = await vault.abackend_description()
+    except Exception as exc:
+        description = f"{type(exc).__name__}: {exc}"
+    ctx.window.show_keyring_state(usable, description)
+
+
 def _close_on_signals(window: Any) -> None:
     """Ctrl+C / SIGTERM in the terminal close the window (and so clean up), instead of being swallowed.
 
@@ -236,6 +252,7 @@ async def run_window(args: argparse.Namespace, app: Any) -> int:
     _close_on_signals(window)
     window.show()
     exit_code = 0
+    ctx.tasks.append(asyncio.ensure_future(show_keyring_state(ctx)))
     if args.sandbox:
         ctx.tasks.append(asyncio.ensure_future(start_sandbox(ctx, args.sandbox_plan)))
     if args.screenshot is not None:

@@ -277,7 +277,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.mode_stack)
 
         self.log_dock = self.add_dock("Log", self.log_pane, Qt.DockWidgetArea.BottomDockWidgetArea, "logDock")
+        self.keyring_label = QLabel(self)
+        self.keyring_label.setObjectName("keyringState")
         self.statusBar().addPermanentWidget(self.response_status)  # left free for short notices
+        self.statusBar().addPermanentWidget(self.keyring_label)
         self.resize(1400, 880)
         self.resizeDocks([self.log_dock], [210], Qt.Orientation.Vertical)
 
@@ -600,6 +603,16 @@ class MainWindow(QMainWindow):
         else:
             self.cancel_action.setEnabled(busy)
         self.send_action.setEnabled(not busy and ready)
+
+    def show_keyring_state(self, usable: bool, description: str) -> None:
+        """Whether webhooks can be saved here: "keyring" or "this run only", with the backend as tooltip."""
+        if usable:
+            self.keyring_label.setText("keyring ✓")
+            self.keyring_label.setToolTip(f"Webhooks are saved in the system keyring: {description}")
+        else:
+            self.keyring_label.setText("<span style='color:#b26a00'>no keyring: this run only</span>")
+            self.keyring_label.setToolTip("No usable system keyring was found, so new connections can be used "
+                                          f"for this run only (never written to disk).\n{description}")
 
     def changeEvent(self, event: QEvent) -> None:
         # The palette changes when the system switches light/dark (or the app does it for the system).

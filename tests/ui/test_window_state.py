@@ -151,3 +151,18 @@ def test_each_connection_keeps_its_own_request(make_window, sb, arun, qtbot) -> 
     assert window.method_field.method() == "crm.contact.list"
     assert json.loads(window.params_editor.text()) == {"select": ["ID"]}
     assert "Other" in window.windowTitle()
+
+
+def test_the_status_bar_says_whether_webhooks_can_be_saved(make_window, arun) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    from b24explorer.app import show_keyring_state
+
+    ctx = make_window()
+    arun(show_keyring_state(ctx))  # the in-memory test keyring is usable
+    assert ctx.window.keyring_label.text() == "keyring ✓"
+    keyring.set_keyring(fail.Keyring())
+    arun(show_keyring_state(ctx))
+    assert "this run only" in ctx.window.keyring_label.text()
+    assert "never written to disk" in ctx.window.keyring_label.toolTip()
