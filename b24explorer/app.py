@@ -254,13 +254,14 @@ async def run_window(args: argparse.Namespace, app: Any) -> int:
     exit_code = 0
     ctx.tasks.append(asyncio.ensure_future(show_keyring_state(ctx)))
     if args.sandbox:
-        ctx.tasks.append(asyncio.ensure_future(start_sandbox(ctx, args.sandbox_plan)))
+        sandbox_started = asyncio.ensure_future(start_sandbox(ctx, args.sandbox_plan))
+        ctx.tasks.append(sandbox_started)
     if args.screenshot is not None:
         async def shoot() -> None:
             nonlocal exit_code
             try:
-                if ctx.tasks:
-                    await ctx.tasks[0]
+                if args.sandbox:
+                    await sandbox_started
                 await _take_screenshot(ctx, args.screenshot, args.screenshot_method)
             except Exception as exc:
                 print(f"screenshot failed: {type(exc).__name__}: {exc}", file=sys.stderr)
