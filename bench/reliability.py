@@ -70,7 +70,7 @@ def run_suite(fuzz_scale: int) -> tuple[int, dict[str, Any], list[dict[str, str]
 def matrix_table(cases: list[dict[str, str]]) -> tuple[str, int, int]:
     cells: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
     faults: list[str] = []
-    modes: list[str] = []
+    modes: dict[str, list[str]] = defaultdict(list)
     for case in cases:
         match = re.fullmatch(r"(test_fault_matrix_\w+)\[(.+)-(call_v3|call|batch|list)\]", case["name"])
         if not match or match.group(1) not in MATRIX:
@@ -79,20 +79,19 @@ def matrix_table(cases: list[dict[str, str]]) -> tuple[str, int, int]:
         cells[surface][(fault, mode)] = case["outcome"]
         if fault not in faults:
             faults.append(fault)
-        if mode not in modes:
-            modes.append(mode)
-    surfaces = [s for s in MATRIX.values() if s in cells]
-    header = f"{'fault':<16}" + "".join(f"{s + ' ' + m:>14}" for s in surfaces for m in modes)
+        if mode not in modes[surface]:
+            modes[surface].append(mode)
+    columns = [(s, m) for s in MATRIX.values() if s in cells for m in modes[s]]
+    header = f"{'fault':<15}" + "".join(f" {s + ' ' + m:>14}" for s, m in columns)
     lines = [header]
     passed = total = 0
     for fault in faults:
-        row = f"{fault:<16}"
-        for surface in surfaces:
-            for mode in modes:
-                outcome = cells[surface].get((fault, mode), "-")
-                total += outcome != "-"
-                passed += outcome == "passed"
-                row += f"{'ok' if outcome == 'passed' else outcome:>14}"
+        row = f"{fault:<15}"
+        for surface, mode in columns:
+            outcome = cells[surface].get((fault, mode), "-")
+            total += outcome != "-"
+            passed += outcome == "passed"
+            row += f" {'ok' if outcome == 'passed' else outcome:>14}"
         lines.append(row)
     return "\n".join(lines), passed, total
 
@@ -128,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     if occurrences:
         ok = False
 
+    crash_tests = [c for c in cases if c["file"].endswith("test_rel_crash")]
+    print(f"Crash reports: {figures.get('secrets.crash_reports', 0)} written by the crash handler, secret masked "
+          f"({sum(c['outcome'] == 'passed' for c in crash_tests)}/{len(crash_tests)} tests passed)")
     keyring_tests = [c for c in cases if c["file"].endswith("test_rel_keyring")]
     print(f"Keyring failure modes: {sum(c['outcome'] == 'passed' for c in keyring_tests)}/{len(keyring_tests)} "
           f"passed (no backend, locked, prompt dismissed, entry deleted; read and save paths)"
