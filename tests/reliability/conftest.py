@@ -82,3 +82,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from rel_stats import COUNTS
 
     Path(target).write_text(json.dumps(dict(COUNTS), indent=2), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def _write_portal() -> Iterator[Any]:
+    from b24explorer.sandbox import Sandbox
+
+    with Sandbox(seed=7, deals=60, plan="unlimited") as portal:
+        yield portal
+
+
+@pytest.fixture
+def wsb(_write_portal: Any) -> Any:
+    """A portal of the reliability tests' own for writes (deals added, updated), so the shared `sb` portal other
+    suites count on stays as seeded. Faults, counters and limits are reset before each test."""
+    _write_portal.reset()
+    return _write_portal

@@ -112,19 +112,19 @@ def test_fault_matrix_cli(case: FaultCase, mode: str, sb: Any, rel_home: Any, qu
 
 @pytest.mark.parametrize("fault", [dict(kind="reset_after"), dict(kind="delay", seconds=DELAY)],
                          ids=["reset_after", "delay_timeout"])
-def test_cli_add_hit_after_sending_is_performed_once(fault: dict[str, Any], sb: Any, rel_home: Any,
+def test_cli_add_hit_after_sending_is_performed_once(fault: dict[str, Any], wsb: Any, rel_home: Any,
                                                      quick_waits: list[float], capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    monkeypatch.setenv("B24X_WEBHOOK", sb.webhook_url)
-    sb.faults.add(method="crm.deal.add", count=1, **fault)
+    monkeypatch.setenv("B24X_WEBHOOK", wsb.webhook_url)
+    wsb.faults.add(method="crm.deal.add", count=1, **fault)
     code, out, err = b24x(["call", "crm.deal.add", "--params", '{"fields": {"TITLE": "cli once"}}',
                            "--timeout", str(SHORT_TIMEOUT)], capsys)
     time.sleep(DELAY if fault["kind"] == "delay" else 0)
     assert code == 1
     assert json.loads(out)["error"] in ("NETWORK_ERROR", "REQUEST_TIMEOUT")
     assert "may have performed it" in out
-    assert sb.secret not in out + err
-    assert sb.counters.requests("crm.deal.add") == 1
-    assert sb.counters.writes("crm.deal.add") == 1
+    assert wsb.secret not in out + err
+    assert wsb.counters.requests("crm.deal.add") == 1
+    assert wsb.counters.writes("crm.deal.add") == 1

@@ -139,13 +139,13 @@ WRITE_CASES = [
                          ids=[c[0] for c in WRITE_CASES])
 @pytest.mark.parametrize("shape", ["call", "batch"])
 async def test_add_hit_by_a_fault_is_performed_at_most_once(
-    sb: Any, name: str, fault: dict[str, Any], expected: str, writes: int, requests: int, shape: str
+    wsb: Any, name: str, fault: dict[str, Any], expected: str, writes: int, requests: int, shape: str
 ) -> None:
     http = "crm.deal.add" if shape == "call" else "batch"
-    sb.faults.add(method=http, **{"count": 1, **fault})
+    wsb.faults.add(method=http, **{"count": 1, **fault})
     timeout = SHORT_TIMEOUT if name == "delay_timeout" else 20.0
-    client, records, _clock = make_client(sb.webhook_url, timeout)
-    before = len(sb.store.deals)
+    client, records, _clock = make_client(wsb.webhook_url, timeout)
+    before = len(wsb.store.deals)
     async with client:
         try:
             if shape == "call":
@@ -162,25 +162,25 @@ async def test_add_hit_by_a_fault_is_performed_at_most_once(
         else:
             message = ""
     if message:
-        assert_readable(message, sb.secret)
+        assert_readable(message, wsb.secret)
         if expected in ("REQUEST_TIMEOUT", "NETWORK_ERROR") and writes:
             assert "may have performed it" in message, message
     if name == "delay_timeout":
         await asyncio.sleep(DELAY)  # let the sandbox finish the delayed answer before counting
 
     assert code == expected
-    assert sb.counters.writes("crm.deal.add") == writes, "a write must never be performed twice"
-    assert len(sb.store.deals) == before + writes
-    assert sb.counters.requests(http) == requests
+    assert wsb.counters.writes("crm.deal.add") == writes, "a write must never be performed twice"
+    assert len(wsb.store.deals) == before + writes
+    assert wsb.counters.requests(http) == requests
     if expected != OK:
         assert any(r.code == "NOT_RETRIED_AMBIGUOUS" for r in records) or requests == 1
 
 
-async def test_reads_are_retried_after_a_timeout_writes_are_not(sb: Any) -> None:
+async def test_reads_are_retried_after_a_timeout_writes_are_not(wsb: Any) -> None:
     """The same fault on a read and on a write: the read retries to success, the write stops after one try."""
-    sb.faults.add(kind="delay", method="crm.deal.get", count=1, seconds=DELAY)
-    sb.faults.add(kind="delay", method="crm.deal.update", count=1, seconds=DELAY)
-    client, _records, _clock = make_client(sb.webhook_url, SHORT_TIMEOUT)
+    wsb.faults.add(kind="delay", method="crm.deal.get", count=1, seconds=DELAY)
+    wsb.faults.add(kind="delay", method="crm.deal.update", count=1, seconds=DELAY)
+    client, _records, _clock = make_client(wsb.webhook_url, SHORT_TIMEOUT)
     async with client:
         read = await asyncio.wait_for(client.call("crm.deal.get", {"id": 3}), HANG_GUARD)
         with pytest.raises(AjaxError) as caught:
@@ -189,7 +189,7 @@ async def test_reads_are_retried_after_a_timeout_writes_are_not(sb: Any) -> None
             )
     await asyncio.sleep(DELAY)
     assert read.is_success
-    assert sb.counters.requests("crm.deal.get") == 2
+    assert wsb.counters.requests("crm.deal.get") == 2
     assert caught.value.code == "REQUEST_TIMEOUT"
-    assert sb.counters.requests("crm.deal.update") == 1
-    assert sb.counters.writes("crm.deal.update") == 1
+    assert wsb.counters.requests("crm.deal.update") == 1
+    assert wsb.counters.writes("crm.deal.update") == 1

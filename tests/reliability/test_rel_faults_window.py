@@ -144,14 +144,14 @@ def test_fault_matrix_window(case: FaultCase, mode: str, sb: Any, window_for: An
 
 
 @pytest.mark.parametrize("kind", ["reset_after", "delay"])
-def test_window_add_hit_after_sending_is_performed_once(kind: str, sb: Any, window_for: Any, wloop: Any) -> None:
+def test_window_add_hit_after_sending_is_performed_once(kind: str, wsb: Any, window_for: Any, wloop: Any) -> None:
     import time
 
     from rel_matrix import DELAY, SHORT_TIMEOUT
 
-    ctx = window_for(sb.webhook_url, clock=FakeClock(), timeout=SHORT_TIMEOUT)
+    ctx = window_for(wsb.webhook_url, clock=FakeClock(), timeout=SHORT_TIMEOUT)
     window = ctx.window
-    sb.faults.add(kind=kind, method="crm.deal.add", count=1, seconds=DELAY if kind == "delay" else 0)
+    wsb.faults.add(kind=kind, method="crm.deal.add", count=1, seconds=DELAY if kind == "delay" else 0)
     window.choose_method("crm.deal.add")
     window.params_editor.set_text('{"fields": {"TITLE": "window once"}}')
     task = window.send()
@@ -160,8 +160,8 @@ def test_window_add_hit_after_sending_is_performed_once(kind: str, sb: Any, wind
     time.sleep(DELAY if kind == "delay" else 0)
     assert window._last_outcome.error_code in ("NETWORK_ERROR", "REQUEST_TIMEOUT")
     assert "may have performed it" in window.error_banner.text()
-    assert sb.counters.requests("crm.deal.add") == 1
-    assert sb.counters.writes("crm.deal.add") == 1
+    assert wsb.counters.requests("crm.deal.add") == 1
+    assert wsb.counters.writes("crm.deal.add") == 1
     assert window.send_action.isEnabled()
 
 
