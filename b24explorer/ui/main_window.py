@@ -43,6 +43,7 @@ from b24explorer.ui.qt import (
     QVBoxLayout,
     QWidget,
     Signal,
+    is_alive,
     standard_icon,
 )
 from b24explorer.ui.request_bar import ApiSwitch, ErrorBanner, MethodField
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("b24explorer")
         self._task: asyncio.Task[None] | None = None
         self._in_flight = False
+        self._closing = False
         self._methods_task: asyncio.Task[None] | None = None
         self._keyring_task: asyncio.Task[Any] | None = None
         self._connection = ""
@@ -397,9 +399,10 @@ class MainWindow(QMainWindow):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the picker keeps the previous list; the log says why
-                self.statusBar().showMessage(f"Could not load the method list: {exc}", 8000)
+                if self.is_open():
+                    self.statusBar().showMessage(f"Could not load the method list: {exc}", 8000)
                 return
-            if name == self._connection:
+            if self.is_open() and name == self._connection:
                 self.method_picker.set_methods(entries)
 
         self._methods_task = asyncio.ensure_future(load())
@@ -492,7 +495,20 @@ class MainWindow(QMainWindow):
             assert self._task is not None
             self._task.cancel()
 
+    def is_open(self) -> bool:
+        """False once the window was closed or its Qt object deleted (late answers then show nowhere)."""
+        return not self._closing and is_alive(self)
+
     async def _send(self, connection: str, method: str, params: Any, api: int, request_id: str | None) -> None:
+        try:
+            await self._send_and_show(connection, method, params, api, request_id)
+        except RuntimeError:
+            if self.is_open():
+                raise
+            # Closed (and maybe deleted) while the request was in flight: there is nothing left to show it in.
+
+    async def _send_and_show(self, connection: str, method: str, params: Any, api: int,
+                             request_id: str | None) -> None:
         outcome = RequestOutcome(connection, method, api, params, request_id, started_at=time.time())
         started = time.monotonic()
         self.error_banner.hide()
@@ -727,6 +743,7 @@ class MainWindow(QMainWindow):
             await asyncio.wait(left, timeout=grace)
 
     def closeEvent(self, event) -> None:
+        self._closing = True
         with contextlib.suppress(Exception):
             self.services.save_ui_state(self.ui_state())
         self.cancel()

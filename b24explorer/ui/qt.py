@@ -12,6 +12,7 @@ import os
 os.environ.setdefault("QT_API", "pyside6")
 
 import PySide6  # noqa: F401  (must precede qasync)
+import shiboken6
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
@@ -188,6 +189,11 @@ __all__ = [
     "qasync",
     "standard_icon",
 ]
+
+
+def is_alive(obj: QObject) -> bool:
+    """Whether the C++ side of a Qt object still exists (a deleted widget raises on any call)."""
+    return shiboken6.isValid(obj)
 
 
 def standard_icon(name: str) -> QIcon:
