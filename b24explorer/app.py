@@ -98,11 +98,15 @@ class AppContext:
             await asyncio.get_running_loop().run_in_executor(None, flush)
 
 
-def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, Any] | None = None) -> AppContext:
-    """Core services + main window, not shown yet. Needs a running QApplication."""
+def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, Any] | None = None,
+          defer_power: bool = False) -> AppContext:
+    """Core services + main window, not shown yet. Needs a running QApplication.
+
+    ``defer_power``: leave the power features out; the caller installs them with :func:`install_power`
+    once the window has painted (the app does, so the window shows sooner).
+    """
     from b24explorer.core.logbus import LogBus
     from b24explorer.core.vault import Vault
-    from b24explorer.ui import power
     from b24explorer.ui.connection_flow import ConnectionFlow
     from b24explorer.ui.main_window import MainWindow
     from b24explorer.ui.services import FileSettings, MemorySettings, Services
@@ -117,7 +121,8 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
             settings = MemorySettings()
     services = Services(log_bus=bus, settings=settings, vault=vault or Vault(), client_options=client_options)
     window = MainWindow(services)
-    power.install(window, services)  # batch and list-all modes, history dock, copy as code (ui/power.py)
+    if not defer_power:
+        install_power(window, services)
     flow = ConnectionFlow(window, services)
     window.connections_action.triggered.connect(lambda: asyncio.ensure_future(flow.manage()))
     window.connection_picker.manage_requested.connect(lambda: asyncio.ensure_future(flow.manage()))
@@ -127,6 +132,41 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
         bus.notice("SETTINGS_NOTICE", notice)
     window.restore_ui_state(services.load_ui_state())
     return AppContext(services=services, window=window, flow=flow, settings=settings)
+
+
+def install_power(window: Any, services: Any) -> None:
+    """Batch and list-all modes, history dock, copy as code (ui/power.py)."""
+    from b24explorer.ui import power
+
+    power.install(window, services)
+    saved = services.load_ui_state().get("window_state")
+    if isinstance(saved, str) and saved:  # the saved layout again, now that the history dock exists
+        from b24explorer.ui.qt import QByteArray
+
+        window.restoreState(QByteArray.fromBase64(saved.encode()))
+
+
+# --- start-up order (issue 7): the window paints first, everything not visible in it comes after ---------
+class _FirstPaint:
+    """Resolves ``done`` when ``window`` (or a widget inside it) first gets a paint event."""
+
+    def __init__(self, app: Any, window: Any) -> None:
+        from b24explorer.ui.qt import QEvent, QObject
+
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        paint = QEvent.Type.Paint
+        first = self
+
+        class Filter(QObject):
+            def eventFilter(self, obj: Any, event: Any) -> bool:
+                if event.type() == paint and obj.isWidgetType() and obj.window() is window \
+                        and not first.done.done():
+                    first.done.set_result(None)  # the coroutine resumes after this paint is finished
+                    app.removeEventFilter(self)
+                return False
+
+        self._filter = Filter()
+        app.installEventFilter(self._filter)
 
 
 def build_main_window(**kwargs: Any) -> Any:
@@ -245,12 +285,17 @@ def _close_on_signals(window: Any) -> None:
 
 
 async def run_window(args: argparse.Namespace, app: Any) -> int:
-    ctx = build()
+    ctx = build(defer_power=True)
     window = ctx.window
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     _close_on_signals(window)
+    first_paint = _FirstPaint(app, window)
     window.show()
+    with contextlib.suppress(TimeoutError):  # a minimised or hidden start paints nothing: go on anyway
+        async with asyncio.timeout(1.0):
+            await first_paint.done
+    install_power(window, ctx.services)
     exit_code = 0
     ctx.tasks.append(asyncio.ensure_future(show_keyring_state(ctx)))
     if args.sandbox:
