@@ -524,6 +524,9 @@ class MainWindow(QMainWindow):
                                                           error_code="cancelled"))
             self._show_problem("Cancelled", [f"{method} was cancelled after {outcome.elapsed:.2f} s; "
                                              "nothing more will arrive for it."])
+            self._last_outcome = outcome
+            self.request_finished.emit(outcome)
+            raise  # whoever awaits the task learns it was cancelled (asyncio.wait_for relies on it)
         except VaultError as exc:
             outcome.error_code = f"KEYRING_{exc.kind.upper()}"
             outcome.error_message = exc.message
