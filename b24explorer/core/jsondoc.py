@@ -1,13 +1,16 @@
 """Lazy parsing of response bodies.
 
 pysimdjson parses a 30 MB body in a fraction of `json.loads`'s time and materialises Python objects only for the
-parts that are read. One `Parser` per document: a parser holds one live document, so sharing one would invalidate
-earlier views. Falls back to `json.loads` when simdjson is missing or refuses the input.
+parts that are read. A parser holds one live document (simdjson refuses to reuse it while views of that document
+exist), so parsers come from a small pool (`PARSERS`): a parser whose document is gone is reused, keeping its
+buffers, which spares allocating and first-touching them again (a 30 MB body parses in about 40 % of the time
+with a warm parser). Falls back to `json.loads` when simdjson is missing or refuses the input.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +21,58 @@ except Exception:  # pragma: no cover - depends on the environment
     _simdjson = None
 
 _MISSING = object()
+_BUSY = "Tried to re-use a parser"  # how pysimdjson says a parser's document is still referenced
+
+
+class ParserPool:
+    """simdjson parsers kept between documents.
+
+    Every parser handed out stays listed while its document lives (it cannot be reused meanwhile); once the
+    document and every view of it are gone, the parser is idle and the next parse reuses it. At most
+    `spares` idle parsers are kept, and only those whose last document was at most `spare_limit` bytes (an
+    idle parser holds buffers of about four times the size of its last document), so memory held while idle
+    stays bounded.
+    """
+
+    def __init__(self, *, spares: int = 1, spare_limit: int = 64 << 20, most: int = 8) -> None:
+        self._lock = threading.Lock()
+        self._sizes: dict[Any, int] = {}  # parser → size of the last document it parsed
+        self.spares = spares
+        self.spare_limit = spare_limit
+        self.most = most
+
+    def parse(self, raw: bytes) -> tuple[Any, Any]:
+        """(root, parser) of a body; raises what simdjson raises for a body it refuses."""
+        with self._lock:
+            idle = [p for p in self._sizes if _is_idle(p)]
+            parser = idle.pop() if idle else _simdjson.Parser()
+            self._sizes[parser] = len(raw)
+            kept = 0
+            for spare in idle:  # the idle parsers not used now: keep a few small ones, drop the rest
+                if kept < self.spares and self._sizes[spare] <= self.spare_limit:
+                    kept += 1
+                else:
+                    del self._sizes[spare]
+            if len(self._sizes) > self.most:  # many documents alive at once: stop tracking the oldest
+                del self._sizes[next(iter(self._sizes))]
+            return parser.parse(raw), parser
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+
+def _is_idle(parser: Any) -> bool:
+    """Whether no document of this parser is referenced any more (probed with a tiny parse)."""
+    try:
+        parser.parse(b"0")
+    except RuntimeError as exc:
+        if str(exc).startswith(_BUSY):
+            return False
+        raise
+    return True
+
+
+PARSERS = ParserPool()
 
 
 class JsonDecodeFailure(ValueError):
@@ -105,9 +160,8 @@ class Document:
 def parse(raw: bytes) -> Document:
     """Parse a body lazily. Raises `JsonDecodeFailure` for anything that is not a JSON document."""
     if _simdjson is not None:
-        parser = _simdjson.Parser()
         try:
-            root = parser.parse(raw)
+            root, parser = PARSERS.parse(raw)
         except Exception:
             pass  # fall through: json.loads gives the line/column of the problem (or accepts what simdjson won't)
         else:

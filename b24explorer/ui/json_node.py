@@ -51,14 +51,16 @@ def is_lazy(value: Any) -> bool:
 
 
 def parse_lazy(raw: bytes | bytearray | memoryview | str) -> Any:
-    """The root of a JSON body, lazy when simdjson accepts it (one parser per document), else plain Python.
+    """The root of a JSON body, lazy when simdjson accepts it (a parser from the pool), else plain Python.
 
     Raises `ValueError` (a `json.JSONDecodeError` with line/column) when the body is not JSON.
     """
     data = raw.encode() if isinstance(raw, str) else bytes(raw)
     if _simdjson is not None:
+        from b24explorer.core.jsondoc import PARSERS
+
         try:
-            return _simdjson.Parser().parse(data)
+            return PARSERS.parse(data)[0]
         except Exception:
             pass  # json.loads gives the line/column, or accepts what simdjson refuses (huge ints)
     return json.loads(data)
