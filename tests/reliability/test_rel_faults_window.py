@@ -165,9 +165,6 @@ def test_window_add_hit_after_sending_is_performed_once(kind: str, wsb: Any, win
     assert window.send_action.isEnabled()
 
 
-@pytest.mark.xfail(reason="known bug: MainWindow._send and _load_methods touch deleted widgets when the window "
-                          "closes mid-request (RuntimeError in the task; 'Task exception was never retrieved')",
-                   strict=False)
 def test_closing_the_window_mid_request_leaves_no_unhandled_exception(sb: Any, qtbot: Any, wloop: Any,
                                                                       rel_home: Any, unhandled: Any) -> None:
     """Method list and a call still in flight (slow portal) when the window is closed and deleted."""
