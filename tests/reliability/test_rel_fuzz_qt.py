@@ -125,6 +125,22 @@ def test_fuzz_tree_model_shows_what_json_loads_reads(view: ResponseView, value: 
         view.expand_all_below(view.model.index(0, 0, QModelIndex()))
 
 
+@qt_fuzz(60)
+@given(json_values)
+def test_fuzz_tree_model_over_the_cores_lazy_document(view: ResponseView, value: Any) -> None:
+    """As the window shows a call's answer: an AjaxResult whose lazy (simdjson) document feeds the tree."""
+    from b24explorer.core.result import AjaxResult
+
+    count("fuzz.tree_model")
+    raw = json.dumps({"result": value, "time": {"start": 1.0}}).encode("utf-8", "surrogatepass")
+    try:
+        expected = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return
+    view.show_result(AjaxResult(raw, status=200, method="fuzz.get"))
+    assert same(shown(view), expected)
+
+
 @qt_fuzz(80)
 @given(st.binary(max_size=200) | st.text(max_size=80).map(lambda s: s.encode("utf-8", "surrogatepass")))
 def test_fuzz_tree_model_any_bytes(view: ResponseView, raw: bytes) -> None:
