@@ -194,3 +194,43 @@ def test_saving_into_a_failing_keyring_offers_this_run_only(failure: str, app: A
     ctx.settings.flush()
     assert files_with(rel_home, secret) == []  # never written in plain text
     count("keyring.save_modes")
+
+
+CLI_FAILURES = {**FAILURES, "entry_deleted": (None, "", "no longer in the keyring")}
+
+
+@pytest.mark.parametrize("failure", list(CLI_FAILURES))
+def test_cli_profile_with_a_failing_keyring(failure: str, sb: Any, working_keyring: Any, rel_home: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`b24x … --profile NAME` when the keyring fails: exit 2 with the cause, no traceback, no secret; the same
+    command with the webhook given another way still works."""
+    from b24explorer import cli
+    from b24explorer.core.settings import ConnectionProfile, SettingsStore
+    from b24explorer.core.vault import new_reference, save_webhook
+
+    make_backend, _code, cause = CLI_FAILURES[failure]
+    url, secret = sb.webhook_url, sb.secret
+    ref = new_reference()
+    save_webhook(ref, url)
+    store = SettingsStore()
+    settings = store.load()
+    hook = Webhook.parse(url)
+    settings.connections.append(ConnectionProfile(name="portal", portal=hook.portal, user_id=hook.user_id,
+                                                  keyring_ref=ref))
+    store.save(settings)
+    if make_backend is None:
+        keyring.delete_password(SERVICE, ref)
+    else:
+        keyring.set_keyring(make_backend())
+    command = ["batch", "--cmd", '{"t": ["server.time", {}]}']
+
+    code = cli.main([*command, "--profile", "portal"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert cause.lower() in err.lower()
+    assert "Traceback" not in err
+    assert secret not in out + err
+
+    assert cli.main([*command, "--webhook", url]) == 0  # the rest of the CLI works
+    capsys.readouterr()
+    count("keyring.cli_modes")
