@@ -111,9 +111,7 @@ def test_fault_matrix_window(case: FaultCase, mode: str, sb: Any, window_for: An
             got = next(iter(errors.values())).code if errors else OK
         shown = [panel.status_label.text()]
         if got != OK:
-            assert expected in panel.status_label.text() or any(
-                expected in row.as_text() for row in window.log_pane.model.rows
-            )
+            assert expected in panel.status_label.text()
         else:
             assert panel.rows_model.rowCount() == len(BATCH_COMMANDS)
         assert panel.send_button.isEnabled()
