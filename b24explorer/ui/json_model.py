@@ -19,7 +19,8 @@ KEY, VALUE, TYPE = 0, 1, 2
 HEADERS = ("Key", "Value", "Type")
 BUCKET = 100
 FILL_PER_TICK = 4_000  # elements of a big lazy array listed per idle tick (about a millisecond)
-PREVIEW_CHARS = 120
+PREVIEW_CHARS = 80  # a container's one-line preview; Qt shapes the whole text of every painted cell, so
+# longer previews make each paint of a screen of rows (an expand) slower
 DISPLAY_CHARS = 1_000
 
 PATH_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
@@ -381,18 +382,21 @@ def value_text(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    if jn.is_object(value):
+    if isinstance(value, str) and value.isprintable() and '"' not in value and "\\" not in value:
+        text = f'"{value}"'  # what json.dumps writes for it, without its cost (previews show many of these)
+    elif jn.is_object(value):
         return "{…}" if len(value) else "{}"
-    if jn.is_array(value):
+    elif jn.is_array(value):
         return "[…]" if len(value) else "[]"
-    text = jn.scalar_text(value)
+    else:
+        text = jn.scalar_text(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _preview_object(value: Any) -> str:
     parts: list[str] = []
     used = 0
-    for key in value:
+    for key in value:  # not .items(): pysimdjson materialises every value it yields
         if used > PREVIEW_CHARS:
             parts.append("…")
             break

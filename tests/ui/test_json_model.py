@@ -171,3 +171,11 @@ def test_append_items_grows_the_root_list_across_the_range_boundary(qapp: Any) -
 def test_path_formats(path: jn.Path, plain: str, jq: str) -> None:
     assert jn.format_path(path) == plain
     assert jn.format_path(path, jq=True) == jq
+
+
+@given(st.text())
+def test_a_string_in_a_preview_reads_as_json_writes_it(text: str) -> None:
+    from b24explorer.ui.json_model import _short
+
+    written = json.dumps(text, ensure_ascii=False)
+    assert _short(text) == (written if len(written) <= 40 else written[:39] + "…")
