@@ -115,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nWrites hit after sending, performed once: {sum(c['outcome'] == 'passed' for c in writes)}/"
           f"{len(writes)} cases")
 
+    chaos = [c for c in cases if c["file"].endswith("test_rel_chaos")]
+    print(f"Chaos (every fault at once, p={0.035} each): {figures.get('chaos.operations', 0)} operations, "
+          f"{figures.get('chaos.faulted', 0)} ended in a classified error, none unclassified, no write twice "
+          f"({sum(c['outcome'] == 'passed' for c in chaos)}/{len(chaos)} passed)")
+
     fuzz = {k.split(".", 1)[1]: v for k, v in sorted(figures.items()) if k.startswith("fuzz.")}
     print(f"\nFuzz cases run: {sum(fuzz.values())} in total — " + ", ".join(f"{k} {v}" for k, v in fuzz.items()))
 
