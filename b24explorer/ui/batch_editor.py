@@ -273,7 +273,7 @@ class BatchEditor(QWidget):
 
     def add_command(self, method: str, params: Any = None) -> str:
         """Appends a command (e.g. the single-request editor's) and returns its label."""
-        text = self.editor.toPlainText()
+        text = self.editor.source_text()
         try:
             current: Any = json.loads(text) if text.strip() else {}
         except json.JSONDecodeError as exc:
@@ -309,13 +309,13 @@ class BatchEditor(QWidget):
 
     def request(self) -> BatchRequest:
         """The request the editor describes; raises BatchInputError when it cannot be sent."""
-        commands, halt = parse_batch_text(self.editor.toPlainText())
+        commands, halt = parse_batch_text(self.editor.source_text())
         if halt is not None:
             self.halt_box.setChecked(halt)
         return BatchRequest(commands=commands, halt=self.halt_box.isChecked(), api=self.api())
 
     def _update_count(self) -> None:
-        count = count_commands(self.editor.toPlainText())
+        count = count_commands(self.editor.source_text())
         if count is None:
             self.count_label.setText("invalid JSON")
             self.count_label.setStyleSheet("color: #c62828;")

@@ -191,7 +191,7 @@ class ListAllPanel(QWidget):
         method = self.method_edit.text().strip()
         if not method:
             raise ListInputError("Name a list method, e.g. crm.deal.list")
-        text = self.params_edit.toPlainText()
+        text = self.params_edit.source_text()
         try:
             params = json.loads(text) if text.strip() else {}
         except json.JSONDecodeError as exc:

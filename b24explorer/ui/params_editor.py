@@ -111,6 +111,11 @@ class JsonTextEdit(QPlainTextEdit):
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
         self.setPlaceholderText('{"select": ["ID", "TITLE"], "filter": {">ID": 0}}')
 
+    def source_text(self) -> str:
+        """The text exactly as typed. Not toPlainText(): it turns non-breaking spaces into plain ones (and so
+        would change the values sent)."""
+        return self.document().toRawText().replace("\u2029", "\n")
+
     def keyPressEvent(self, event) -> None:
         from b24explorer.ui.qt import Qt
 
@@ -177,8 +182,7 @@ class ParamsEditor(QWidget):
 
     # --- text -------------------------------------------------------------------------------------
     def text(self) -> str:
-        # Not toPlainText(): it turns non-breaking spaces into plain ones, changing the values sent.
-        return self.editor.document().toRawText().replace("\u2029", "\n")
+        return self.editor.source_text()
 
     def set_text(self, text: str) -> None:
         self.editor.setPlainText(text)

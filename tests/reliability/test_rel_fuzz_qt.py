@@ -225,3 +225,42 @@ def test_fuzz_params_editor_validation(editor: ParamsEditor, text: str) -> None:
     before = line_text[: want[1] - 1]
     assert cursor.blockNumber() == want[0] - 1
     assert cursor.positionInBlock() == len(before.encode("utf-16-le")) // 2, "cursor not on the error"
+
+
+# --- the editors keep the user's data ----------------------------------------------------------------------------
+
+# Text as people paste it: non-breaking and other unusual spaces, line separators, accents, emoji.
+pasted_text = st.text(alphabet=st.sampled_from(list("aZ09 .,-_\u00a0\u2007\u202f\u2028\u3000\u0301éЖ€😀\t")),
+                      max_size=12)
+params_values = st.dictionaries(st.sampled_from(["TITLE", "COMMENTS", "NAME", ">ID", "%TITLE"]),
+                                st.one_of(pasted_text, st.integers(0, 10**6), st.lists(pasted_text, max_size=3)),
+                                min_size=1, max_size=4)
+
+
+@pytest.fixture
+def editors(qtbot: Any) -> Any:
+    from b24explorer.ui.batch_editor import BatchEditor
+    from b24explorer.ui.list_all import ListAllPanel
+
+    params = ParamsEditor()
+    batch = BatchEditor(lambda: None, ResponseView())
+    listing = ListAllPanel(lambda: None, ResponseView())
+    for widget in (params, batch, listing):
+        qtbot.addWidget(widget)
+    return params, batch, listing
+
+
+@qt_fuzz(60)
+@given(params_values)
+def test_fuzz_editors_send_exactly_what_was_typed(editors: Any, params: dict[str, Any]) -> None:
+    """The params editor, the batch editor and the list-all params read back exactly the JSON put in: no
+    character (a non-breaking space in a title, say) is changed on the way to the wire."""
+    count("fuzz.editors")
+    params_editor, batch, listing = editors
+    params_editor.set_params(params)
+    assert params_editor.params() == params
+    commands = {"a": ["crm.deal.add", {"fields": params}], "b": ["crm.deal.list", {"filter": params}]}
+    batch.set_commands(commands)
+    assert batch.request().commands == commands
+    listing.set_request("crm.deal.list", {"filter": params})
+    assert listing.request().params == {"filter": params}
