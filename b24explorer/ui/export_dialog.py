@@ -165,8 +165,12 @@ class ExportDialog(QDialog):
             self.status.setText("")
         self.code_view.setPlainText(text)
 
+    def shown_code(self) -> str:
+        """The code as shown, exactly (toPlainText() would turn non-breaking spaces in the params into spaces)."""
+        return self.code_view.document().toRawText().replace("\u2029", "\n")
+
     def copy(self) -> None:
-        copy_to_clipboard(self.code_view.toPlainText())
+        copy_to_clipboard(self.shown_code())
         self.status.setText("Copied to the clipboard" + (" — with your secret" if self.include_secret() else ""))
 
     def suggested_name(self) -> str:
@@ -178,7 +182,7 @@ class ExportDialog(QDialog):
         """Writes the shown code to a file (what "Save as…" does after asking where)."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.code_view.toPlainText(), encoding="utf-8")
+        target.write_text(self.shown_code(), encoding="utf-8")
         self.status.setText(f"Saved to {target.name}")
         return target
 

@@ -264,3 +264,20 @@ def test_fuzz_editors_send_exactly_what_was_typed(editors: Any, params: dict[str
     assert batch.request().commands == commands
     listing.set_request("crm.deal.list", {"filter": params})
     assert listing.request().params == {"filter": params}
+
+
+@qt_fuzz(30)
+@given(params_values, st.sampled_from(["curl", "python", "b24pysdk", "js", "php"]))
+def test_fuzz_exported_code_is_copied_and_saved_as_rendered(qtbot: Any, tmp_path_factory: Any,
+                                                           params: dict[str, Any], fmt: str) -> None:
+    from b24explorer.core.export import CallRequest
+    from b24explorer.ui.export_dialog import ExportDialog
+    from b24explorer.ui.qt import QApplication
+
+    count("fuzz.editors")
+    dialog = ExportDialog(CallRequest("crm.deal.add", {"fields": params}), None, fmt=fmt)
+    qtbot.addWidget(dialog)
+    dialog.copy()
+    assert QApplication.clipboard().text() == dialog.code()
+    saved = dialog.save_code(tmp_path_factory.mktemp("export") / f"code.{fmt}")
+    assert saved.read_text(encoding="utf-8") == dialog.code()
