@@ -401,13 +401,23 @@ async def _fetch_chain(
         if k == 0 and count:
             page_params["start"] = 0  # the first page also reports `total` (one count per list-all)
         commands[f"p{k}"] = [run.method, page_params]
-    await run.client.warn_if_in_v3(run.method, run.request_id)
+    # The migration warning's one-time look-up of the portal's v3 methods runs alongside the batch, not
+    # before it: the first batch does not wait for it. It ends before this function returns either way.
+    warning = asyncio.ensure_future(run.client.warn_if_in_v3(run.method, run.request_id))
     try:
         batch = await run.guarded(run.client.batch(commands, halt=True, api=2, request_id=run.request_id))
     except AjaxError as err:
+        await warning
         return [], err, None
-    if batch is None:
+    except BaseException:  # cancelled (or worse): the look-up goes too
+        warning.cancel()
+        await asyncio.gather(warning, return_exceptions=True)
+        raise
+    if batch is None:  # the list was cancelled while the batch was in flight
+        warning.cancel()
+        await asyncio.gather(warning, return_exceptions=True)
         return None
+    await warning
     pages: list[tuple[str, Any]] = []
     error: AjaxError | None = None
     for row in batch.rows:
