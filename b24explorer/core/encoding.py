@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -15,11 +16,13 @@ from urllib.parse import quote
 RESULT_REF = re.compile(r"\$result(?:\[[^\[\]&=]*\])+")
 
 
+@lru_cache(maxsize=4096)  # a list-all's 50-command batches repeat the same keys and values
 def _enc(text: str) -> str:
     # RFC 3986: everything but unreserved characters is percent-encoded (space → %20).
     return quote(text, safe="")
 
 
+@lru_cache(maxsize=4096)
 def _enc_value(text: str) -> str:
     out, pos = [], 0
     for m in RESULT_REF.finditer(text):
@@ -45,7 +48,7 @@ def _scalar(value: Any) -> str:
 
 
 def _walk(prefix: str, value: Any, out: list[str]) -> None:
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):  # the exact-type test first: it is much cheaper
         for k, v in value.items():
             _walk(f"{prefix}[{k}]", v, out)
     elif isinstance(value, list | tuple):

@@ -129,7 +129,7 @@ class _Run:
     def dedupe(self, rows: list[Any], id_key: str) -> list[Any]:
         out = []
         for row in rows:
-            ident = row.get(id_key) if isinstance(row, Mapping) else None
+            ident = row.get(id_key) if type(row) is dict or isinstance(row, Mapping) else None  # dict: cheap
             if ident is None:
                 out.append(row)
                 continue
