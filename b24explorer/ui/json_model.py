@@ -99,6 +99,18 @@ class _Node:
         return elements[self.start + row]
 
 
+def _release(root: _Node | None) -> None:
+    """Break the parent ↔ children cycles of a tree no longer shown, so it is freed at once rather than at
+    the next full garbage collection: its lazy nodes keep their whole simdjson document (and its parser,
+    which the pool could otherwise reuse) alive."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children.values())
+        node.children = {}
+        node.parent = None
+
+
 def span_for(count: int) -> int:
     """0 when a range shows its elements, else the size of the sub-ranges it shows."""
     if count <= BUCKET:
@@ -136,21 +148,25 @@ class JsonTreeModel(QAbstractItemModel):
         """Show a new value (replaces the old one; closes every node)."""
         self._to_fill.clear()
         self.beginResetModel()
+        old = getattr(self, "_root", None)
         self._root_value = value
         self._materialised = 1
         self._scalar_root = not jn.is_container(value)
         self._root = _Node(value if not self._scalar_root else [value], None, -1, ())
         self.endResetModel()
+        _release(old)
 
     def clear(self) -> None:
         """Show nothing at all (not even a `null` row)."""
         self._to_fill.clear()
         self.beginResetModel()
+        old = getattr(self, "_root", None)
         self._root_value = None
         self._materialised = 1
         self._scalar_root = False
         self._root = _Node([], None, -1, ())
         self.endResetModel()
+        _release(old)
 
     @property
     def root_value(self) -> Any:
