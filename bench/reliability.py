@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
 
     writes = [c for c in cases if "performed" in c["name"] or "written once" in c["name"]]
-    print(f"\nWrites hit after sending, performed once: {sum(c['outcome'] == 'passed' for c in writes)}/"
-          f"{len(writes)} cases")
+    print(f"\nCreates hit by a fault (timeout, reset before/after, 5xx, truncated, 503) performed at most once: "
+          f"{sum(c['outcome'] == 'passed' for c in writes)}/{len(writes)} cases")
 
     chaos = [c for c in cases if c["file"].endswith("test_rel_chaos")]
     print(f"Chaos (every fault at once, p={0.035} each): {figures.get('chaos.operations', 0)} operations, "
