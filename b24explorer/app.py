@@ -165,8 +165,13 @@ class _FirstPaint:
                     app.removeEventFilter(self)
                 return False
 
+        self._app = app
         self._filter = Filter()
         app.installEventFilter(self._filter)
+
+    def close(self) -> None:
+        """Stop watching (when no paint came in time)."""
+        self._app.removeEventFilter(self._filter)
 
 
 def build_main_window(**kwargs: Any) -> Any:
@@ -295,6 +300,7 @@ async def run_window(args: argparse.Namespace, app: Any) -> int:
     with contextlib.suppress(TimeoutError):  # a minimised or hidden start paints nothing: go on anyway
         async with asyncio.timeout(1.0):
             await first_paint.done
+    first_paint.close()
     install_power(window, ctx.services)
     exit_code = 0
     ctx.tasks.append(asyncio.ensure_future(show_keyring_state(ctx)))
