@@ -30,9 +30,24 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
     asyncio.set_event_loop(None)
 
 
+def settle(loop: asyncio.AbstractEventLoop, within: float = 5.0) -> None:
+    """Let the window's own background tasks (method-list loads, history writes) finish while the loop runs.
+
+    Between two run_until_complete calls Qt still delivers events, and a task stepped then runs outside a running
+    asyncio loop: anyio's locks inside httpcore fail half-taken and the next request on that connection waits
+    forever. The app itself never stops its loop; only a test that starts and stops it must settle first.
+    """
+    pending = {task for task in asyncio.all_tasks(loop) if not task.done()}
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=within))
+
+
 def runner(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
     def run(coro: Awaitable[T], timeout: float = 20.0) -> T:
-        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+        try:
+            return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+        finally:
+            settle(loop)
 
     return run
 
