@@ -28,15 +28,17 @@ class ParserPool:
     """simdjson parsers kept between documents.
 
     Every parser handed out stays listed while its document lives (it cannot be reused meanwhile); once the
-    document and every view of it are gone, the parser is idle and the next parse reuses it. At most
-    `spares` idle parsers are kept, and only those whose last document was at most `spare_limit` bytes (an
-    idle parser holds buffers of about four times the size of its last document), so memory held while idle
-    stays bounded.
+    document and every view of it are gone, the parser is idle and the next parse reuses it — if its buffers
+    suit the new body: a parser keeps buffers of about four times the size of the biggest document it parsed,
+    so one that parsed a much bigger body is dropped (its memory freed) rather than kept for small ones. At
+    most `spares` idle parsers are kept besides, only those whose last document was at most `spare_limit`
+    bytes, so memory held while idle stays bounded. `most`: how many parsers are tracked at all.
     """
 
-    def __init__(self, *, spares: int = 1, spare_limit: int = 64 << 20, most: int = 8) -> None:
+    def __init__(self, *, spares: int = 1, spare_limit: int = 8 << 20, small: int = 1 << 20, most: int = 8) -> None:
         self._lock = threading.Lock()
-        self._sizes: dict[Any, int] = {}  # parser → size of the last document it parsed
+        self._sizes: dict[Any, int] = {}  # parser → size of the biggest document it parsed (its buffers' scale)
+        self.small = small  # buffers for bodies up to this size suit any body
         self.spares = spares
         self.spare_limit = spare_limit
         self.most = most
@@ -45,8 +47,11 @@ class ParserPool:
         """(root, parser) of a body; raises what simdjson raises for a body it refuses."""
         with self._lock:
             idle = [p for p in self._sizes if _is_idle(p)]
-            parser = idle.pop() if idle else _simdjson.Parser()
-            self._sizes[parser] = len(raw)
+            fitting = [p for p in idle if self._sizes[p] <= max(4 * len(raw), self.small)]
+            parser = max(fitting, key=self._sizes.__getitem__) if fitting else _simdjson.Parser()
+            if fitting:
+                idle.remove(parser)
+            self._sizes[parser] = max(len(raw), self._sizes.get(parser, 0))  # its buffers never shrink
             kept = 0
             for spare in idle:  # the idle parsers not used now: keep a few small ones, drop the rest
                 if kept < self.spares and self._sizes[spare] <= self.spare_limit:

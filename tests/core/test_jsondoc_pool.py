@@ -59,8 +59,23 @@ def test_idle_parsers_beyond_the_spares_are_dropped() -> None:
     assert in_use.as_dict() == json.loads(body(2))  # the one just used and one spare
 
 
+def test_a_parser_of_a_much_bigger_document_is_dropped_for_a_small_one() -> None:
+    pool = jsondoc.ParserPool(small=0, spare_limit=100)
+    big, big_parser = pool.parse(body(200))
+    del big
+    gc.collect()
+    small, used = pool.parse(body(1))
+    assert used is not big_parser
+    assert len(pool) == 1  # the big one's buffers are let go
+    assert small.as_dict() == json.loads(body(1))
+    del small
+    gc.collect()
+    _, again = pool.parse(body(2))  # a body of a similar size reuses the small parser
+    assert again is used
+
+
 def test_a_parser_of_a_big_document_is_not_kept_idle() -> None:
-    pool = jsondoc.ParserPool(spare_limit=100)
+    pool = jsondoc.ParserPool(spare_limit=100, small=0)
     big, big_parser = pool.parse(body(50))
     small, _ = pool.parse(body(1))
     del big, small
