@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OK = "OK"
-MODES = ("call", "batch", "list")
+MODES = ("call", "batch", "list", "call_v3")
 SHORT_TIMEOUT = 0.4  # the client's timeout in the "delay past the timeout" case
 DELAY = 0.9  # the sandbox's delay in that case (well past the timeout)
 NORMAL_TIMEOUT = 20.0

@@ -25,6 +25,8 @@ from rel_matrix import (
     MODES,
     OK,
     SHORT_TIMEOUT,
+    V3_METHOD,
+    V3_PARAMS,
     FaultCase,
     arm,
     http_method,
@@ -70,8 +72,9 @@ def cli_outcome(mode: str, code: int, out: str, err: str) -> str:
         line = next(line for line in err.splitlines() if line.startswith("error: "))
         return line.split(":")[1].strip()
     answer = json.loads(out)
-    if mode == "call":
-        return str(answer["error"])
+    if mode in ("call", "call_v3"):
+        error = answer["error"]  # a v3 envelope's error is an object
+        return str(error["code"] if isinstance(error, dict) else error)
     if "error" in answer and isinstance(answer["error"], dict):
         return str(answer["error"]["code"])
     return next(row["error"]["error"] for row in answer.values() if row["error"])
@@ -81,6 +84,8 @@ def argv_for(mode: str, case: FaultCase) -> list[str]:
     timeout = ["--timeout", str(case.timeout)]
     if mode == "call":
         return ["call", CALL_METHOD, "--params", json.dumps(CALL_PARAMS), *timeout]
+    if mode == "call_v3":
+        return ["call", V3_METHOD, "--params", json.dumps(V3_PARAMS), "--api", "3", *timeout]
     if mode == "batch":
         return ["batch", "--cmd", json.dumps(BATCH_COMMANDS), *timeout]
     return ["list", LIST_METHOD, "--params", json.dumps(LIST_PARAMS), *timeout]

@@ -94,7 +94,7 @@ def make_client(url: str, timeout: float) -> tuple[B24Client, list[LogRecord], F
     return client, records, clock
 
 
-@pytest.mark.parametrize("mode", [*MODES, "call_v3"])
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 async def test_fault_matrix_core(case: FaultCase, mode: str, sb: Any) -> None:
     url = webhook_for(sb, case)

@@ -21,6 +21,8 @@ from rel_matrix import (
     LIST_PARAMS,
     MODES,
     OK,
+    V3_METHOD,
+    V3_PARAMS,
     FaultCase,
     arm,
     assert_readable,
@@ -81,9 +83,11 @@ def test_fault_matrix_window(case: FaultCase, mode: str, sb: Any, window_for: An
     arm(sb, case, mode)
     expected = case.outcome_for(mode)
 
-    if mode == "call":
-        window.choose_method(CALL_METHOD)
-        window.params_editor.set_text(json.dumps(CALL_PARAMS))
+    if mode in ("call", "call_v3"):
+        v3 = mode == "call_v3"
+        window.choose_method(V3_METHOD if v3 else CALL_METHOD)
+        window.api_switch.set_api(3 if v3 else 2)
+        window.params_editor.set_text(json.dumps(V3_PARAMS if v3 else CALL_PARAMS))
         task = window.send()
         assert task is not None
         run(task)
@@ -136,7 +140,7 @@ def test_fault_matrix_window(case: FaultCase, mode: str, sb: Any, window_for: An
             assert_readable(text, sb.secret)
     for text in visible_texts(ctx):
         assert sb.secret not in text
-    owners = [window] + ([panel] if mode != "call" else [])
+    owners = [window] + ([panel] if mode in ("batch", "list") else [])
     assert failed_tasks(*owners) == []
     count(f"matrix.window.{mode}")
 
