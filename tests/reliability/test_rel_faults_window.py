@@ -173,7 +173,8 @@ def test_closing_the_window_mid_request_leaves_no_unhandled_exception(sb: Any, q
     import asyncio
     import gc
 
-    sb.faults.add(kind="delay", seconds=0.5, count=6)  # every method: the method list and the call are slow
+    for method in ("methods", "scope", CALL_METHOD):  # the method list and the call are both slow
+        sb.faults.add(kind="delay", method=method, seconds=1.0, count=1)
     ctx = open_window(qtbot, sb.webhook_url, register=False, clock=FakeClock())
     window = ctx.window
     window.choose_method(CALL_METHOD)
@@ -181,11 +182,11 @@ def test_closing_the_window_mid_request_leaves_no_unhandled_exception(sb: Any, q
     task = window.send()
     assert task is not None
     run = runner(wloop)
-    run(asyncio.sleep(0.1))
+    wloop.run_until_complete(asyncio.sleep(0.1))  # not `run`: it would let the slow call finish first
     assert not task.done(), "the call is still in flight when the window closes"
     window.close()
     window.deleteLater()
-    run(asyncio.sleep(1.2))  # the slow answers arrive after the widgets are gone
+    run(asyncio.sleep(1.5))  # the slow answers arrive after the widgets are gone
     run(ctx.aclose())
     tasks = [task, getattr(window, "_methods_task", None)]
     failures = [t.exception() for t in tasks if t is not None and t.done() and not t.cancelled()]
