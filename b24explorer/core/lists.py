@@ -551,6 +551,42 @@ def _pages(
     )
 
 
+def _list_opts(
+    id_key: str | None, cursor_id_key: str | None, result_key: str | None, limit: int | None, chained: bool
+) -> dict[str, Any]:
+    return {
+        "id_key": id_key,
+        "cursor_id_key": cursor_id_key,
+        "result_key": result_key,
+        "limit": limit,
+        "chained": chained,
+    }
+
+
+async def _collect(run: _Run, pages: AsyncIterator[list[Any]]) -> ListResult:
+    """The call* flavour: every item in one ListResult, API errors kept in it."""
+    items: list[Any] = []
+    async for page in pages:
+        items.extend(page)
+    await run.report(done=True)
+    return run.result(items)
+
+
+async def _stream(run: _Run, pages: AsyncIterator[list[Any]], error_code: str) -> AsyncIterator[list[Any]]:
+    """The fetch* flavour: pages as they arrive, then the first API error raised as SdkError `error_code`."""
+    async for page in pages:
+        yield page
+    await run.report(done=True)
+    if run.errors:
+        err = run.errors[0]
+        raise SdkError(
+            error_code,
+            f"API Error: {err.code}: {err.message}",
+            err.status or 500,
+            original_error=err,
+        )
+
+
 async def call_list(
     client: B24Client,
     method: str,
@@ -569,18 +605,8 @@ async def call_list(
     """Every item of a list method. Never raises for API errors: they end up in `ListResult.errors`, with the
     items fetched before them. `cancel` (asyncio.Event or a callable) stops it, keeping what arrived."""
     run = _Run(client, method, progress, cancel, request_id, "callList.make")
-    items: list[Any] = []
-    opts = {
-        "id_key": id_key,
-        "cursor_id_key": cursor_id_key,
-        "result_key": result_key,
-        "limit": limit,
-        "chained": chained,
-    }
-    async for page in _pages(run, params, api, opts):
-        items.extend(page)
-    await run.report(done=True)
-    return run.result(items)
+    opts = _list_opts(id_key, cursor_id_key, result_key, limit, chained)
+    return await _collect(run, _pages(run, params, api, opts))
 
 
 async def fetch_list(
@@ -601,24 +627,10 @@ async def fetch_list(
     """Pages as they arrive. An API error raises SdkError `JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{2,3}` after
     the pages before it were yielded (its `original_error` is the portal's AjaxError)."""
     run = _Run(client, method, progress, cancel, request_id, "fetchList.make")
-    opts = {
-        "id_key": id_key,
-        "cursor_id_key": cursor_id_key,
-        "result_key": result_key,
-        "limit": limit,
-        "chained": chained,
-    }
-    async for page in _pages(run, params, api, opts):
+    opts = _list_opts(id_key, cursor_id_key, result_key, limit, chained)
+    pages = _pages(run, params, api, opts)
+    async for page in _stream(run, pages, f"JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{api}"):
         yield page
-    await run.report(done=True)
-    if run.errors:
-        err = run.errors[0]
-        raise SdkError(
-            f"JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{api}",
-            f"API Error: {err.code}: {err.message}",
-            err.status or 500,
-            original_error=err,
-        )
 
 
 def _tail_opts(cursor_field: str, order: str, initial_value: Any, fetch: bool) -> dict[str, Any]:
@@ -652,20 +664,7 @@ async def call_tail(
     """Every item of a v3 `*.tail` method through its native `cursor` object."""
     tail = _tail_opts(cursor_field, order, initial_value, fetch=False)
     run = _Run(client, method, progress, cancel, request_id, "callTail.make")
-    prepared = _with_cursor_select(dict(params or {}), cursor_field)
-    items: list[Any] = []
-    async for page in _pages_v3(
-        run,
-        prepared,
-        id_key=cursor_field,
-        cursor_id_key=cursor_field,
-        result_key=result_key,
-        limit=limit,
-        tail=tail,
-    ):
-        items.extend(page)
-    await run.report(done=True)
-    return run.result(items)
+    return await _collect(run, _tail_pages(run, params, cursor_field, result_key, limit, tail))
 
 
 async def fetch_tail(
@@ -684,26 +683,28 @@ async def fetch_tail(
 ) -> AsyncIterator[list[Any]]:
     tail = _tail_opts(cursor_field, order, initial_value, fetch=True)
     run = _Run(client, method, progress, cancel, request_id, "fetchTail.make")
-    prepared = _with_cursor_select(dict(params or {}), cursor_field)
-    async for page in _pages_v3(
+    pages = _tail_pages(run, params, cursor_field, result_key, limit, tail)
+    async for page in _stream(run, pages, "JSSDK_CORE_B24_FETCH_TAIL_METHOD_API_V3"):
+        yield page
+
+
+def _tail_pages(
+    run: _Run,
+    params: Mapping[str, Any] | None,
+    cursor_field: str,
+    result_key: str,
+    limit: int,
+    tail: dict[str, Any],
+) -> AsyncIterator[list[Any]]:
+    return _pages_v3(
         run,
-        prepared,
+        _with_cursor_select(dict(params or {}), cursor_field),
         id_key=cursor_field,
         cursor_id_key=cursor_field,
         result_key=result_key,
         limit=limit,
         tail=tail,
-    ):
-        yield page
-    await run.report(done=True)
-    if run.errors:
-        err = run.errors[0]
-        raise SdkError(
-            "JSSDK_CORE_B24_FETCH_TAIL_METHOD_API_V3",
-            f"API Error: {err.code}: {err.message}",
-            err.status or 500,
-            original_error=err,
-        )
+    )
 
 
 def _with_cursor_select(params: dict[str, Any], cursor_field: str) -> dict[str, Any]:
