@@ -554,20 +554,9 @@ def entry_as_json(entry: Any, *, with_response: bool = False) -> dict[str, Any]:
     return data
 
 
-def method_label(kind: str, method: str, params_text: str = "") -> str:
-    """A batch with its size, a list-all marked as such (as the window's history panel shows them)."""
-    if kind == "batch":
-        try:
-            commands = json.loads(params_text).get("cmd")
-        except (ValueError, AttributeError):
-            commands = None
-        return f"batch ×{len(commands)}" if isinstance(commands, dict | list) else "batch"
-    if kind == "list":
-        return f"{method} (all items)"
-    return method
-
-
 def entry_line(entry: Any) -> str:
+    from .core.history import method_label
+
     status = entry.error_code or (str(entry.status) if entry.status is not None else "")
     duration = f"{entry.duration:.3f}s" if entry.duration is not None else ""
     method = method_label(entry.kind, entry.method, entry.params)

@@ -76,6 +76,19 @@ _LIST_COLUMNS = (
 _FULL_COLUMNS = _LIST_COLUMNS.replace("NULL AS response", "response")
 
 
+def method_label(kind: str, method: str, params_text: str = "") -> str:
+    """How a history row names its request: the method, a batch with its size, a list-all."""
+    if kind == "batch":
+        try:
+            commands = json.loads(params_text).get("cmd")
+        except (ValueError, AttributeError):
+            commands = None
+        return f"batch ×{len(commands)}" if isinstance(commands, dict | list) else "batch"
+    if kind == "list":
+        return f"{method} (all items)"
+    return method
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     id: int

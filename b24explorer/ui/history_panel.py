@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.history import method_label
 from .qt import (
     QAbstractItemView,
     QCheckBox,
@@ -81,19 +82,6 @@ def _when(timestamp: float) -> str:
     if moment.date() == datetime.now().date():
         return moment.strftime("%H:%M:%S")
     return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def method_label(kind: str, method: str, params_text: str = "") -> str:
-    """How a history row names its request: the method, a batch with its size, a list-all."""
-    if kind == "batch":
-        try:
-            commands = json.loads(params_text).get("cmd")
-        except (ValueError, AttributeError):
-            commands = None
-        return f"batch ×{len(commands)}" if isinstance(commands, dict | list) else "batch"
-    if kind == "list":
-        return f"{method} (all items)"
-    return method
 
 
 def _size(size: int | None) -> str:
