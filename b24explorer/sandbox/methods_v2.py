@@ -192,6 +192,19 @@ def _crm_table(ctx: Ctx, entity: str) -> Table:
     return ctx.portal.store.crm[CRM_TABLES[entity]]
 
 
+def _crm_row(ctx: Ctx, table: Table, *, positive_id: bool = False) -> dict[str, Any]:
+    """The row the `id` param names: 400 for an id that is no number (or, with positive_id, not above 0), the
+    portal's not-found error for an unknown one."""
+    raw = ctx.param("id")
+    number = as_int(raw)
+    if number is None or (positive_id and number <= 0):
+        raise ApiError(400, "", "ID is not defined or invalid.")
+    row = table.get(raw)
+    if row is None:
+        raise NOT_FOUND
+    return row
+
+
 def _register_crm(entity: str) -> None:
     prefix = f"crm.{entity}"
 
@@ -201,12 +214,7 @@ def _register_crm(entity: str) -> None:
 
     def get(ctx: Ctx) -> Answer:
         table = _crm_table(ctx, entity)
-        raw = ctx.param("id")
-        if as_int(raw) is None or (as_int(raw) or 0) <= 0:
-            raise ApiError(400, "", "ID is not defined or invalid.")
-        row = table.get(raw)
-        if row is None:
-            raise NOT_FOUND
+        row = _crm_row(ctx, table, positive_id=True)
         return Answer(table.raw(int(row["ID"])))
 
     def list_(ctx: Ctx) -> Answer:
@@ -244,12 +252,7 @@ def _register_crm(entity: str) -> None:
 
     def update(ctx: Ctx) -> Answer:
         table = _crm_table(ctx, entity)
-        raw = ctx.param("id")
-        if as_int(raw) is None:
-            raise ApiError(400, "", "ID is not defined or invalid.")
-        row = table.get(raw)
-        if row is None:
-            raise NOT_FOUND
+        row = _crm_row(ctx, table)
         values = clean_fields(table, ctx.param("fields"), creating=False, lookup=lookup_upper(table))
         values["DATE_MODIFY"] = now_iso(ctx)
         values["MODIFY_BY_ID"] = str(ctx.hook.user_id)
@@ -259,12 +262,7 @@ def _register_crm(entity: str) -> None:
 
     def delete(ctx: Ctx) -> Answer:
         table = _crm_table(ctx, entity)
-        raw = ctx.param("id")
-        if as_int(raw) is None:
-            raise ApiError(400, "", "ID is not defined or invalid.")
-        row = table.get(raw)
-        if row is None:
-            raise NOT_FOUND
+        row = _crm_row(ctx, table)
         table.delete(int(row["ID"]))
         ctx.wrote()
         return Answer(True)
