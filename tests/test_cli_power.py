@@ -9,28 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import keyring
-import keyring.backend
 import pytest
+from keyring_backends import MemoryKeyring
 
 from b24explorer.cli import main
 from b24explorer.sandbox import Sandbox
-
-
-class _MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 @pytest.fixture
@@ -48,9 +31,9 @@ def hooked(home: Path, sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 
 
 @pytest.fixture
-def memory_keyring() -> Iterator[_MemoryKeyring]:
+def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
-    backend = _MemoryKeyring()
+    backend = MemoryKeyring()
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
@@ -205,7 +188,7 @@ def _save_profile(name: str, url: str) -> None:
     store.save(settings)
 
 
-def test_profile_takes_the_webhook_from_the_keyring(home: Path, sb: Sandbox, memory_keyring: _MemoryKeyring,
+def test_profile_takes_the_webhook_from_the_keyring(home: Path, sb: Sandbox, memory_keyring: MemoryKeyring,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     _save_profile("demo portal", sb.webhook_url)
     code, out, err = run(capsys, "list", "crm.deal.list", "--profile", "demo portal")
@@ -220,7 +203,7 @@ def test_profile_takes_the_webhook_from_the_keyring(home: Path, sb: Sandbox, mem
         assert sb.secret.encode() not in path.read_bytes(), path.name
 
 
-def test_unknown_profile_is_bad_input(home: Path, memory_keyring: _MemoryKeyring,
+def test_unknown_profile_is_bad_input(home: Path, memory_keyring: MemoryKeyring,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, "batch", "--profile", "nope", "--cmd", '[["profile"]]')
     assert code == 2

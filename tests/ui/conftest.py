@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import keyring
 import pytest
-from ui_keyrings import MemoryKeyring
+from keyring_backends import MemoryKeyring
 
 from b24explorer.ui import qt  # noqa: F401  (binding chosen before qasync)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import keyring
 import keyring.errors
 import pytest
-from ui_keyrings import DismissedPromptKeyring, LockedKeyring
+from keyring_backends import DismissedPromptKeyring, LockedKeyring
 
 from b24explorer.core.vault import SERVICE
 from b24explorer.ui.connections import ConnectionDialog, ConnectionsDialog, KeyringFailureDialog, RenameDialog

@@ -1,4 +1,4 @@
-"""Keyring backends for UI tests: installed explicitly with ``keyring.set_keyring``, never chosen by keyring."""
+"""Keyring backends for the UI and CLI tests: installed explicitly with ``keyring.set_keyring``, never chosen by keyring."""
 
 from __future__ import annotations
 
@@ -31,8 +31,6 @@ class MemoryKeyring(TestOnlyBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         if (service, username) not in self.items:
-            import keyring.errors
-
             raise keyring.errors.PasswordDeleteError("no such entry")
         del self.items[(service, username)]
 
