@@ -17,6 +17,8 @@ import keyring
 import pytest
 from keyring_backends import MemoryKeyring
 
+from b24explorer.core import B24Client, LimitsConfig
+from b24explorer.sandbox import Sandbox
 from b24explorer.ui import qt  # noqa: F401  (binding chosen before qasync)
 
 import qasync  # isort: skip
@@ -124,6 +126,14 @@ def _ui_keyring(request: pytest.FixtureRequest) -> Iterator[MemoryKeyring | None
 def memory_keyring(_ui_keyring: MemoryKeyring | None) -> MemoryKeyring:
     assert _ui_keyring is not None, "memory_keyring cannot be used in a real_keyring test"
     return _ui_keyring
+
+
+@pytest.fixture
+def client(sb: Sandbox, arun: Callable[..., Any]) -> Iterator[B24Client]:
+    """A client on the sandbox without client-side rate limits, closed after the test."""
+    c = B24Client(sb.webhook_url, limits=LimitsConfig.unlimited())
+    yield c
+    arun(c.aclose())
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,20 +14,6 @@ from b24explorer.sandbox import Sandbox
 from b24explorer.ui.batch_editor import BatchEditor, count_commands, parse_batch_text
 from b24explorer.ui.qt import QApplication, Qt
 from b24explorer.ui.response_view import ResponseView
-
-
-@pytest.fixture(autouse=True)
-def _collect_in_gui_thread() -> Iterator[None]:
-    """Qt objects left to the garbage collector (the closed qasync loop's timers) must die in this thread, not
-    in a sandbox thread that happens to trigger a collection later."""
-    yield
-    gc.collect()
-
-@pytest.fixture
-def client(sb: Sandbox, arun: Callable[..., Any]) -> Iterator[B24Client]:
-    c = B24Client(sb.webhook_url, limits=LimitsConfig.unlimited())
-    yield c
-    arun(c.aclose())
 
 
 @pytest.fixture

@@ -10,20 +10,19 @@ syntax check by node / php.
 from __future__ import annotations
 
 import ast
-import gc
 import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from b24explorer.core import B24Client, LimitsConfig, Webhook
+from b24explorer.core import B24Client, Webhook
 from b24explorer.core import export as code_export
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui.export_dialog import ExportDialog, render, write_response
@@ -115,20 +114,6 @@ namespace Bitrix24\\SDK\\Services {
 }
 """
 
-
-
-@pytest.fixture(autouse=True)
-def _collect_in_gui_thread() -> Iterator[None]:
-    """Qt objects left to the garbage collector (the closed qasync loop's timers) must die in this thread, not
-    in a sandbox thread that happens to trigger a collection later."""
-    yield
-    gc.collect()
-
-@pytest.fixture
-def client(sb: Sandbox, arun: Callable[..., Any]) -> Iterator[B24Client]:
-    c = B24Client(sb.webhook_url, limits=LimitsConfig.unlimited())
-    yield c
-    arun(c.aclose())
 
 
 @pytest.fixture

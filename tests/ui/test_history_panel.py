@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from b24explorer.core import B24Client, LimitsConfig
+from b24explorer.core import B24Client
 from b24explorer.core.history import HistoryStore
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui import json_node as jn
 from b24explorer.ui.history_panel import HistoryPanel, StoredRequest
 from b24explorer.ui.qt import QGuiApplication, Qt
-
-
-@pytest.fixture(autouse=True)
-def _collect_in_gui_thread() -> Iterator[None]:
-    """Qt objects left to the garbage collector must die in this thread, not in a sandbox thread."""
-    yield
-    gc.collect()
-
-
-@pytest.fixture
-def client(sb: Sandbox, arun: Callable[..., Any]) -> Iterator[B24Client]:
-    c = B24Client(sb.webhook_url, limits=LimitsConfig.unlimited())
-    yield c
-    arun(c.aclose())
 
 
 @pytest.fixture

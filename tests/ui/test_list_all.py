@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,13 +14,6 @@ from b24explorer.ui.list_all import ListAllPanel
 from b24explorer.ui.qt import QModelIndex
 from b24explorer.ui.response_view import ResponseView
 
-
-@pytest.fixture(autouse=True)
-def _collect_in_gui_thread() -> Iterator[None]:
-    """Qt objects left to the garbage collector (the closed qasync loop's timers) must die in this thread, not
-    in a sandbox thread that happens to trigger a collection later."""
-    yield
-    gc.collect()
 
 @pytest.fixture
 def big(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
