@@ -36,6 +36,18 @@ def save_button(dialog: ConnectionDialog):
     return dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
 
 
+async def submit_new_connection(ctx, until, name: str, url: str, limits: str | None = None) -> asyncio.Future:
+    """Opens "Add connection", fills in the dialog and saves it; the flow's task (it ends with the name, or None)."""
+    task = asyncio.ensure_future(ctx.flow.add())
+    dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
+    dialog.name_edit.setText(name)
+    dialog.url_edit.setText(url)
+    if limits is not None:
+        dialog.limits_combo.setCurrentIndex(dialog.limits_combo.findData(limits))
+    save_button(dialog).click()
+    return task
+
+
 def test_webhook_errors_show_inline_and_never_echo_the_secret(make_window, qtbot, sb) -> None:
     ctx = make_window()
     dialog = ConnectionDialog(ctx.window, taken_names={"Prod"}, tester=None)
@@ -181,11 +193,7 @@ def test_keyring_failure_dialog_offers_this_run_only(make_window, sb, qtbot, aru
     secret = secret_of(sb.webhook_url)
 
     async def scenario() -> None:
-        task = asyncio.ensure_future(ctx.flow.add())
-        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
-        dialog.name_edit.setText("Portal")
-        dialog.url_edit.setText(sb.webhook_url)
-        save_button(dialog).click()
+        task = await submit_new_connection(ctx, until, "Portal", sb.webhook_url)
         failure = await next_dialog(ctx.flow, KeyringFailureDialog, until)
         assert cause.lower() in failure.cause_label.text().lower()
         assert "plain-text" in "".join(w.text() for w in failure.findChildren(type(failure.cause_label)))
@@ -213,11 +221,7 @@ def test_cancelling_the_failure_dialog_adds_nothing(make_window, sb, arun, until
     ctx = make_window()
 
     async def scenario() -> None:
-        task = asyncio.ensure_future(ctx.flow.add())
-        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
-        dialog.name_edit.setText("Portal")
-        dialog.url_edit.setText(sb.webhook_url)
-        save_button(dialog).click()
+        task = await submit_new_connection(ctx, until, "Portal", sb.webhook_url)
         failure = await next_dialog(ctx.flow, KeyringFailureDialog, until)
         failure.cancel_button.click()
         assert await task is None
@@ -235,11 +239,7 @@ def test_connection_saved_and_read_back_through_the_secret_service(make_window, 
     secret = secret_of(sb.webhook_url)
 
     async def add() -> None:
-        task = asyncio.ensure_future(ctx.flow.add())
-        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
-        dialog.name_edit.setText("Real keyring")
-        dialog.url_edit.setText(sb.webhook_url)
-        save_button(dialog).click()
+        task = await submit_new_connection(ctx, until, "Real keyring", sb.webhook_url)
         assert await task == "Real keyring"
 
     arun(add())
@@ -307,12 +307,7 @@ def test_rate_limit_preset_is_chosen_saved_and_used(make_window, sb, arun, until
     ctx = make_window(settings=FileSettings())
 
     async def add() -> None:
-        task = asyncio.ensure_future(ctx.flow.add())
-        dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
-        dialog.name_edit.setText("Big portal")
-        dialog.url_edit.setText(sb.webhook_url)
-        dialog.limits_combo.setCurrentIndex(dialog.limits_combo.findData("enterprise"))
-        save_button(dialog).click()
+        task = await submit_new_connection(ctx, until, "Big portal", sb.webhook_url, limits="enterprise")
         assert await task == "Big portal"
 
     arun(add())
