@@ -63,9 +63,9 @@ def _operating_portal(clock: FakeClock, operating: float):
     return seen, httpx.MockTransport(handler)
 
 
-async def test_operating_budget_blocks_the_method_until_reset(make_client) -> None:
-    clock = FakeClock()
-    seen, transport = _operating_portal(clock, operating=476.0)  # over 475 s of the 480 s budget
+def _operating_client(make_client, clock: FakeClock, operating: float):
+    """A standard-limits client on `_operating_portal`: (client, its log, the requests the portal saw)."""
+    seen, transport = _operating_portal(clock, operating=operating)
     client, log, _ = make_client(
         "https://portal.example.com/rest/1/abcdefgh1234/",
         transport=transport,
@@ -73,6 +73,12 @@ async def test_operating_budget_blocks_the_method_until_reset(make_client) -> No
         limits=LimitsConfig.standard(),
         v3_methods=(),
     )
+    return client, log, seen
+
+
+async def test_operating_budget_blocks_the_method_until_reset(make_client) -> None:
+    clock = FakeClock()
+    client, log, seen = _operating_client(make_client, clock, operating=476.0)  # over 475 s of the 480 s budget
     async with client:
         await client.call("crm.deal.list")
         await client.call("crm.deal.get", {"id": 1})  # another method is not blocked
@@ -85,14 +91,7 @@ async def test_operating_budget_blocks_the_method_until_reset(make_client) -> No
 
 async def test_batch_rows_feed_the_budget_of_their_own_method(make_client) -> None:
     clock = FakeClock()
-    _, transport = _operating_portal(clock, operating=478.0)
-    client, _, _ = make_client(
-        "https://portal.example.com/rest/1/abcdefgh1234/",
-        transport=transport,
-        clock=clock,
-        limits=LimitsConfig.standard(),
-        v3_methods=(),
-    )
+    client, _, _ = _operating_client(make_client, clock, operating=478.0)
     async with client:
         await client.batch([["crm.deal.list", {}], ["crm.deal.get", {"id": 1}]])
         assert clock.sleeps == []
