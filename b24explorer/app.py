@@ -289,9 +289,27 @@ def _close_on_signals(window: Any) -> None:
     wake.start()
 
 
+def install_crash_handler(ctx: AppContext, loop: asyncio.AbstractEventLoop) -> Any:
+    """Unhandled exceptions (Qt slots, tasks, threads) become masked crash reports in the log directory; the log
+    pane and the status bar say where. Returns the handler (``.uninstall()`` restores the previous hooks)."""
+    from b24explorer import crash
+
+    def show(path: Path, summary: str) -> None:
+        ctx.services.log_bus.error("CRASH_REPORT", f"Unexpected {summary}; a report was saved to {path}")
+        ctx.window.statusBar().showMessage(f"Unexpected error — a report was saved to {path}", 15000)
+
+    def tell(path: Path, summary: str) -> None:
+        # A worker thread's exception arrives on that thread: widgets are only touched on the GUI thread's loop.
+        with contextlib.suppress(RuntimeError):  # the loop is already closed (exit): the report is written
+            loop.call_soon_threadsafe(show, path, summary)
+
+    return crash.install(ctx.services.known_secrets, tell, loop)
+
+
 async def run_window(args: argparse.Namespace, app: Any) -> int:
     ctx = build(defer_power=True)
     window = ctx.window
+    crash_handler = install_crash_handler(ctx, asyncio.get_running_loop())
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     _close_on_signals(window)
@@ -326,6 +344,7 @@ async def run_window(args: argparse.Namespace, app: Any) -> int:
             task.cancel()
     with contextlib.suppress(Exception):
         await ctx.aclose()
+    crash_handler.uninstall()
     return exit_code
 
 

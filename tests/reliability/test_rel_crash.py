@@ -34,7 +34,8 @@ def install_for(ctx: Any, loop: asyncio.AbstractEventLoop) -> Any:
         return wiring(ctx, loop)
 
     def tell(path: Path, summary: str) -> None:
-        ctx.services.log_bus.error("CRASH_REPORT", f"Unexpected {summary}; a report was saved to {path}")
+        loop.call_soon_threadsafe(ctx.services.log_bus.error, "CRASH_REPORT",
+                                  f"Unexpected {summary}; a report was saved to {path}")
 
     return crash.install(ctx.services.known_secrets, tell, loop)
 
