@@ -1,8 +1,9 @@
 """`b24x call METHOD`: one REST call from the command line.
 
 The response envelope goes to stdout as JSON, log records to stderr (masked). Exit 0 on success, 1 on an API
-error, 2 on bad input (nothing is sent then). The webhook comes from --webhook or, to keep it out of the shell
-history, from the B24X_WEBHOOK environment variable.
+error, 2 on bad input (nothing is sent then). The webhook comes from --profile (a saved connection, read from
+the keyring), --webhook or, to keep it out of the shell history, the B24X_WEBHOOK environment variable. Each
+call is recorded in the history (masked) unless --no-history is given.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,6 +41,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--params", metavar="JSON|@file", help="params as a JSON object, or @path to a JSON file"
     )
     parser.add_argument("--webhook", metavar="URL", help=f"the webhook URL (default: ${WEBHOOK_ENV})")
+    parser.add_argument("--profile", metavar="NAME", help="a saved connection (webhook from the keyring)")
+    parser.add_argument("--no-history", action="store_true", help="do not record this call in the history")
     parser.add_argument("--api", type=int, choices=(2, 3), default=2, help="REST version (default 2)")
     parser.add_argument(
         "--request-id", metavar="ID", help="the bx24_request_id to send (default: a new UUIDv7)"
@@ -46,9 +50,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
     parser.add_argument(
         "--plan",
-        default="standard",
+        default=None,
         choices=("standard", "enterprise", "unlimited", "batch_processing", "realtime"),
-        help="client-side limits preset (default standard)",
+        help="client-side limits preset (default: the profile's, else standard)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="also print DEBUG log records")
     # hidden: the same call N times through one client (soak runs; the limiter sees every call)
@@ -121,6 +125,7 @@ async def call_once(
     stdout: TextIO,
     stderr: TextIO,
     repeat: int = 1,
+    record: Callable[..., None] | None = None,
 ) -> int:
     bus = LogBus()
     bus.subscribe(_stderr_printer(stderr, verbose))
@@ -129,7 +134,7 @@ async def call_once(
         hook, timeout=request_timeout, limits=LimitsConfig.from_plan(plan), log=bus
     ) as client:
         for _ in range(max(1, repeat)):  # one client, so its rate limiter sees every call
-            code = await _call_and_print(client, method, params, api, request_id, stdout, stderr)
+            code = await _call_and_print(client, method, params, api, request_id, stdout, stderr, record)
             if code == EXIT_BAD_INPUT:
                 return code
             worst = max(worst, code)
@@ -137,16 +142,31 @@ async def call_once(
 
 
 async def _call_and_print(
-    client: B24Client, method: str, params: Any, api: int, request_id: str | None, stdout: TextIO, stderr: TextIO
+    client: B24Client,
+    method: str,
+    params: Any,
+    api: int,
+    request_id: str | None,
+    stdout: TextIO,
+    stderr: TextIO,
+    record: Callable[..., None] | None = None,
 ) -> int:
     try:
         res = await client.call(method, params, api=api, request_id=request_id)
     except AjaxError as err:
         _dump({"error": err.code, "error_description": err.message, **_meta(err)}, stdout)
-        return EXIT_API_ERROR if err.code != "JSSDK_INVALID_PARAMS" else EXIT_BAD_INPUT
+        if err.code == "JSSDK_INVALID_PARAMS":
+            return EXIT_BAD_INPUT
+        if record is not None:
+            record(status=err.status or None, error_code=err.code, request_id=err.request_id or "")
+        return EXIT_API_ERROR
     except SdkError as err:
         print(f"b24x call: {err.message}", file=stderr)
         return EXIT_BAD_INPUT
+    if record is not None:
+        record(status=res.status, duration=res.elapsed, size=res.size, response=res.raw,
+               error_code=None if res.is_success else (res.error.code if res.error else None),
+               request_id=res.request_id or "")
     _dump(res.envelope(), stdout)
     print(
         f"HTTP {res.status} · {res.elapsed * 1000:.0f} ms · {res.size} bytes · request id {res.request_id}",
@@ -162,14 +182,24 @@ def _meta(err: AjaxError) -> dict[str, Any]:
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     errs = stderr or sys.stderr
+    from . import cli_power  # the connection and history helpers shared with batch/list
+
     try:
-        hook = resolve_webhook(args.webhook)
+        if getattr(args, "profile", None):
+            hook, connection = cli_power.resolve_connection(args)
+        else:
+            hook = resolve_webhook(args.webhook)
+            connection = cli_power.saved_name_for(hook) or hook.host or "cli"
         params = load_params(args.params)
         if not args.timeout > 0:
             raise BadInput("--timeout must be a positive number of seconds")
-    except BadInput as exc:
+    except (BadInput, cli_power.BadInput) as exc:
         print(f"b24x call: {exc}", file=errs)
         return EXIT_BAD_INPUT
+    plan = args.plan or getattr(args, "limits_preset", None) or "standard"
+
+    def record(**outcome: Any) -> None:
+        cli_power.record_history(connection, args.method, args.api, params, kind="call", hook=hook, **outcome)
     try:
         return asyncio.run(
             call_once(
@@ -179,11 +209,12 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextI
                 api=args.api,
                 request_id=args.request_id,
                 request_timeout=args.timeout,
-                plan=args.plan,
+                plan=plan,
                 verbose=args.verbose,
                 stdout=out,
                 stderr=errs,
                 repeat=getattr(args, "repeat", 1),
+                record=None if getattr(args, "no_history", False) else record,
             )
         )
     except KeyboardInterrupt:

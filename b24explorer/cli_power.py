@@ -186,11 +186,11 @@ def resolve_connection(args: argparse.Namespace, *, required: bool = True) -> tu
     except SdkError as exc:
         raise BadInput(exc.message) from None
     if name == "cli":
-        name = _saved_name_for(hook) or hook.host or "cli"
+        name = saved_name_for(hook) or hook.host or "cli"
     return hook, name
 
 
-def _saved_name_for(hook: Any) -> str | None:
+def saved_name_for(hook: Any) -> str | None:
     """The saved connection with this portal and user, so CLI history lines up with the window's."""
     try:
         from .core.settings import SettingsStore

@@ -17,6 +17,12 @@ import pytest
 from b24explorer.sandbox import Sandbox
 
 
+@pytest.fixture(autouse=True)
+def _app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes into the user's real config, data, cache or log directories (fixtures may narrow it)."""
+    monkeypatch.setenv("B24X_HOME", str(tmp_path_factory.mktemp("b24x-home")))
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     sb = Sandbox(seed=1, deals=200, plan="unlimited")

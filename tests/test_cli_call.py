@@ -187,3 +187,35 @@ def test_bad_method_or_timeout_exit_2(sb, monkeypatch, capsys, argv_tail) -> Non
     assert out == ""
     assert err.startswith("b24x call: ")
     assert sb.counters.requests() == 0
+
+
+def test_call_is_recorded_in_history_and_profile_reads_the_keyring(sb, monkeypatch, capsys) -> None:
+    import keyring
+    from keyring_backends import MemoryKeyring
+
+    from b24explorer.cli import main
+    from b24explorer.core import vault
+    from b24explorer.core.history import HistoryStore
+    from b24explorer.core.settings import ConnectionProfile, SettingsStore
+    from b24explorer.core.webhook import Webhook
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    ref = vault.new_reference()
+    vault.save_webhook(ref, sb.webhook_url)
+    store = SettingsStore()
+    settings = store.load()
+    settings.add_connection(ConnectionProfile.from_webhook("Demo", Webhook.parse(sb.webhook_url), ref))
+    store.save(settings)
+    monkeypatch.delenv("B24X_WEBHOOK", raising=False)
+
+    assert main(["call", "crm.deal.get", "--profile", "Demo", "--params", '{"id": 2}']) == 0
+    assert '"ID": "2"' in capsys.readouterr().out
+    assert main(["call", "no.such.method", "--profile", "Demo", "--no-history"]) == 1
+    assert main(["call", "server.time", "--profile", "Nobody"]) == 2
+    entries = HistoryStore().search("")
+    assert [(e.connection, e.method, e.status) for e in entries] == [("Demo", "crm.deal.get", 200)]
+    body = HistoryStore().get(entries[0].id).response
+    assert json.loads(body)["result"]["ID"] == "2"
+    assert sb.secret.encode() not in body
+    keyring.set_keyring(previous)
