@@ -175,7 +175,7 @@ class ConnectionDialog(QDialog):
         self.url_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.url_edit.setPlaceholderText(
             "unchanged (kept in the keyring) — paste a new webhook to replace it" if existing
-            else "https://your-portal.bitrix24.com/rest/1/xxxxxxxxxxxx/"
+            else "https://your-portal.bitrix24.com/rest/1/<secret code>/"
         )
         self.reveal = QAction(standard_icon("SP_FileDialogContentsView"), "Show", self)
         self.reveal.setCheckable(True)

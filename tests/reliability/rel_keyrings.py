@@ -10,34 +10,13 @@ from __future__ import annotations
 
 import keyring.backend
 import keyring.errors
-from jaraco.classes import properties
+from keyring_backends import MemoryKeyring as DictKeyring  # a working keyring in memory
+from keyring_backends import TestOnlyBackend
+
+__all__ = ["DictKeyring", "RaisingKeyring", "locked", "no_backend", "prompt_dismissed"]
 
 
-class _Explicit(keyring.backend.KeyringBackend):
-    @properties.classproperty
-    def priority(cls) -> float:  # type: ignore[override]
-        raise RuntimeError("installed explicitly by a test")
-
-
-class DictKeyring(_Explicit):
-    """A working keyring in memory (when no real Secret Service is available to the test run)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("No such password!")
-
-
-class RaisingKeyring(_Explicit):
+class RaisingKeyring(TestOnlyBackend):
     """Every operation raises `error` (a fresh instance each time)."""
 
     def __init__(self, make_error: type[Exception], text: str) -> None:
