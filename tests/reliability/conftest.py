@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+import rel_keyrings
 
 # Warnings of the offscreen platform and of the machine's fonts, not of the app.
 PLATFORM_NOISE = (r"This plugin does not support propagateSizeHints\(\)",
@@ -98,3 +101,14 @@ def wsb(_write_portal: Any) -> Any:
     suites count on stays as seeded. Faults, counters and limits are reset before each test."""
     _write_portal.reset()
     return _write_portal
+
+
+@pytest.fixture
+def working_keyring() -> Iterator[keyring.backend.KeyringBackend]:
+    """The real Secret Service inside the test D-Bus session, else an in-memory keyring."""
+    previous = keyring.get_keyring()
+    real = os.environ.get("B24X_REAL_KEYRING") == "1"
+    backend = previous if real else rel_keyrings.DictKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

@@ -10,7 +10,6 @@ failure dialog with "use for this run only", and nothing reaches a file.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,18 +23,6 @@ from rel_window import close_loop, make_loop, open_window, runner
 from b24explorer.app import SANDBOX_CONNECTION
 from b24explorer.core.vault import SERVICE
 from b24explorer.core.webhook import Webhook
-
-REAL = os.environ.get("B24X_REAL_KEYRING") == "1"
-
-
-@pytest.fixture
-def working_keyring() -> Iterator[keyring.backend.KeyringBackend]:
-    """The real Secret Service inside the test D-Bus session, else an in-memory keyring."""
-    previous = keyring.get_keyring()
-    backend = previous if REAL else rel_keyrings.DictKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

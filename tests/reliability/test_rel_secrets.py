@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-import rel_keyrings
 from rel_stats import count
 from rel_window import close_loop, make_loop, open_window, runner
 
@@ -28,8 +25,6 @@ from b24explorer.core.clock import FakeClock, SystemClock
 from b24explorer.core.export import Format
 from b24explorer.core.webhook import Webhook
 from b24explorer.ui.qt import QApplication, QModelIndex
-
-REAL = os.environ.get("B24X_REAL_KEYRING") == "1"
 
 
 def occurrences(root: Path, secret: str) -> dict[str, int]:
@@ -47,14 +42,6 @@ def occurrences(root: Path, secret: str) -> dict[str, int]:
             found[str(path.relative_to(root))] = n
     return found
 
-
-@pytest.fixture
-def working_keyring() -> Iterator[Any]:
-    previous = keyring.get_keyring()
-    backend = previous if REAL else rel_keyrings.DictKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture
