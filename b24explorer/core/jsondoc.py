@@ -1,83 +1,26 @@
 """Lazy parsing of response bodies.
 
-pysimdjson parses a 30 MB body in a fraction of `json.loads`'s time and materialises Python objects only for the
-parts that are read. A parser holds one live document (simdjson refuses to reuse it while views of that document
-exist), so parsers come from a small pool (`PARSERS`): a parser whose document is gone is reused, keeping its
-buffers, which spares allocating and first-touching them again (a 30 MB body parses in about 40 % of the time
-with a warm parser). Falls back to `json.loads` when simdjson is missing or refuses the input.
+`parse` reads a body's first level only (`lazyjson`): nested objects and arrays stay views of the body's
+bytes, decoded one level at a time as they are read, so a 30 MB answer is shown in a fraction of `json.loads`'s
+time and memory. Falls back to `json.loads` when the lazy reader refuses the input (NaN, a lone surrogate),
+which also gives the line and column of a syntax error.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-_simdjson: Any
-try:  # optional accelerator
-    import simdjson as _simdjson
-except Exception:  # pragma: no cover - depends on the environment
-    _simdjson = None
+from . import lazyjson
+from .lazyjson import LazyArray, LazyObject, materialize
 
+__all__ = ["Document", "JsonDecodeFailure", "materialize", "parse"]
+
+LAZY = True  # tests switch this off to run the same checks over plain Python
 _MISSING = object()
-_BUSY = "Tried to re-use a parser"  # how pysimdjson says a parser's document is still referenced
-
-
-class ParserPool:
-    """simdjson parsers kept between documents.
-
-    Every parser handed out stays listed while its document lives (it cannot be reused meanwhile); once the
-    document and every view of it are gone, the parser is idle and the next parse reuses it — if its buffers
-    suit the new body: a parser keeps buffers of about four times the size of the biggest document it parsed,
-    so one that parsed a much bigger body is dropped (its memory freed) rather than kept for small ones. At
-    most `spares` idle parsers are kept besides, only those whose last document was at most `spare_limit`
-    bytes, so memory held while idle stays bounded. `most`: how many parsers are tracked at all.
-    """
-
-    def __init__(self, *, spares: int = 1, spare_limit: int = 8 << 20, small: int = 1 << 20, most: int = 8) -> None:
-        self._lock = threading.Lock()
-        self._sizes: dict[Any, int] = {}  # parser → size of the biggest document it parsed (its buffers' scale)
-        self.small = small  # buffers for bodies up to this size suit any body
-        self.spares = spares
-        self.spare_limit = spare_limit
-        self.most = most
-
-    def parse(self, raw: bytes) -> tuple[Any, Any]:
-        """(root, parser) of a body; raises what simdjson raises for a body it refuses."""
-        with self._lock:
-            idle = [p for p in self._sizes if _is_idle(p)]
-            fitting = [p for p in idle if self._sizes[p] <= max(4 * len(raw), self.small)]
-            parser = max(fitting, key=self._sizes.__getitem__) if fitting else _simdjson.Parser()
-            if fitting:
-                idle.remove(parser)
-            self._sizes[parser] = max(len(raw), self._sizes.get(parser, 0))  # its buffers never shrink
-            kept = 0
-            for spare in idle:  # the idle parsers not used now: keep a few small ones, drop the rest
-                if kept < self.spares and self._sizes[spare] <= self.spare_limit:
-                    kept += 1
-                else:
-                    del self._sizes[spare]
-            if len(self._sizes) > self.most:  # many documents alive at once: stop tracking the oldest
-                del self._sizes[next(iter(self._sizes))]
-            return parser.parse(raw), parser
-
-    def __len__(self) -> int:
-        return len(self._sizes)
-
-
-def _is_idle(parser: Any) -> bool:
-    """Whether no document of this parser is referenced any more (probed with a tiny parse)."""
-    try:
-        parser.parse(b"0")
-    except RuntimeError as exc:
-        if str(exc).startswith(_BUSY):
-            return False
-        raise
-    return True
-
-
-PARSERS = ParserPool()
+_UTF8_CHUNK = 1 << 20
 
 
 class JsonDecodeFailure(ValueError):
@@ -89,41 +32,22 @@ class JsonDecodeFailure(ValueError):
         self.column = column
 
 
-def _is_lazy(value: Any) -> bool:
-    return _simdjson is not None and isinstance(value, _simdjson.Object | _simdjson.Array)
-
-
-def materialize(value: Any) -> Any:
-    """A plain Python object (dict/list/scalar) for a lazy node or a plain value."""
-    if _simdjson is not None:
-        if isinstance(value, _simdjson.Object):
-            return value.as_dict()
-        if isinstance(value, _simdjson.Array):
-            return value.as_list()
-    return value
-
-
 class Document:
-    """A parsed body. `root` is a lazy simdjson node (or plain Python when simdjson was not used)."""
+    """A parsed body. `root` is a lazy node over the body (or plain Python when the lazy reader refused it)."""
 
-    __slots__ = ("_parser", "lazy", "root")
+    __slots__ = ("lazy", "root")
 
-    def __init__(self, root: Any, parser: Any = None) -> None:
+    def __init__(self, root: Any) -> None:
         self.root = root
-        self._parser = parser  # keeps the document alive as long as the view
-        self.lazy = _is_lazy(root)
+        self.lazy = lazyjson.is_lazy(root)
 
     @property
     def is_object(self) -> bool:
-        return isinstance(self.root, dict) or (
-            _simdjson is not None and isinstance(self.root, _simdjson.Object)
-        )
+        return isinstance(self.root, dict | LazyObject)
 
     @property
     def is_array(self) -> bool:
-        return isinstance(self.root, list) or (
-            _simdjson is not None and isinstance(self.root, _simdjson.Array)
-        )
+        return isinstance(self.root, list | LazyArray)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The node under a top-level key, lazy when possible (no materialisation)."""
@@ -162,18 +86,31 @@ class Document:
         return materialize(self.root)
 
 
+def _check_utf8(data: bytes) -> None:
+    """Raise `JsonDecodeFailure` when a body is not UTF-8 (checked in chunks: no copy of a big body)."""
+    if data.isascii():
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for at in range(0, len(data), _UTF8_CHUNK):
+        try:
+            decoder.decode(view[at : at + _UTF8_CHUNK], final=at + _UTF8_CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            raise JsonDecodeFailure(f"Body is not UTF-8 text (byte {at + exc.start})") from None
+
+
 def parse(raw: bytes) -> Document:
     """Parse a body lazily. Raises `JsonDecodeFailure` for anything that is not a JSON document."""
-    if _simdjson is not None:
+    data = raw if isinstance(raw, bytes) else bytes(raw)
+    _check_utf8(data)
+    if LAZY:
         try:
-            root, parser = PARSERS.parse(raw)
-        except Exception:
-            pass  # fall through: json.loads gives the line/column of the problem (or accepts what simdjson won't)
-        else:
-            return Document(root, parser)
+            return Document(lazyjson.lazy_root(data))
+        except (ValueError, RecursionError):
+            pass  # json.loads gives the line/column of the problem (or accepts NaN, lone surrogates)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # pragma: no cover - checked above
         raise JsonDecodeFailure(f"Body is not UTF-8 text (byte {exc.start})") from None
     try:
         return Document(json.loads(text))

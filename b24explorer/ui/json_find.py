@@ -3,8 +3,9 @@
 `iter_matches` is a generator the response view drives in short timer slices: it yields a path for each
 node whose key or displayed value contains the needle (case-insensitive), and `None` every few hundred
 nodes so the caller can check its time budget and stay responsive. On a lazy document, a big array's
-elements are first tested as whole compact JSON (one C call): an element without the needle anywhere is
-skipped without visiting its nodes.
+elements are first tested as their JSON text in the body (one C call, nothing decoded): an element whose
+text does not hold the needle, and that has no escape sequence that could spell it differently, is skipped
+without visiting its nodes.
 """
 
 from __future__ import annotations
@@ -35,17 +36,20 @@ def _prefilter_safe(needle: str) -> bool:
     return bool(needle) and not any(c in '"\\' or ord(c) < 0x20 for c in needle)
 
 
-# An unquoted number with a fraction or exponent: simdjson and Python may spell those differently
-# (1e16 / 1e+16), so an element holding one is never skipped for a needle with digits.
-_FLOAT_LITERAL = re.compile(rb"[:,\[]-?\d+[.eE]")
+# An unquoted number with a fraction or exponent: the body and Python may spell those differently
+# (1e16 / 1.0e16 / 1e+16), so an element holding one is never skipped for a needle with digits.
+_FLOAT_LITERAL = re.compile(rb"[:,\[]\s*-?\d+[.eE]")
 
 
-def _may_contain(mini: bytes, folded: str, needle_has_digits: bool) -> bool:
-    if needle_has_digits and _FLOAT_LITERAL.search(mini):
+def _may_contain(text: bytes, folded: str, needle_has_digits: bool) -> bool:
+    """False only when no key or value of the element whose JSON text this is can contain the needle."""
+    if b"\\" in text:  # an escape (`\/`, `\u00e9`): the shown text differs from the body's
         return True
-    if mini.isascii() and folded.isascii():
-        return folded.encode() in mini.lower()
-    return folded in mini.decode("utf-8", "replace").casefold()
+    if needle_has_digits and _FLOAT_LITERAL.search(text):
+        return True
+    if text.isascii() and folded.isascii():
+        return folded.encode() in text.lower()
+    return folded in text.decode("utf-8", "replace").casefold()
 
 
 def iter_matches(root: Any, needle: str) -> Iterator[jn.Path | None]:
@@ -94,10 +98,11 @@ def _children(value: Any, prefilter: bool, folded: str) -> Iterator[tuple[jn.Pat
         return
     digits = any(c.isdigit() for c in folded)
     skipped = 0
-    for i, child in enumerate(iter(value)):
-        if jn.is_lazy(child) and not _may_contain(child.mini, folded, digits):
+    for i in range(len(value)):
+        text = value.element_raw(i)
+        if text is not None and not _may_contain(bytes(text), folded, digits):
             skipped += 1
             if skipped % SKIP_TICK_EVERY == 0:
                 yield _SKIPPED, None  # let the caller check its time budget
             continue
-        yield i, child
+        yield i, value[i]

@@ -2,7 +2,7 @@
 
 Nothing is built up front. A `_Node` exists only for a container the view has asked about as a parent
 (i.e. that was expanded); leaf rows are answered straight from their parent's container. Over a lazy
-simdjson document this keeps a 32 MB answer's first paint to the parse plus a handful of rows.
+document this keeps a 32 MB answer's first paint to reading its first level plus a handful of rows.
 
 Big arrays show sub-ranges (`[0 … 99]`, `[100 … 199]` …; `[0 … 9999]` … for bigger ones) as browser
 devtools do, so no node has more than `BUCKET` rows and expanding any node stays cheap, whatever its size.
@@ -101,8 +101,7 @@ class _Node:
 
 def _release(root: _Node | None) -> None:
     """Break the parent ↔ children cycles of a tree no longer shown, so it is freed at once rather than at
-    the next full garbage collection: its lazy nodes keep their whole simdjson document (and its parser,
-    which the pool could otherwise reuse) alive."""
+    the next full garbage collection: its lazy nodes keep the whole body (and what was decoded of it) alive."""
     stack = [root] if root is not None else []
     while stack:
         node = stack.pop()
@@ -129,7 +128,7 @@ _ROLES = frozenset((_DISPLAY, _TOOLTIP, PATH_ROLE, NODE_VALUE_ROLE))
 
 
 class JsonTreeModel(QAbstractItemModel):
-    """Lazy tree over a JSON value (simdjson node or plain Python). Top-level rows are the root's children."""
+    """Lazy tree over a JSON value (lazy node or plain Python). Top-level rows are the root's children."""
 
     def __init__(self, value: Any = None, parent: Any = None) -> None:
         super().__init__(parent)
@@ -412,7 +411,7 @@ def _short(value: Any) -> str:
 def _preview_object(value: Any) -> str:
     parts: list[str] = []
     used = 0
-    for key in value:  # not .items(): pysimdjson materialises every value it yields
+    for key in value:
         if used > PREVIEW_CHARS:
             parts.append("…")
             break

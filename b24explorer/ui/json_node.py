@@ -1,9 +1,9 @@
-"""Qt-free helpers over a JSON value that may be a lazy simdjson node or plain Python.
+"""Qt-free helpers over a JSON value that may be a lazy node or plain Python.
 
 The response tree, the raw view and the finder all walk the same two kinds of values: a lazy
-pysimdjson `Object`/`Array` (nothing materialised until read) or plain `dict`/`list`. These helpers
-hide the difference. One caveat drives the design: `simdjson.Array[i]` walks from the start (O(i)),
-so big arrays are read through one iterator, as far as needed (`Elements`), never indexed at random.
+`LazyObject`/`LazyArray` of `core.lazyjson` (decoded one level at a time, as read) or plain
+`dict`/`list`. These helpers hide the difference. `Elements` gives any array O(1) indexing; it lists the
+elements of an array that has no random access of its own from one iterator, as far as needed.
 """
 
 from __future__ import annotations
@@ -14,15 +14,10 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-try:
-    import simdjson as _simdjson
+from b24explorer.core.lazyjson import LazyArray, LazyNode, LazyObject, lazy_root
 
-    _LAZY_OBJECT: tuple[type, ...] = (_simdjson.Object,)
-    _LAZY_ARRAY: tuple[type, ...] = (_simdjson.Array,)
-except Exception:  # pragma: no cover - depends on the environment
-    _simdjson = None
-    _LAZY_OBJECT = ()
-    _LAZY_ARRAY = ()
+_LAZY_OBJECT = (LazyObject,)
+_LAZY_ARRAY = (LazyArray,)
 
 OBJECT_TYPES: tuple[type, ...] = (dict, *_LAZY_OBJECT)
 ARRAY_TYPES: tuple[type, ...] = (list, tuple, *_LAZY_ARRAY)
@@ -47,23 +42,29 @@ def is_container(value: Any) -> bool:
 
 
 def is_lazy(value: Any) -> bool:
-    return isinstance(value, _LAZY_OBJECT + _LAZY_ARRAY)
+    return isinstance(value, LazyNode)
 
 
 def parse_lazy(raw: bytes | bytearray | memoryview | str) -> Any:
-    """The root of a JSON body, lazy when simdjson accepts it (a parser from the pool), else plain Python.
+    """The root of a JSON body, lazy when the lazy reader accepts it, else plain Python.
 
     Raises `ValueError` (a `json.JSONDecodeError` with line/column) when the body is not JSON.
     """
     data = raw.encode() if isinstance(raw, str) else bytes(raw)
-    if _simdjson is not None:
-        from b24explorer.core.jsondoc import PARSERS
-
+    if data.isascii() or _is_utf8(data):
         try:
-            return PARSERS.parse(data)[0]
-        except Exception:
-            pass  # json.loads gives the line/column, or accepts what simdjson refuses (huge ints)
+            return lazy_root(data)
+        except (ValueError, RecursionError):
+            pass  # json.loads gives the line/column, or accepts what the lazy reader refuses (NaN)
     return json.loads(data)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def type_name(value: Any) -> str:
@@ -88,10 +89,7 @@ def scalar_text(value: Any) -> str:
 
 
 def child(obj: Any, key: str) -> Any:
-    """`obj[key]` for a plain or lazy object. simdjson looks keys up as C strings, so a key holding a NUL
-    character is read through the object's materialised copy (rare; correct rather than fast)."""
-    if "\x00" in key and isinstance(obj, _LAZY_OBJECT):
-        return obj.as_dict()[key]
+    """`obj[key]` for a plain or lazy object."""
     return obj[key]
 
 
@@ -100,25 +98,24 @@ def keys_of(value: Any) -> list[str]:
 
 
 def element_list(value: Any) -> list[Any]:
-    """The elements of an array as a list (lazy children stay lazy). O(n) once, then O(1) access."""
+    """The elements of an array as a list (lazy children stay lazy)."""
     if isinstance(value, list):
         return value
     return list(iter(value))
 
 
 class Elements:
-    """An array's elements with O(1) access, listed from one iterator only as far as asked.
-
-    Reading element 10 of 100,000 lists 11 of them; `fill` lists more in small time slices when idle.
-    Plain lists are used as they are (and may grow: list-all pages appended).
+    """An array's elements with O(1) access. Lists and lazy arrays are used as they are (a list may grow:
+    list-all pages appended); any other iterable is listed from one iterator only as far as asked, and
+    `fill` lists more in small time slices when idle.
     """
 
     __slots__ = ("_items", "_iter", "source")
 
     def __init__(self, source: Any) -> None:
         self.source = source
-        if isinstance(source, list):
-            self._items: list[Any] = source
+        if isinstance(source, list | LazyArray):
+            self._items: Any = source  # random access of its own
             self._iter: Iterator[Any] | None = None
         else:
             self._items = []
@@ -180,7 +177,7 @@ def to_python(value: Any) -> Any:
 
 
 def compact_json(value: Any) -> str:
-    """The value as compact JSON text (no materialisation for lazy nodes)."""
+    """The value as compact JSON text (lazy nodes are minified from their text, not decoded)."""
     if is_lazy(value):
         return value.mini.decode("utf-8")
     if isinstance(value, list | tuple) and any(is_lazy(v) for v in value):  # a range of a lazy array
@@ -189,9 +186,9 @@ def compact_json(value: Any) -> str:
 
 
 def json_size_hint(value: Any) -> int:
-    """Roughly how many bytes the value takes as JSON (exact for lazy nodes)."""
+    """Roughly how many bytes the value takes as JSON (for lazy nodes: their text in the body)."""
     if is_lazy(value):
-        return len(value.mini)
+        return len(value.raw)
     return len(compact_json(value)) if is_container(value) else 16
 
 

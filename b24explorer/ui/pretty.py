@@ -34,7 +34,7 @@ def scalar_json(value: Any) -> str:
 
 
 class PrettyLines:
-    """Lines of the indented JSON of a value (lazy simdjson nodes or plain Python), on demand."""
+    """Lines of the indented JSON of a value (lazy nodes or plain Python), on demand."""
 
     def __init__(self, value: Any) -> None:
         # a frame: [container, keys or elements, next position, depth, closer line, is an object]

@@ -81,7 +81,7 @@ class RawView(QWidget):
 
     # --- content --------------------------------------------------------------------------------------
     def set_value(self, value: Any) -> None:
-        """Show a JSON value (lazy simdjson node or plain Python). Rendered when the view is visible."""
+        """Show a JSON value (lazy node or plain Python). Rendered when the view is visible."""
         self._set_source(("json", value))
 
     def set_text(self, text: str) -> None:

@@ -1,6 +1,6 @@
 """The response panel: a lazy tree and a paged raw view of the answer, find, and a jq filter.
 
-Built for big answers: the tree is a lazy model over a lazy simdjson document (a 32 MB answer shows its
+Built for big answers: the tree is a lazy model over a lazy document (a 32 MB answer shows its
 first level in a fraction of `json.loads`'s time), find walks the document in short timer slices, and the
 jq filter runs in a child process. Nothing here ever blocks the event loop for long.
 """

@@ -128,7 +128,7 @@ def test_fuzz_tree_model_shows_what_json_loads_reads(view: ResponseView, value: 
 @qt_fuzz(60)
 @given(json_values)
 def test_fuzz_tree_model_over_the_cores_lazy_document(view: ResponseView, value: Any) -> None:
-    """As the window shows a call's answer: an AjaxResult whose lazy (simdjson) document feeds the tree."""
+    """As the window shows a call's answer: an AjaxResult whose lazy document feeds the tree."""
     from b24explorer.core.result import AjaxResult
 
     count("fuzz.tree_model")

@@ -58,7 +58,7 @@ def model_content(model: JsonTreeModel) -> Any:
 def test_walking_the_model_gives_back_the_value(qapp: Any, value: Any) -> None:
     raw = json.dumps(value).encode()
     expected = json.loads(raw)
-    for root in (jn.parse_lazy(raw), json.loads(raw)):  # over a lazy simdjson document and plain Python
+    for root in (jn.parse_lazy(raw), json.loads(raw)):  # over a lazy document and plain Python
         model = JsonTreeModel(root)
         assert model_content(model) == expected
 

@@ -37,7 +37,7 @@ async def test_call_returns_the_envelope_typed(make_client, sb) -> None:
     assert res.next is None
     assert not res.is_more
     assert sb.secret not in json.dumps(res.headers)
-    assert res.document.lazy  # simdjson view for big bodies
+    assert res.document.lazy  # a lazy view of the body
 
 
 async def test_total_next_and_is_more_of_a_list_page(make_client, sb) -> None:

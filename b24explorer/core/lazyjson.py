@@ -1,0 +1,241 @@
+"""Lazy JSON: objects and arrays decoded one level at a time, as they are read.
+
+A container is a `msgspec.Raw` — a zero-copy view of its bytes in the body — until something asks for its
+keys, its length or a child; then only its own level is decoded (children that are containers become lazy
+nodes in turn, scalars become Python values). Skipping over a nested container is a scan in C, so showing the
+first level of a 32 MB answer costs a fraction of `json.loads`, and the memory added is a small fraction of
+the body: the body itself is the store, held once.
+
+Containers of at most `SMALL` bytes decode at once into plain Python (one C call is cheaper than a lazy walk
+over a few hundred bytes), so a deal read from a 100,000-deal array is a `LazyObject` whose children are
+plain values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+SMALL = 2048
+BIG_CHILDREN_KEPT = 256  # decoded big elements of an array kept for the next read (the view asks often)
+
+_any = msgspec.json.Decoder()
+_object_level = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_array_level = msgspec.json.Decoder(list[msgspec.Raw])
+_OPEN_OBJECT = ord("{")
+_OPEN_ARRAY = ord("[")
+DecodeError = msgspec.DecodeError
+
+
+def decode_value(raw: Any) -> Any:
+    """Plain Python for a JSON text (bytes or a Raw). Numbers msgspec will not hold (`1e400`) go through
+    `json.loads`, which reads them as Python does (infinity)."""
+    try:
+        return _any.decode(raw)
+    except msgspec.DecodeError:
+        return json.loads(bytes(raw))
+
+
+def node(raw: msgspec.Raw) -> Any:
+    """A lazy node for a container, the Python value for a scalar."""
+    if len(raw) == 0:
+        raise msgspec.DecodeError("empty JSON value")
+    first = memoryview(raw)[0]
+    if first == _OPEN_OBJECT:
+        return LazyObject(raw)
+    if first == _OPEN_ARRAY:
+        return LazyArray(raw)
+    return decode_value(raw)
+
+
+class LazyNode:
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: msgspec.Raw) -> None:
+        self._raw = raw
+
+    @property
+    def raw(self) -> msgspec.Raw:
+        """The node's JSON text, as it is in the body (a zero-copy view)."""
+        return self._raw
+
+    @property
+    def mini(self) -> bytes:
+        """The node as compact JSON (the body's own spelling of strings and numbers, whitespace removed)."""
+        return msgspec.json.format(self._raw, indent=-1)
+
+    def to_python(self) -> Any:
+        return decode_value(self._raw)
+
+    def at_pointer(self, pointer: str) -> Any:
+        """The node at a JSON Pointer (RFC 6901) below this one; `KeyError`/`IndexError` when absent."""
+        value: Any = self
+        if pointer in ("", "/"):
+            return value
+        for part in pointer.lstrip("/").split("/"):
+            key = part.replace("~1", "/").replace("~0", "~")
+            value = value[int(key)] if isinstance(value, LazyArray | list) else value[key]
+        return value
+
+    def __bool__(self) -> bool:
+        return len(self) > 0  # type: ignore[arg-type]
+
+    def __len__(self) -> int:  # pragma: no cover - both subclasses define it
+        raise NotImplementedError
+
+
+class LazyObject(LazyNode):
+    """A JSON object read one level at a time. Behaves as a read-only mapping."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, raw: msgspec.Raw) -> None:
+        super().__init__(raw)
+        self._items: dict[str, Any] | None = None
+
+    def _level(self) -> dict[str, Any]:
+        items = self._items
+        if items is None:
+            if len(self._raw) <= SMALL:
+                items = decode_value(self._raw)
+            else:
+                items = {key: node(raw) for key, raw in _object_level.decode(self._raw).items()}
+            self._items = items
+        return items
+
+    def __len__(self) -> int:
+        return len(self._level())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._level())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._level()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._level()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._level().get(key, default)
+
+    def keys(self) -> Any:
+        return self._level().keys()
+
+    def values(self) -> Any:
+        return self._level().values()
+
+    def items(self) -> Any:
+        return self._level().items()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole object as plain Python."""
+        value = decode_value(self._raw)
+        assert isinstance(value, dict)
+        return value
+
+    def __repr__(self) -> str:
+        return f"LazyObject({len(self._raw)} bytes)"
+
+
+class LazyArray(LazyNode):
+    """A JSON array read one level at a time: its elements' texts are listed once (a C scan), each element is
+    decoded when read. Behaves as a read-only sequence with O(1) indexing."""
+
+    __slots__ = ("_big", "_elements", "_plain")
+
+    def __init__(self, raw: msgspec.Raw) -> None:
+        super().__init__(raw)
+        self._elements: list[msgspec.Raw] | None = None
+        self._plain: list[Any] | None = None  # a small array, decoded whole
+        self._big: dict[int, Any] = {}
+
+    def _level(self) -> list[Any]:
+        if self._plain is not None:
+            return self._plain
+        if self._elements is None:
+            if len(self._raw) <= SMALL:
+                self._plain = decode_value(self._raw)
+                return self._plain  # type: ignore[return-value]
+            self._elements = _array_level.decode(self._raw)
+        return self._elements
+
+    def element_raw(self, index: int) -> msgspec.Raw | None:
+        """An element's JSON text (None for a small array, which is kept decoded)."""
+        elements = self._level()
+        return None if self._plain is not None else elements[index]
+
+    def __len__(self) -> int:
+        return len(self._level())
+
+    def _element(self, index: int) -> Any:
+        elements = self._level()
+        if self._plain is not None:
+            return elements[index]
+        if index < 0:
+            index += len(elements)
+        if not 0 <= index < len(elements):
+            raise IndexError("array index out of range")
+        kept = self._big.get(index)
+        if kept is not None:
+            return kept
+        raw = elements[index]
+        value = node(raw)
+        if len(raw) > SMALL:  # decoding it again on each read would cost; keep a few
+            if len(self._big) >= BIG_CHILDREN_KEPT:
+                del self._big[next(iter(self._big))]
+            self._big[index] = value
+        return value
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._element(i) for i in range(*index.indices(len(self)))]
+        return self._element(index)
+
+    def __iter__(self) -> Iterator[Any]:
+        elements = self._level()
+        if self._plain is not None:
+            yield from elements
+            return
+        for i in range(len(elements)):
+            yield self._element(i)
+
+    def as_list(self) -> list[Any]:
+        """The whole array as plain Python."""
+        value = decode_value(self._raw)
+        assert isinstance(value, list)
+        return value
+
+    def __repr__(self) -> str:
+        return f"LazyArray({len(self._raw)} bytes)"
+
+
+def is_lazy(value: Any) -> bool:
+    return isinstance(value, LazyNode)
+
+
+def materialize(value: Any) -> Any:
+    """Plain Python for a lazy node; any other value as it is."""
+    return value.to_python() if isinstance(value, LazyNode) else value
+
+
+_WHITESPACE = re.compile(rb"[ \t\n\r]*")
+
+
+def lazy_root(body: bytes) -> Any:
+    """The root of a JSON body: a lazy node for a container, the value for a scalar.
+
+    The first level is decoded here, which checks the syntax of the whole body (nested containers are
+    scanned, not decoded) but not its UTF-8 nor the range of its numbers: `decode_value` handles the latter,
+    the caller the former. Raises `msgspec.DecodeError` (or `ValueError`) when the body is refused; the
+    caller decides what to say (`json.loads` gives a line and column, and accepts NaN)."""
+    start = _WHITESPACE.match(body).end()  # type: ignore[union-attr]
+    first = body[start : start + 1]
+    if first not in (b"{", b"["):
+        return decode_value(body)
+    root: LazyObject | LazyArray = LazyObject(msgspec.Raw(body)) if first == b"{" else LazyArray(msgspec.Raw(body))
+    root._level()  # read the first level now: a refused body fails here, not in a view
+    return root
