@@ -23,9 +23,14 @@ import msgspec
 SMALL = 2048
 BIG_CHILDREN_KEPT = 256  # decoded big elements of an array kept for the next read (the view asks often)
 
+_Raw = msgspec.Raw
 _any = msgspec.json.Decoder()
-_object_level = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_array_level = msgspec.json.Decoder(list[msgspec.Raw])
+_object_level = msgspec.json.Decoder(dict[str, _Raw])
+_array_level = msgspec.json.Decoder(list[_Raw])
+# One scan reads an object's level and splits its children too: an array child into its elements' texts, an
+# object child into its keys and their texts, so showing a body's first level and the length of its big
+# `result` array costs one pass over the bytes, not two.
+_object_split = msgspec.json.Decoder(dict[str, list[_Raw] | dict[str, _Raw] | str | int | float | bool | None])
 _OPEN_OBJECT = ord("{")
 _OPEN_ARRAY = ord("[")
 DecodeError = msgspec.DecodeError
@@ -40,7 +45,7 @@ def decode_value(raw: Any) -> Any:
         return json.loads(bytes(raw))
 
 
-def node(raw: msgspec.Raw) -> Any:
+def node(raw: _Raw) -> Any:
     """A lazy node for a container, the Python value for a scalar."""
     if len(raw) == 0:
         raise msgspec.DecodeError("empty JSON value")
@@ -52,24 +57,42 @@ def node(raw: msgspec.Raw) -> Any:
     return decode_value(raw)
 
 
+def _lift(value: Any) -> Any:
+    """A child read by `_object_split`: a split container becomes a lazy node, a scalar stays as it is."""
+    if isinstance(value, list):
+        return LazyArray(None, elements=value)
+    if isinstance(value, dict):
+        return LazyObject(None, split=value)
+    return value
+
+
 class LazyNode:
+    """A container of a JSON body. `_raw` is its text in the body; None for one already split by its parent
+    (its text is then rebuilt from its children's texts when asked for)."""
+
     __slots__ = ("_raw",)
 
-    def __init__(self, raw: msgspec.Raw) -> None:
+    def __init__(self, raw: _Raw | None) -> None:
         self._raw = raw
 
     @property
-    def raw(self) -> msgspec.Raw:
-        """The node's JSON text, as it is in the body (a zero-copy view)."""
-        return self._raw
+    def raw(self) -> Any:
+        """The node's JSON text: a zero-copy view of the body, or bytes rebuilt from its children's texts."""
+        return self._raw if self._raw is not None else self._rebuilt()
+
+    def _rebuilt(self) -> bytes:  # pragma: no cover - both subclasses define it
+        raise NotImplementedError
+
+    def _is_small(self) -> bool:
+        return self._raw is not None and len(self._raw) <= SMALL
 
     @property
     def mini(self) -> bytes:
         """The node as compact JSON (the body's own spelling of strings and numbers, whitespace removed)."""
-        return msgspec.json.format(self._raw, indent=-1)
+        return msgspec.json.format(self.raw, indent=-1)
 
     def to_python(self) -> Any:
-        return decode_value(self._raw)
+        return decode_value(self.raw)
 
     def at_pointer(self, pointer: str) -> Any:
         """The node at a JSON Pointer (RFC 6901) below this one; `KeyError`/`IndexError` when absent."""
@@ -91,21 +114,32 @@ class LazyNode:
 class LazyObject(LazyNode):
     """A JSON object read one level at a time. Behaves as a read-only mapping."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_split")
 
-    def __init__(self, raw: msgspec.Raw) -> None:
+    def __init__(self, raw: _Raw | None, *, split: dict[str, _Raw] | None = None) -> None:
         super().__init__(raw)
+        self._split = split  # its keys and their texts, when its parent's scan read them
         self._items: dict[str, Any] | None = None
 
     def _level(self) -> dict[str, Any]:
         items = self._items
         if items is None:
-            if len(self._raw) <= SMALL:
+            if self._split is not None:
+                items = {key: node(raw) for key, raw in self._split.items()}
+            elif self._is_small():
                 items = decode_value(self._raw)
             else:
-                items = {key: node(raw) for key, raw in _object_level.decode(self._raw).items()}
+                try:
+                    items = {key: _lift(value) for key, value in _object_split.decode(self.raw).items()}
+                except msgspec.DecodeError:  # a number out of msgspec's range at this level: read it plainly
+                    items = {key: node(raw) for key, raw in _object_level.decode(self.raw).items()}
             self._items = items
         return items
+
+    def _rebuilt(self) -> bytes:
+        encode = msgspec.json.encode
+        split = self._split or {}
+        return b"{" + b",".join(encode(key) + b":" + bytes(raw) for key, raw in split.items()) + b"}"
 
     def __len__(self) -> int:
         return len(self._level())
@@ -133,12 +167,12 @@ class LazyObject(LazyNode):
 
     def as_dict(self) -> dict[str, Any]:
         """The whole object as plain Python."""
-        value = decode_value(self._raw)
+        value = self.to_python()
         assert isinstance(value, dict)
         return value
 
     def __repr__(self) -> str:
-        return f"LazyObject({len(self._raw)} bytes)"
+        return f"LazyObject({len(self.raw)} bytes)"
 
 
 class LazyArray(LazyNode):
@@ -147,9 +181,9 @@ class LazyArray(LazyNode):
 
     __slots__ = ("_big", "_elements", "_plain")
 
-    def __init__(self, raw: msgspec.Raw) -> None:
+    def __init__(self, raw: _Raw | None, *, elements: list[_Raw] | None = None) -> None:
         super().__init__(raw)
-        self._elements: list[msgspec.Raw] | None = None
+        self._elements = elements  # its elements' texts, listed once
         self._plain: list[Any] | None = None  # a small array, decoded whole
         self._big: dict[int, Any] = {}
 
@@ -157,13 +191,16 @@ class LazyArray(LazyNode):
         if self._plain is not None:
             return self._plain
         if self._elements is None:
-            if len(self._raw) <= SMALL:
+            if self._is_small():
                 self._plain = decode_value(self._raw)
                 return self._plain  # type: ignore[return-value]
-            self._elements = _array_level.decode(self._raw)
+            self._elements = _array_level.decode(self.raw)
         return self._elements
 
-    def element_raw(self, index: int) -> msgspec.Raw | None:
+    def _rebuilt(self) -> bytes:
+        return b"[" + b",".join(bytes(raw) for raw in self._elements or ()) + b"]"
+
+    def element_raw(self, index: int) -> _Raw | None:
         """An element's JSON text (None for a small array, which is kept decoded)."""
         elements = self._level()
         return None if self._plain is not None else elements[index]
@@ -205,12 +242,12 @@ class LazyArray(LazyNode):
 
     def as_list(self) -> list[Any]:
         """The whole array as plain Python."""
-        value = decode_value(self._raw)
+        value = self.to_python()
         assert isinstance(value, list)
         return value
 
     def __repr__(self) -> str:
-        return f"LazyArray({len(self._raw)} bytes)"
+        return f"LazyArray({len(self.raw)} bytes)"
 
 
 def is_lazy(value: Any) -> bool:
