@@ -1,5 +1,8 @@
 """The composition root: QApplication, the qasync loop, core services, the main window.
 
+Start-up order (issue 7): the window is built and painted first, with nothing but Qt and the modules it shows;
+asyncio, the qasync loop, the HTTP client, the keyring and the sandbox load after the first paint.
+
 ``b24explorer [--sandbox] [--screenshot PATH]`` opens the window; ``--sandbox`` also starts the embedded
 sandbox portal in the background and adds an in-memory "Sandbox" connection. ``--self-test`` hands over to
 :mod:`b24explorer.selftest`.
@@ -8,7 +11,6 @@ sandbox portal in the background and adds an in-memory "Sandbox" connection. ``-
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
@@ -16,7 +18,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 SANDBOX_CONNECTION = "Sandbox"
 
@@ -82,6 +87,8 @@ class AppContext:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def aclose(self) -> None:
+        import asyncio
+
         for task in self.tasks:
             task.cancel()
         with contextlib.suppress(RuntimeError):  # the window may already be deleted
@@ -124,14 +131,20 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
     if not defer_power:
         install_power(window, services)
     flow = ConnectionFlow(window, services)
-    window.connections_action.triggered.connect(lambda: asyncio.ensure_future(flow.manage()))
-    window.connection_picker.manage_requested.connect(lambda: asyncio.ensure_future(flow.manage()))
-    window.edit_connection_requested.connect(lambda name: asyncio.ensure_future(flow.edit_by_name(name)))
+    window.connections_action.triggered.connect(lambda: _spawn(flow.manage()))
+    window.connection_picker.manage_requested.connect(lambda: _spawn(flow.manage()))
+    window.edit_connection_requested.connect(lambda name: _spawn(flow.edit_by_name(name)))
     services.connections.changed_callbacks.append(lambda: window.refresh_connections())
     for notice in getattr(settings, "notices", []):
         bus.notice("SETTINGS_NOTICE", notice)
     window.restore_ui_state(services.load_ui_state())
     return AppContext(services=services, window=window, flow=flow, settings=settings)
+
+
+def _spawn(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.ensure_future(coro)
 
 
 def install_power(window: Any, services: Any) -> None:
@@ -151,6 +164,8 @@ class _FirstPaint:
     """Resolves ``done`` when ``window`` (or a widget inside it) first gets a paint event."""
 
     def __init__(self, app: Any, window: Any) -> None:
+        import asyncio
+
         from b24explorer.ui.qt import QEvent, QObject
 
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -183,6 +198,8 @@ def build_main_window(**kwargs: Any) -> Any:
 
 async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
     """Start the embedded sandbox off the UI thread and add the in-memory "Sandbox" connection."""
+    import asyncio
+
     from b24explorer.core.webhook import Webhook
     from b24explorer.sandbox import Sandbox
 
@@ -206,6 +223,8 @@ async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
 
 async def _take_screenshot(ctx: AppContext, path: Path, method: str) -> None:
     """Send one request, wait until its answer is shown and painted, save the window as PNG."""
+    import asyncio
+
     window = ctx.window
     shown: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     window.response_shown.connect(lambda value: shown.done() or shown.set_result(value))
@@ -255,6 +274,8 @@ def _expand_for_show(view: Any) -> None:
 
 async def show_keyring_state(ctx: AppContext) -> None:
     """Tell the window whether webhooks can be saved (the keyring probe runs off the UI thread)."""
+    import asyncio
+
     from b24explorer.core import vault
 
     loop = asyncio.get_running_loop()
@@ -306,19 +327,24 @@ def install_crash_handler(ctx: AppContext, loop: asyncio.AbstractEventLoop) -> A
     return crash.install(ctx.services.known_secrets, tell, loop)
 
 
-async def run_window(args: argparse.Namespace, app: Any) -> int:
-    ctx = build(defer_power=True)
+async def run_window(args: argparse.Namespace, app: Any, ctx: AppContext | None = None) -> int:
+    """The window's life on the asyncio loop. ``ctx``: a window already built and shown (see :func:`main`)."""
+    import asyncio
+
+    if ctx is None:
+        ctx = build(defer_power=True)
+        first_paint = _FirstPaint(app, ctx.window)
+        ctx.window.show()
+        with contextlib.suppress(TimeoutError):  # a minimised or hidden start paints nothing: go on anyway
+            async with asyncio.timeout(1.0):
+                await first_paint.done
+        first_paint.close()
     window = ctx.window
     crash_handler = install_crash_handler(ctx, asyncio.get_running_loop())
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     _close_on_signals(window)
-    first_paint = _FirstPaint(app, window)
-    window.show()
-    with contextlib.suppress(TimeoutError):  # a minimised or hidden start paints nothing: go on anyway
-        async with asyncio.timeout(1.0):
-            await first_paint.done
-    first_paint.close()
+    window.loop_started()
     install_power(window, ctx.services)
     exit_code = 0
     ctx.tasks.append(asyncio.ensure_future(show_keyring_state(ctx)))
@@ -361,14 +387,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(selftest.run(list(argv) if argv is not None else sys.argv[1:]) or 0)
     os.environ.setdefault("QT_API", "pyside6")
-    from b24explorer.ui.qt import QEventLoop
+    from b24explorer.ui.qt import show_until_painted
 
     app = create_qapplication(argv)
     app.setQuitOnLastWindowClosed(False)  # the coroutine below decides when to stop, after cleanup
+    ctx = build(defer_power=True)
+    # A minimised or hidden start paints nothing: go on after a second anyway. Input meanwhile stays queued.
+    show_until_painted(ctx.window, timeout_ms=1000)
+
+    import asyncio
+
+    from b24explorer.ui.qt import QEventLoop
+
     loop = QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        code = loop.run_until_complete(run_window(args, app))
+        code = loop.run_until_complete(run_window(args, app, ctx))
     return code
 
 

@@ -9,7 +9,6 @@ renamed over the old one), so a crash mid-write leaves the previous settings int
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -347,9 +346,13 @@ class SettingsStore:
             self._write(settings)
 
     async def aload(self) -> Settings:
+        import asyncio  # here, not at the top: the app's window paints before asyncio loads
+
         return await asyncio.to_thread(self.load)
 
     async def asave(self, settings: Settings) -> None:
+        import asyncio
+
         await asyncio.to_thread(self.save, settings)
 
     def _write(self, settings: Settings) -> None:

@@ -13,7 +13,6 @@ the default executor: a call stuck behind a prompt must not keep the process ali
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets as _secrets
 import threading
@@ -21,6 +20,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
+    import asyncio
+
     import keyring.backend
 
 SERVICE = "b24explorer"
@@ -293,6 +294,8 @@ def _check_reference(reference: str) -> None:
 
 
 async def _in_thread(fn: Callable[[], T], timeout_s: float) -> T:
+    import asyncio  # here, not at the top: the app's window paints before asyncio loads
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 

@@ -6,10 +6,9 @@ user types (errors inline, never echoing the secret), and it is only ever handed
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from b24explorer.core.errors import SdkError
 from b24explorer.core.vault import VaultError
@@ -33,6 +32,9 @@ from b24explorer.ui.qt import (
     Signal,
     standard_icon,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 MANAGE_ITEM = "__manage__"
 LIMIT_CHOICES = (
@@ -325,10 +327,14 @@ class ConnectionDialog(QDialog):
         self._tested_url = self.webhook_url()
         self.test_result.setText("Testing… (server.time, profile, scope)")
         self.test_button.setEnabled(False)
+        import asyncio
+
         self._test_task = asyncio.ensure_future(self._run_test(hook))
 
     async def _run_test(self, hook: Webhook) -> None:
         assert self._tester is not None
+        import asyncio
+
         try:
             report = await self._tester(hook)
         except asyncio.CancelledError:
@@ -426,6 +432,8 @@ class ConnectionsDialog(QDialog):
         async def go() -> None:
             await (callback() if action == "add" else callback(conn))  # type: ignore[call-arg,arg-type]
             self.refresh()
+
+        import asyncio
 
         self._busy = asyncio.ensure_future(go())
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import TYPE_CHECKING
 
-from b24explorer.ui.qt import QDialog
+if TYPE_CHECKING:
+    import asyncio
+
+    from b24explorer.ui.qt import QDialog
 
 
 async def run_dialog(dialog: QDialog) -> int:
     """Show ``dialog`` window-modal (``open()``, no nested event loop) and wait until it closes."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     done: asyncio.Future[int] = loop.create_future()
 

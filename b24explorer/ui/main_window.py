@@ -8,11 +8,12 @@ Extension points for later features: ``add_mode`` (a mode next to Single: Batch,
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from b24explorer.core.errors import AjaxError, SdkError
 from b24explorer.core.vault import VaultError
@@ -49,6 +50,9 @@ from b24explorer.ui.qt import (
 from b24explorer.ui.request_bar import ApiSwitch, ErrorBanner, MethodField
 from b24explorer.ui.response_view import ResponseView
 from b24explorer.ui.status_bar import ResponseFacts, ResponseStatus
+
+if TYPE_CHECKING:
+    import asyncio
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
 EDIT_CONNECTION_LINK = "action:edit-connection"
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
         self._modes: dict[str, QWidget] = {}
         self._mode_key = "single"
         self._last_outcome: RequestOutcome | None = None
+        self._after_loop_start: list[Callable[[], None]] = []
 
         self._build_widgets()
         self._build_actions()
@@ -390,7 +395,18 @@ class MainWindow(QMainWindow):
         where = f" — {info.name} ({info.host})" if info else ""
         self.setWindowTitle(mask_text(f"b24explorer{where}", self.services.known_secrets()))
 
+    def loop_started(self) -> None:
+        """The asyncio loop runs now: start the work the window put off until then (the method list load)."""
+        pending, self._after_loop_start = self._after_loop_start, []
+        for start in pending:
+            start()
+
     def _load_methods(self, name: str) -> None:
+        if "asyncio" not in sys.modules:  # the start: the window paints before asyncio is even imported
+            self._after_loop_start.append(lambda: self._load_methods(name) if name == self._connection else None)
+            return
+        import asyncio
+
         # A load for a previous connection is left to finish (its result is dropped below): cancelling an
         # httpx connect half-way leaves anyio's connect coroutines un-awaited.
         async def load() -> None:
@@ -458,6 +474,8 @@ class MainWindow(QMainWindow):
 
     def send(self) -> asyncio.Task[None] | None:
         """Validate and send the current request; returns the task (kept for Cancel) or None."""
+        import asyncio
+
         if self.current_mode() != "single":  # a mode added by add_mode sends itself (batch, list-all)
             mode = self._modes.get(self.current_mode())
             return mode.send() if hasattr(mode, "send") else None
@@ -509,6 +527,8 @@ class MainWindow(QMainWindow):
 
     async def _send_and_show(self, connection: str, method: str, params: Any, api: int,
                              request_id: str | None) -> None:
+        import asyncio
+
         outcome = RequestOutcome(connection, method, api, params, request_id, started_at=time.time())
         started = time.monotonic()
         self.error_banner.hide()
@@ -739,6 +759,8 @@ class MainWindow(QMainWindow):
         pending = [t for t in (self._methods_task, self._task) if t is not None and not t.done()]
         if not pending:
             return
+        import asyncio
+
         _done, left = await asyncio.wait(pending, timeout=grace)
         for task in left:
             task.cancel()

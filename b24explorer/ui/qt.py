@@ -3,103 +3,128 @@
 Every UI module imports Qt names from here, so the binding choice and its quirks live in one file.
 qasync picks its binding from ``QT_API`` or from whichever binding is already imported, so PySide6 is
 imported (and ``QT_API`` set) before qasync is touched.
+
+Names are resolved on first use (module ``__getattr__``): PySide6 builds a class, with all its enums, only
+when it is first looked up, and that costs about a millisecond per class (``Qt`` and ``QStyle`` far more), so a
+list of eager imports here would make every start pay for classes the first window never uses. For the same
+reason qasync (and with it asyncio) is imported only when one of its names is asked for.
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("QT_API", "pyside6")
 
 import PySide6  # noqa: F401  (must precede qasync)
 import shiboken6
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QAbstractTableModel,
-    QByteArray,
-    QEvent,
-    QItemSelectionModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QPoint,
-    QProcess,
-    QRegularExpression,
-    QSettings,
-    QSize,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-    QUrl,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QBrush,
-    QClipboard,
-    QColor,
-    QDesktopServices,
-    QFont,
-    QFontDatabase,
-    QGuiApplication,
-    QIcon,
-    QKeyEvent,
-    QKeySequence,
-    QPainter,
-    QPalette,
-    QPixmap,
-    QShortcut,
-    QStandardItem,
-    QStandardItemModel,
-    QSyntaxHighlighter,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
-)
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDockWidget,
-    QFileDialog,
-    QFormLayout,
-    QFrame,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QSplitter,
-    QStackedWidget,
-    QStatusBar,
-    QStyle,
-    QTableView,
-    QTabWidget,
-    QTextBrowser,
-    QToolBar,
-    QToolButton,
-    QTreeView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6 import QtCore, QtGui, QtWidgets
 
-# isort: split
-import qasync
-from qasync import QEventLoop, asyncClose, asyncSlot
+if TYPE_CHECKING:
+    import qasync
+    from PySide6.QtCore import (
+        QAbstractItemModel,
+        QAbstractTableModel,
+        QByteArray,
+        QEvent,
+        QItemSelectionModel,
+        QModelIndex,
+        QObject,
+        QPersistentModelIndex,
+        QPoint,
+        QProcess,
+        QRegularExpression,
+        QSettings,
+        QSize,
+        QSortFilterProxyModel,
+        Qt,
+        QTimer,
+        QUrl,
+        Signal,
+        Slot,
+    )
+    from PySide6.QtGui import (
+        QAction,
+        QActionGroup,
+        QBrush,
+        QClipboard,
+        QColor,
+        QDesktopServices,
+        QFont,
+        QFontDatabase,
+        QGuiApplication,
+        QIcon,
+        QKeyEvent,
+        QKeySequence,
+        QPainter,
+        QPalette,
+        QPixmap,
+        QShortcut,
+        QStandardItem,
+        QStandardItemModel,
+        QSyntaxHighlighter,
+        QTextCharFormat,
+        QTextCursor,
+        QTextDocument,
+    )
+    from PySide6.QtWidgets import (
+        QAbstractItemView,
+        QApplication,
+        QButtonGroup,
+        QCheckBox,
+        QComboBox,
+        QDialog,
+        QDialogButtonBox,
+        QDockWidget,
+        QFileDialog,
+        QFormLayout,
+        QFrame,
+        QHBoxLayout,
+        QHeaderView,
+        QLabel,
+        QLineEdit,
+        QListWidget,
+        QListWidgetItem,
+        QMainWindow,
+        QMenu,
+        QMessageBox,
+        QPlainTextEdit,
+        QProgressBar,
+        QPushButton,
+        QSizePolicy,
+        QSplitter,
+        QStackedWidget,
+        QStatusBar,
+        QStyle,
+        QTableView,
+        QTabWidget,
+        QTextBrowser,
+        QToolBar,
+        QToolButton,
+        QTreeView,
+        QVBoxLayout,
+        QWidget,
+    )
+    from qasync import QEventLoop, asyncClose, asyncSlot
+
+_QT_MODULES = (QtCore, QtGui, QtWidgets)
+_QASYNC_NAMES = ("QEventLoop", "asyncClose", "asyncSlot")
+
+
+def __getattr__(name: str) -> Any:
+    """A name of ``__all__`` on first use: from PySide6 (built now, not at import), or from qasync."""
+    if name not in __all__ or name in globals():
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "qasync" or name in _QASYNC_NAMES:
+        import qasync
+
+        value = qasync if name == "qasync" else getattr(qasync, name)
+    else:
+        value = next(v for module in _QT_MODULES if (v := getattr(module, name, None)) is not None)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
 
 __all__ = [
     "QAbstractItemModel",
@@ -184,9 +209,11 @@ __all__ = [
     "asyncSlot",
     "dark_palette",
     "follow_system_scheme",
+    "is_alive",
     "is_dark",
     "monospace_font",
     "qasync",
+    "show_until_painted",
     "standard_icon",
 ]
 
@@ -196,10 +223,47 @@ def is_alive(obj: QObject) -> bool:
     return shiboken6.isValid(obj)
 
 
+def show_until_painted(window: QWidget, timeout_ms: int = 1000) -> bool:
+    """Show ``window`` and run Qt's own event loop until it has painted (True) or ``timeout_ms`` passed.
+
+    For the start, before any asyncio loop exists. User input is not handled meanwhile but kept queued: Qt
+    delivers it once the application's loop runs, so nothing typed or clicked in between is lost.
+    """
+    loop = QtCore.QEventLoop()
+    paint = QtCore.QEvent.Type.Paint
+    painted = False
+
+    class FirstPaint(QtCore.QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            nonlocal painted
+            if not painted and event.type() == paint:
+                painted = True
+                loop.quit()  # takes effect once this paint (and the rest of the window's) is done
+            return False
+
+    # On the window only: a top-level widget paints itself before its children. An application-wide Python
+    # filter would be far dearer — PySide then wraps every object that gets an event (toolbar animations,
+    # layouts…), building their Python classes with all their enums: tens of milliseconds at the start.
+    watcher = FirstPaint()
+    timer = QtCore.QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    window.installEventFilter(watcher)
+    try:
+        window.show()
+        if not painted:
+            timer.start(timeout_ms)
+            loop.exec(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    finally:
+        timer.stop()
+        window.removeEventFilter(watcher)
+    return painted
+
+
 def standard_icon(name: str) -> QIcon:
     """An icon of the current style by its ``QStyle.StandardPixmap`` name, e.g. ``"SP_MediaPlay"``."""
-    style = QApplication.style()
-    return style.standardIcon(getattr(QStyle.StandardPixmap, name))
+    style = QtWidgets.QApplication.style()
+    return style.standardIcon(getattr(QtWidgets.QStyle.StandardPixmap, name))
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
@@ -208,12 +272,13 @@ def is_dark(palette: QPalette | None = None) -> bool:
     Judged by the palette actually painted, not by the platform's colour-scheme hint: the two disagree when a
     style ignores the hint, and colours must suit what is on screen.
     """
-    pal = palette or QGuiApplication.palette()
-    return pal.color(QPalette.ColorRole.Window).lightness() < 128
+    pal = palette or QtGui.QGuiApplication.palette()
+    return pal.color(QtGui.QPalette.ColorRole.Window).lightness() < 128
 
 
 def dark_palette() -> QPalette:
     """A dark palette for styles (Fusion) on platforms that report a dark scheme but paint light."""
+    QPalette, QColor = QtGui.QPalette, QtGui.QColor
     pal = QPalette()
     colours = {
         QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
@@ -235,11 +300,11 @@ def dark_palette() -> QPalette:
 
 def follow_system_scheme(app: QApplication) -> None:
     """Paint dark when the system asks for dark and the style did not already switch its palette."""
-    hints = QGuiApplication.styleHints()
+    hints = QtGui.QGuiApplication.styleHints()
     if hints is None:
         return
     standard = app.style().standardPalette()
-    wants_dark = hints.colorScheme() == Qt.ColorScheme.Dark
+    wants_dark = hints.colorScheme() == QtCore.Qt.ColorScheme.Dark
     if wants_dark and not is_dark(standard):
         app.setPalette(dark_palette())
     elif not wants_dark and is_dark(app.palette()) and not is_dark(standard):
@@ -247,7 +312,7 @@ def follow_system_scheme(app: QApplication) -> None:
 
 
 def monospace_font(point_size: int | None = None) -> QFont:
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
     if point_size:
         font.setPointSize(point_size)
     return font

@@ -6,13 +6,12 @@ Built by ``b24explorer.app``; tests build it directly with an in-memory settings
 
 from __future__ import annotations
 
-import asyncio
 import copy
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from b24explorer.core.limits import LimitsConfig
 from b24explorer.core.logbus import LogBus
 from b24explorer.core.vault import Vault, VaultError, new_reference
 from b24explorer.core.webhook import Webhook
@@ -88,9 +87,12 @@ class FileSettings:
 
     def _save(self) -> None:
         snapshot = self._core.Settings.from_dict(copy.deepcopy(self.settings.to_dict()))
+        asyncio = sys.modules.get("asyncio")  # not imported yet at the start: then no loop runs either
         try:
-            loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop() if asyncio is not None else None
         except RuntimeError:
+            loop = None
+        if loop is None:
             self.store.save(snapshot)
             return
         if self._writer is None:
@@ -343,6 +345,8 @@ class Services:
         options = dict(self.client_options)
         info = self.connections.info(connection)
         if "limits" not in options and info is not None:
+            from b24explorer.core.limits import LimitsConfig
+
             options["limits"] = LimitsConfig.from_plan(info.limits)
         from b24explorer.core.client import B24Client
 
@@ -432,6 +436,8 @@ class Services:
         self.settings.save_ui_state(state)
 
     async def aclose(self) -> None:
+        import asyncio
+
         clients = [client for _, client in self._clients.values()]
         self._clients.clear()
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
