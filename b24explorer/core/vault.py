@@ -14,7 +14,6 @@ the default executor: a call stuck behind a prompt must not keep the process ali
 from __future__ import annotations
 
 import contextlib
-import secrets as _secrets
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -213,7 +212,9 @@ def has_backend() -> bool:
 
 def new_reference() -> str:
     """A fresh keyring reference for a new connection: random, and unrelated to its name."""
-    return "conn-" + _secrets.token_hex(8)
+    import secrets  # here, not at the top: it loads OpenSSL's hashes, which the app's start does not need
+
+    return "conn-" + secrets.token_hex(8)
 
 
 # ---------------------------------------------------------------- sync API

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from b24explorer.core.vault import VaultError
-from b24explorer.ui.connections import (
-    ConnectionDialog,
-    ConnectionInfo,
-    ConnectionsDialog,
-    KeyringFailureDialog,
-    RenameDialog,
-)
+from b24explorer.ui import qt
 from b24explorer.ui.dialogs import run_dialog
-from b24explorer.ui.qt import QDialog, QMessageBox, QWidget
-from b24explorer.ui.services import Services
+from b24explorer.ui.qt import QDialog, QWidget
+
+if TYPE_CHECKING:
+    from b24explorer.ui.connections import ConnectionInfo
+    from b24explorer.ui.services import Services
+
+
+def _dialogs() -> Any:
+    """The dialog classes, loaded on first use: the start does not need them (see connection_dialogs)."""
+    from b24explorer.ui import connection_dialogs
+
+    return connection_dialogs
 
 
 class ConnectionFlow:
@@ -48,14 +54,14 @@ class ConnectionFlow:
             dialog.deleteLater()
 
     async def manage(self) -> None:
-        dialog = ConnectionsDialog(
+        dialog = _dialogs().ConnectionsDialog(
             self.window, list_connections=self.registry.infos, add=self.add, edit=self.edit,
             rename=self.rename, delete=self.delete)
         await self._show(dialog)
 
     async def add(self) -> str | None:
-        dialog = ConnectionDialog(self._parent(), taken_names=set(self.registry.names()),
-                                  tester=self.services.test_connection)
+        dialog = _dialogs().ConnectionDialog(self._parent(), taken_names=set(self.registry.names()),
+                                             tester=self.services.test_connection)
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return None
         name, hook, limits = dialog.name(), dialog.webhook(), dialog.limits()
@@ -73,12 +79,13 @@ class ConnectionFlow:
         """Explain the failure; True when the user chose "use for this run only (not saved)"."""
         self.services.log_bus.warning("KEYRING_" + error.kind.upper(), error.message,
                                       context={"connection": name, "detail": error.detail})
-        dialog = KeyringFailureDialog(self._parent(), error, name)
-        return await self._show(dialog) == KeyringFailureDialog.USE_THIS_RUN
+        dialog = _dialogs().KeyringFailureDialog(self._parent(), error, name)
+        return await self._show(dialog) == _dialogs().KeyringFailureDialog.USE_THIS_RUN
 
     async def edit(self, conn: ConnectionInfo) -> None:
-        dialog = ConnectionDialog(self._parent(), existing=conn, taken_names=set(self.registry.names()),
-                                  tester=self.services.test_connection)
+        dialog = _dialogs().ConnectionDialog(self._parent(), existing=conn,
+                                             taken_names=set(self.registry.names()),
+                                             tester=self.services.test_connection)
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
         name, new_name, hook, limits = conn.name, dialog.name(), dialog.webhook(), dialog.limits()
@@ -104,7 +111,7 @@ class ConnectionFlow:
             await self.edit(info)
 
     async def rename(self, conn: ConnectionInfo) -> None:
-        dialog = RenameDialog(self._parent(), conn.name, set(self.registry.names()))
+        dialog = _dialogs().RenameDialog(self._parent(), conn.name, set(self.registry.names()))
         if await self._show(dialog) != QDialog.DialogCode.Accepted:
             return
         new_name = dialog.name()
@@ -113,18 +120,19 @@ class ConnectionFlow:
         self._refresh(new_name)
 
     async def delete(self, conn: ConnectionInfo) -> None:
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete connection",
-                          f"Delete “{conn.name}” and remove its webhook from the keyring?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self._parent())
-        if await self._show(box) != QMessageBox.StandardButton.Yes:
+        buttons = qt.QMessageBox.StandardButton
+        box = qt.QMessageBox(qt.QMessageBox.Icon.Question, "Delete connection",
+                             f"Delete “{conn.name}” and remove its webhook from the keyring?",
+                             buttons.Yes | buttons.No, self._parent())
+        if await self._show(box) != buttons.Yes:
             return
         try:
             await self.registry.delete(conn.name)
         except VaultError as exc:
             # Settings no longer list it; the keyring entry may stay behind — say so.
-            warn = QMessageBox(QMessageBox.Icon.Warning, "Keyring",
-                               f"The connection was removed, but its keyring entry could not be deleted.\n\n"
-                               f"{exc.message}\n{exc.action}", QMessageBox.StandardButton.Ok, self._parent())
+            warn = qt.QMessageBox(qt.QMessageBox.Icon.Warning, "Keyring",
+                                  f"The connection was removed, but its keyring entry could not be deleted.\n\n"
+                                  f"{exc.message}\n{exc.action}", buttons.Ok, self._parent())
             await self._show(warn)
         await self.services.forget_client(conn.name)
         self._refresh()
