@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 from b24explorer.core.vault import VaultError
 from b24explorer.ui import qt
 from b24explorer.ui.dialogs import run_dialog
-from b24explorer.ui.qt import QDialog, QWidget
 
 if TYPE_CHECKING:
     from b24explorer.ui.connections import ConnectionInfo
+    from b24explorer.ui.qt import QDialog, QWidget
     from b24explorer.ui.services import Services
 
 
@@ -62,7 +62,7 @@ class ConnectionFlow:
     async def add(self) -> str | None:
         dialog = _dialogs().ConnectionDialog(self._parent(), taken_names=set(self.registry.names()),
                                              tester=self.services.test_connection)
-        if await self._show(dialog) != QDialog.DialogCode.Accepted:
+        if await self._show(dialog) != qt.QDialog.DialogCode.Accepted:
             return None
         name, hook, limits = dialog.name(), dialog.webhook(), dialog.limits()
         assert hook is not None
@@ -86,7 +86,7 @@ class ConnectionFlow:
         dialog = _dialogs().ConnectionDialog(self._parent(), existing=conn,
                                              taken_names=set(self.registry.names()),
                                              tester=self.services.test_connection)
-        if await self._show(dialog) != QDialog.DialogCode.Accepted:
+        if await self._show(dialog) != qt.QDialog.DialogCode.Accepted:
             return
         name, new_name, hook, limits = conn.name, dialog.name(), dialog.webhook(), dialog.limits()
         if limits != conn.limits:
@@ -112,7 +112,7 @@ class ConnectionFlow:
 
     async def rename(self, conn: ConnectionInfo) -> None:
         dialog = _dialogs().RenameDialog(self._parent(), conn.name, set(self.registry.names()))
-        if await self._show(dialog) != QDialog.DialogCode.Accepted:
+        if await self._show(dialog) != qt.QDialog.DialogCode.Accepted:
             return
         new_name = dialog.name()
         self._renamed(conn.name, new_name)  # first, so the registry's change notice finds the new name

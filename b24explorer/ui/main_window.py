@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from b24explorer.core.errors import AjaxError, SdkError
 from b24explorer.core.vault import VaultError
+from b24explorer.ui import qt
 from b24explorer.ui.connections import ConnectionPicker
 from b24explorer.ui.log_pane import LogPane
 from b24explorer.ui.masking import mask_text
@@ -24,9 +25,7 @@ from b24explorer.ui.method_picker import MethodEntry, MethodPicker
 from b24explorer.ui.params_editor import ParamsEditor, ParamsInvalid
 from b24explorer.ui.qt import (
     QAction,
-    QByteArray,
     QComboBox,
-    QDesktopServices,
     QDockWidget,
     QEvent,
     QHBoxLayout,
@@ -35,12 +34,10 @@ from b24explorer.ui.qt import (
     QLineEdit,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     Qt,
     QToolBar,
-    QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -53,6 +50,8 @@ from b24explorer.ui.status_bar import ResponseFacts, ResponseStatus
 
 if TYPE_CHECKING:
     import asyncio
+
+    from b24explorer.ui.qt import QByteArray
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
 EDIT_CONNECTION_LINK = "action:edit-connection"
@@ -665,7 +664,7 @@ class MainWindow(QMainWindow):
 
     def open_docs(self) -> None:
         entry = self.method_picker.entry(self.method_field.method())
-        QDesktopServices.openUrl(QUrl(entry.docs_url if entry and entry.docs_url else DOCS_HOME))
+        qt.QDesktopServices.openUrl(qt.QUrl(entry.docs_url if entry and entry.docs_url else DOCS_HOME))
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         actions = (self.send_action, self.cancel_action, self.focus_search_action, self.focus_params_action,
@@ -681,18 +680,18 @@ class MainWindow(QMainWindow):
     def _show_shortcuts(self) -> None:
         table = "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>"
                         for name, keys in self.shortcut_rows())
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{table}</table>",
-                          QMessageBox.StandardButton.Close, self)
+        box = qt.QMessageBox(qt.QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{table}</table>",
+                             qt.QMessageBox.StandardButton.Close, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     def _about(self) -> None:
         from b24explorer import __version__
 
-        box = QMessageBox(QMessageBox.Icon.Information, "About b24explorer",
-                          f"<b>b24explorer {__version__}</b><br>A desktop explorer for the Bitrix24 REST API."
-                          f"<br><a href='{DOCS_HOME}'>Bitrix24 REST documentation</a>",
-                          QMessageBox.StandardButton.Close, self)
+        box = qt.QMessageBox(qt.QMessageBox.Icon.Information, "About b24explorer",
+                             f"<b>b24explorer {__version__}</b><br>A desktop explorer for the Bitrix24 REST API."
+                             f"<br><a href='{DOCS_HOME}'>Bitrix24 REST documentation</a>",
+                             qt.QMessageBox.StandardButton.Close, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # not exec(): no nested event loop under the asyncio one
 
@@ -719,7 +718,7 @@ class MainWindow(QMainWindow):
     def restore_ui_state(self, state: dict[str, Any]) -> None:
         def blob(key: str) -> QByteArray | None:
             value = state.get(key)
-            return QByteArray.fromBase64(value.encode()) if isinstance(value, str) and value else None
+            return qt.QByteArray.fromBase64(value.encode()) if isinstance(value, str) and value else None
 
         if (geometry := blob("geometry")) is not None:
             self.restoreGeometry(geometry)

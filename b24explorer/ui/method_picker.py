@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from b24explorer.ui import qt
 from b24explorer.ui.qt import (
     QAbstractItemView,
     QAction,
     QColor,
-    QDesktopServices,
     QFont,
     QKeyEvent,
     QLabel,
@@ -24,7 +24,6 @@ from b24explorer.ui.qt import (
     QStandardItemModel,
     Qt,
     QTreeView,
-    QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -316,4 +315,4 @@ class MethodPicker(QWidget):
 
     def _open_menu_docs(self) -> None:
         if self._menu_entry is not None and self._menu_entry.docs_url:
-            QDesktopServices.openUrl(QUrl(self._menu_entry.docs_url))
+            qt.QDesktopServices.openUrl(qt.QUrl(self._menu_entry.docs_url))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from b24explorer.ui import qt
 from b24explorer.ui.qt import (
     QColor,
     QFont,
@@ -18,8 +19,6 @@ from b24explorer.ui.qt import (
     QRegularExpression,
     QSyntaxHighlighter,
     QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
     QTimer,
     QToolButton,
     QVBoxLayout,
@@ -28,6 +27,9 @@ from b24explorer.ui.qt import (
     is_dark,
     monospace_font,
 )
+
+if TYPE_CHECKING:
+    from b24explorer.ui.qt import QTextDocument
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ class ParamsEditor(QWidget):
         if problem is None:
             return
         block = self.editor.document().findBlockByNumber(problem.line - 1)
-        cursor = QTextCursor(block)
+        cursor = qt.QTextCursor(block)
         # The column counts code points; Qt positions count UTF-16 units (moving "Right" would skip whole
         # grapheme clusters such as e + combining accent).
         units = len(block.text()[: max(0, problem.column - 1)].encode("utf-16-le")) // 2
@@ -273,6 +275,6 @@ class ParamsEditor(QWidget):
         separators = (",", ": ") if indent else (",", ":")
         text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
         cursor = self.editor.textCursor()
-        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.select(qt.QTextCursor.SelectionType.Document)
         cursor.insertText(text)  # one undo step, unlike setPlainText
         self.validate()
