@@ -106,11 +106,13 @@ class AppContext:
 
 
 def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, Any] | None = None,
-          defer_power: bool = False) -> AppContext:
+          defer_power: bool = False, loop_running: bool = True) -> AppContext:
     """Core services + main window, not shown yet. Needs a running QApplication.
 
     ``defer_power``: leave the power features out; the caller installs them with :func:`install_power`
     once the window has painted (the app does, so the window shows sooner).
+    ``loop_running=False``: built before any asyncio loop exists; the window keeps its loop work (the method
+    list load, a send) until ``window.loop_started()``.
     """
     from b24explorer.core.logbus import LogBus
     from b24explorer.core.vault import Vault
@@ -127,7 +129,7 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
                                               "changes of this run are kept in memory only.")
             settings = MemorySettings()
     services = Services(log_bus=bus, settings=settings, vault=vault or Vault(), client_options=client_options)
-    window = MainWindow(services)
+    window = MainWindow(services, loop_running=loop_running)
     if not defer_power:
         install_power(window, services)
     flow = ConnectionFlow(window, services)
@@ -391,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = create_qapplication(argv)
     app.setQuitOnLastWindowClosed(False)  # the coroutine below decides when to stop, after cleanup
-    ctx = build(defer_power=True)
+    ctx = build(defer_power=True, loop_running=False)
     # A minimised or hidden start paints nothing: go on after a second anyway. Input meanwhile stays queued.
     show_until_painted(ctx.window, timeout_ms=1000)
 

@@ -9,7 +9,6 @@ Extension points for later features: ``add_mode`` (a mode next to Single: Batch,
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,7 +103,10 @@ class MainWindow(QMainWindow):
     edit_connection_requested = Signal(str)
     closed = Signal()
 
-    def __init__(self, services: WindowServices, parent: QWidget | None = None) -> None:
+    def __init__(self, services: WindowServices, parent: QWidget | None = None, *,
+                 loop_running: bool = True) -> None:
+        """``loop_running=False``: no asyncio loop runs yet (the app paints the window before it starts one);
+        work that needs the loop — the method list load, a send — waits until :meth:`loop_started`."""
         super().__init__(parent)
         self.services = services
         self.setObjectName("MainWindow")
@@ -121,6 +123,7 @@ class MainWindow(QMainWindow):
         self._modes: dict[str, QWidget] = {}
         self._mode_key = "single"
         self._last_outcome: RequestOutcome | None = None
+        self._loop_running = loop_running
         self._after_loop_start: list[Callable[[], None]] = []
 
         self._build_widgets()
@@ -396,13 +399,20 @@ class MainWindow(QMainWindow):
 
     def loop_started(self) -> None:
         """The asyncio loop runs now: start the work the window put off until then (the method list load)."""
+        self._loop_running = True
         pending, self._after_loop_start = self._after_loop_start, []
         for start in pending:
             start()
 
+    def _when_loop_runs(self, start: Callable[[], None]) -> bool:
+        """Queue ``start`` for :meth:`loop_started` if no loop runs yet; False: it may run now."""
+        if self._loop_running:
+            return False
+        self._after_loop_start.append(start)
+        return True
+
     def _load_methods(self, name: str) -> None:
-        if "asyncio" not in sys.modules:  # the start: the window paints before asyncio is even imported
-            self._after_loop_start.append(lambda: self._load_methods(name) if name == self._connection else None)
+        if self._when_loop_runs(lambda: self._load_methods(name) if name == self._connection else None):
             return
         import asyncio
 
@@ -472,7 +482,12 @@ class MainWindow(QMainWindow):
         return self._in_flight and self._task is not None and not self._task.done()
 
     def send(self) -> asyncio.Task[None] | None:
-        """Validate and send the current request; returns the task (kept for Cancel) or None."""
+        """Validate and send the current request; returns the task (kept for Cancel) or None.
+
+        Asked for before the asyncio loop runs (the start), the send happens as soon as it does.
+        """
+        if self._when_loop_runs(self.send):
+            return None
         import asyncio
 
         if self.current_mode() != "single":  # a mode added by add_mode sends itself (batch, list-all)
