@@ -345,6 +345,8 @@ async def run_window(args: argparse.Namespace, app: Any, ctx: AppContext | None 
     crash_handler = install_crash_handler(ctx, asyncio.get_running_loop())
     closed = asyncio.Event()
     window.closed.connect(closed.set)
+    if not window.is_open():  # closed while it was starting (the window manager's close button)
+        closed.set()
     _close_on_signals(window)
     window.loop_started()
     install_power(window, ctx.services)

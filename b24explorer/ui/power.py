@@ -34,6 +34,7 @@ class PowerFeatures:
         self.services = services
         self.history = history if history is not None else HistoryStore(response_cap=_response_cap(services))
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
         self._last_single: Any = None  # the AjaxResult shown in the single-request view
 
         self.batch = BatchEditor(self._client, make_response_view(window), on_sent=self._record_batch)
@@ -59,9 +60,13 @@ class PowerFeatures:
         window.request_finished.connect(self._record_outcome)
         window.response_shown.connect(self._remember_shown)
         self._build_menu()
-        QTimer.singleShot(0, lambda: self._spawn(self._open_history()))  # once the event loop runs
+        self._open_history_soon(0)  # once the event loop runs
 
     # --- plumbing ----------------------------------------------------------------------------------------------
+
+    def _open_history_soon(self, delay_ms: int) -> None:
+        # Not once closed: a window closed right after it opened must not leave a task behind its loop.
+        QTimer.singleShot(delay_ms, lambda: None if self._closed else self._spawn(self._open_history()))
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -83,7 +88,7 @@ class PowerFeatures:
             await self.history.aopen()
         except RuntimeError as exc:
             if "no running event loop" in str(exc):  # started between runs of the loop: try again soon
-                QTimer.singleShot(100, lambda: self._spawn(self._open_history()))
+                self._open_history_soon(100)
                 return
             self.services.log_bus.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
             return
@@ -93,6 +98,7 @@ class PowerFeatures:
         await self.history_panel.refresh()
 
     async def aclose(self) -> None:
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

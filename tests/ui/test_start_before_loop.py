@@ -101,3 +101,26 @@ def test_typing_and_ctrl_enter_right_after_the_first_paint_are_not_lost(
     assert seen["loop_running"] is False  # the keys came before the app's asyncio loop ran
     assert seen["typed"] == "server.time"
     assert [(o.method, o.status, o.error_code) for o in seen["outcomes"]] == [("server.time", 200, "")]
+
+
+def test_a_window_closed_while_starting_ends_the_app(qapp: Any, app_home: Any, app_globals: None,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from b24explorer import app
+
+    real_show = qt.show_until_painted
+
+    def show_then_close(window: Any, timeout_ms: int = 1000) -> bool:
+        painted = real_show(window, timeout_ms)
+        window.close()  # the window manager's close button, before the asyncio loop runs
+        return painted
+
+    monkeypatch.setattr(qt, "show_until_painted", show_then_close)
+    # Were the app to wait on, this stops its loop: main() then raises instead of hanging the suite.
+    hang_guard = QTimer()
+    hang_guard.setSingleShot(True)
+    hang_guard.timeout.connect(lambda: asyncio.get_event_loop().stop())
+    hang_guard.start(20000)
+    try:
+        assert app.main([]) == 0
+    finally:
+        hang_guard.stop()
