@@ -384,8 +384,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from b24explorer.ui.jq_worker import main as jq_worker_main
 
         return jq_worker_main(raw_args)
-    args = parse_args(argv)
-    if args.self_test:
+    # A plain start (no arguments, as from a desktop launcher) has nothing to parse: the parser (whose first use
+    # looks up its translations on disk) is built after the window has painted.
+    args = parse_args(raw_args) if raw_args else None
+    if args is not None and args.self_test:
         # The packaged app's smoke test lives in its own module (it builds its own app and loop).
         from b24explorer import selftest
 
@@ -398,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = build(defer_power=True, loop_running=False)
     # A minimised or hidden start paints nothing: go on after a second anyway. Input meanwhile stays queued.
     show_until_painted(ctx.window, timeout_ms=1000)
+    if args is None:
+        args = parse_args([])
 
     import asyncio
 
