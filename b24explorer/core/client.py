@@ -7,7 +7,7 @@ import json
 import re
 import ssl
 import time as _time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -180,7 +180,6 @@ class B24Client:
                 method="batch",
             )
         request_id = request_id or uuid7()
-        keyed = [(r.key, r.method) for r in rows]
         if api == 2:
             cmd: Any = (
                 {str(r.key): batch_command(r.method, r.params) for r in rows}
@@ -195,7 +194,50 @@ class B24Client:
                 if labelled:
                     item["as"] = str(r.key)
                 body.append(item)
-        res = await self._request("batch", body, api=api, request_id=request_id, batch_rows=keyed)
+        return await self._send_batch(rows, labelled, body, api=api, halt=halt, request_id=request_id)
+
+    async def batch_encoded(
+        self,
+        commands: Sequence[tuple[str, str, Any, str]],
+        *,
+        halt: bool = True,
+        request_id: str | None = None,
+        on_sent: Callable[[], None] | None = None,
+    ) -> BatchResult:
+        """A labelled v2 batch whose commands the caller already encoded: `(label, method, params, cmd)` rows,
+        `cmd` being what `batch_command(method, params)` gives (list-all builds its 50 commands from one
+        template). `params` only annotate errors. `on_sent` is called once the request is on the wire."""
+        self._check_open()
+        if not 0 < len(commands) <= MAX_BATCH_COMMANDS:
+            raise AjaxError(
+                "JSSDK_BATCH_TOO_LARGE" if commands else "JSSDK_BATCH_EMPTY",
+                f"A batch carries 1 to {MAX_BATCH_COMMANDS} commands, not {len(commands)}",
+                400,
+                method="batch",
+            )
+        for method in {method for _, method, _, _ in commands}:
+            _check_method(method)
+        rows = [_Row(label, method, params) for label, method, params, _ in commands]
+        body = {"halt": 1 if halt else 0, "cmd": {label: cmd for label, _, _, cmd in commands}}
+        return await self._send_batch(
+            rows, True, body, api=2, halt=halt, request_id=request_id or uuid7(), on_sent=on_sent
+        )
+
+    async def _send_batch(
+        self,
+        rows: list[_Row],
+        labelled: bool,
+        body: Any,
+        *,
+        api: int,
+        halt: bool,
+        request_id: str,
+        on_sent: Callable[[], None] | None = None,
+    ) -> BatchResult:
+        keyed = [(r.key, r.method) for r in rows]
+        res = await self._request(
+            "batch", body, api=api, request_id=request_id, batch_rows=keyed, on_sent=on_sent
+        )
         return _batch_result(res, rows, labelled, api=api, halt=halt, secrets=self._secrets)
 
     async def batch_by_chunk(
@@ -320,6 +362,7 @@ class B24Client:
         quiet: bool = False,
         retry: bool = True,
         body: bytes | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> AjaxResult:
         batch_methods = tuple(m for _, m in batch_rows)
         if body is None:
@@ -343,7 +386,7 @@ class B24Client:
             error: AjaxError | None
             res: AjaxResult | None
             try:
-                response = await self._send(url, query, body)
+                response = await self._send(url, query, body, on_sent)
                 raw = response.content
             except AjaxError as err:
                 error = self._annotate(err, method, params, request_id)
@@ -394,11 +437,18 @@ class B24Client:
                 return res if res is not None else AjaxResult.from_error(error, api=api)
             raise error
 
-    async def _send(self, url: str, query: dict[str, str], body: bytes) -> httpx.Response:
+    async def _send(
+        self, url: str, query: dict[str, str], body: bytes, on_sent: Callable[[], None] | None = None
+    ) -> httpx.Response:
         self.requests_sent += 1
+        extensions = {"trace": _trace_sent(on_sent)} if on_sent is not None else None
         try:
             return await self._http.post(
-                url, params=query, content=body, headers={"Content-Type": "application/json"}
+                url,
+                params=query,
+                content=body,
+                headers={"Content-Type": "application/json"},
+                extensions=extensions,
             )
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise AjaxError(
@@ -519,6 +569,16 @@ class B24Client:
             request_id=error.request_id,
             context={"status": error.status, "kind": error.kind, "params": error.request_info.get("params")},
         )
+
+
+def _trace_sent(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore trace hook that calls `on_sent` once the request body has been written."""
+
+    async def trace(event: str, info: Any) -> None:
+        if event.endswith("send_request_body.complete"):
+            on_sent()
+
+    return trace
 
 
 # Failures a retry cannot fix and that must not be re-sent: a redirect names another host.

@@ -73,6 +73,11 @@ def php_query(params: Mapping[str, Any] | list[Any] | tuple[Any, ...] | None) ->
     return "&".join(out)
 
 
+def encode_value(value: Any) -> str:
+    """One value as `php_query` writes it (a `$result[...]` reference kept literal)."""
+    return _enc_value(_scalar(value))
+
+
 def batch_command(method: str, params: Mapping[str, Any] | list[Any] | None) -> str:
     """One v2 batch `cmd` string: `method?query` (`method?` when there are no params)."""
     return f"{method}?{php_query(params)}"

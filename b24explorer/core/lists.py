@@ -12,12 +12,15 @@ into a ListResult and stop early — keeping what arrived — on an error or whe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .encoding import batch_command, encode_value, php_query
 from .errors import AjaxError, SdkError
 from .result import ListResult
 
@@ -112,21 +115,24 @@ class _Run:
         waiter = asyncio.ensure_future(self.cancel.wait())
         try:
             await asyncio.wait({request, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
+        except BaseException:  # this task was cancelled (a prefetch the list dropped): the request goes too
             waiter.cancel()
+            request.cancel()
+            await asyncio.gather(request, waiter, return_exceptions=True)
+            raise
+        waiter.cancel()
         if request.done():
             return request.result()
         request.cancel()
-        try:
-            await request
-        except asyncio.CancelledError:
-            pass
-        except Exception:  # the answer no longer matters
-            pass
+        await asyncio.gather(request, return_exceptions=True)  # the answer no longer matters
         self.cancelled = True
         return None
 
     def dedupe(self, rows: list[Any], id_key: str) -> list[Any]:
+        fresh = self._all_new(rows, id_key)
+        if fresh is not None:
+            self.seen |= fresh
+            return rows
         out = []
         for row in rows:
             ident = row.get(id_key) if type(row) is dict or isinstance(row, Mapping) else None  # dict: cheap
@@ -139,6 +145,19 @@ class _Run:
             self.seen.add(key)
             out.append(row)
         return out
+
+    def _all_new(self, rows: list[Any], id_key: str) -> set[str] | None:
+        """The ids of a page of plain rows that all carry distinct ids not seen before (the usual case, checked
+        in bulk); None when the page needs the row-by-row pass."""
+        if not all(type(row) is dict for row in rows):
+            return None
+        idents = [row.get(id_key) for row in rows]
+        if None in idents:
+            return None
+        keys = {str(ident) for ident in idents}
+        if len(keys) != len(rows) or not self.seen.isdisjoint(keys):
+            return None
+        return keys
 
     async def report(self, *, items: int = 0, pages: int = 0, done: bool = False) -> None:
         s = self.state
@@ -277,6 +296,9 @@ def _prepare(run: _Run, params: Mapping[str, Any] | None, *, v3: bool) -> dict[s
 
 
 # --- v2 ------------------------------------------------------------------------------------------------
+SEND_TURNS = 20  # event-loop turns granted to a prefetch to put its request on the wire (about 5 suffice)
+
+
 async def _pages_v2(
     run: _Run,
     params: Mapping[str, Any] | None,
@@ -285,10 +307,17 @@ async def _pages_v2(
     cursor_id_key: str | None,
     result_key: str | None,
     chained: bool,
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     """Pages of a v2 list. Chained: batches whose first command of the first batch also asks for `total`
     (one count per list-all), so the last batch carries only the pages that exist and no request is spent
-    discovering the end."""
+    discovering the end.
+
+    Chained batches are sequential (each starts from the previous one's last id), but that id is all the next
+    batch needs: as soon as a batch is in and shows the list goes on, the next one is sent, and the pages in
+    hand are checked, counted and handed out while the portal works on it. A prefetch is only sent when the
+    batch in hand would be followed by another anyway, so the requests are the same as without it; it is
+    cancelled (and its answer dropped) when the list stops for any other reason — cancel, an error, a consumer
+    that closes the iterator."""
     method = run.method
     base = default_keys(method, 2)
     keys = ListKeys(
@@ -303,45 +332,52 @@ async def _pages_v2(
         user["filter"] = {
             k: v for k, v in user["filter"].items() if str(k).lower() != f">{keys.cursor_id_key}".lower()
         }
-    fetch = _fetch_chain if chained else _fetch_single
+    fetch = _fetcher(run, user, keys, chained)
     total: int | None = None
     received = 0  # rows received (before de-duplication), compared with `total`
     first = True
-    while True:
-        if run.is_cancelled():
-            return
-        wanted = CHAIN_LENGTH
-        if total is not None:
-            wanted = max(1, min(CHAIN_LENGTH, -(-(total - received) // V2_PAGE_SIZE)))
-        outcome = await fetch(run, user, keys, cursor, wanted, count=first)
-        if outcome is None:
-            return
-        pages, error, page_total = outcome
-        if first:
-            first = False
-            if pages:
-                detected = _detect_keys(pages[0][1], keys, result_key is not None, id_key is not None)
-                if detected != keys:
-                    # The chain was built on the wrong shape: keep the first page only and rebuild.
-                    keys, pages, error = detected, pages[:1], None
-            if page_total and page_total > 0:
-                total = page_total
-                run.state.total = total
-        for _label, raw_result in pages:
-            rows = _rows(raw_result, keys)
-            if rows is None:
-                run.fail(_no_list(method, keys))
+    ahead: asyncio.Task[_Batch | None] | None = None  # the next batch, sent before this one's pages go out
+    lookup: asyncio.Future[None] | None = None
+    try:
+        while True:
+            if run.is_cancelled():
                 return
-            received += len(rows)
-            page = run.dedupe(rows, keys.id_key)
-            await run.report(items=len(page), pages=1)
-            if page:
-                yield page
-            if len(rows) < V2_PAGE_SIZE or (total is not None and received >= total):
-                run.complete = True
+            if ahead is None:
+                batch = await fetch(cursor, _wanted(total, received), first, None)
+            else:
+                batch, ahead = await ahead, None  # a cancel fired meanwhile ends it with None (guarded)
+            if batch is None:
                 return
-            previous, cursor = cursor, _cursor(rows[-1], keys.id_key)
-            if cursor is None:
+            pages, error, lookup = batch.pages, batch.error, batch.lookup
+            if first:
+                first = False
+                if pages:
+                    detected = _detect_keys(pages[0][1], keys, result_key is not None, id_key is not None)
+                    if detected != keys:
+                        # The chain was built on the wrong shape: keep the first page only and rebuild.
+                        keys, pages, error = detected, pages[:1], None
+                        fetch = _fetcher(run, user, keys, chained)
+                if batch.total and batch.total > 0:
+                    total = batch.total
+                    run.state.total = total
+            plan = _plan(method, pages, error, keys, cursor, total, received)
+            if chained and plan.goes_on and not run.is_cancelled():
+                sent = asyncio.Event()
+                ahead = asyncio.ensure_future(fetch(plan.cursor, _wanted(total, plan.received), False, sent.set))
+                await _until_sent(ahead, sent)
+            if lookup is not None:
+                await lookup  # the v3 migration warning (if any) comes before the pages it is about
+                lookup = None
+            for rows in plan.pages:
+                page = run.dedupe(rows, keys.id_key)
+                await run.report(items=len(page), pages=1)
+                if page:
+                    yield page
+            cursor, received = plan.cursor, plan.received
+            if plan.failure is not None:
+                run.fail(plan.failure)
+                return
+            if plan.unreadable:
                 run.client.log.warning(
                     "LIST_CURSOR_UNREADABLE",
                     f"{run.log_label}: pagination stops here — no numeric id could be read from the last row "
@@ -349,75 +385,227 @@ async def _pages_v2(
                     method=method,
                 )
                 return
-            if isinstance(previous, int) and cursor <= previous:
-                # The method ignored the `>ID` filter or the ID order: going on would loop over the same rows.
-                run.fail(
-                    AjaxError(
-                        "LIST_CURSOR_NOT_ADVANCING",
-                        f"{method} does not page by `>{keys.cursor_id_key}` with order "
-                        f"{{{keys.cursor_id_key}: ASC}} (the last id went from {previous} to {cursor}); "
-                        "list it with plain `start` paging instead",
-                        200,
-                        method=method,
-                    )
-                )
+            if plan.complete:
+                run.complete = True
                 return
-        if error is not None:
-            run.fail(error)
+    finally:
+        await _drop(ahead)
+        await _drop(lookup)
+
+
+def _wanted(total: int | None, received: int) -> int:
+    """Pages for the next batch: a full chain, or only the pages that remain when the total is known."""
+    if total is None:
+        return CHAIN_LENGTH
+    return max(1, min(CHAIN_LENGTH, -(-(total - received) // V2_PAGE_SIZE)))
+
+
+async def _until_sent(task: asyncio.Task[Any], sent: asyncio.Event) -> None:
+    """Give a prefetch the few event-loop turns it takes to put its request on the wire, so the portal works
+    on it while this task hands out pages. A request held back (a limiter wait) is not waited for."""
+    for _ in range(SEND_TURNS):
+        if sent.is_set() or task.done():
             return
-        if not pages:
-            run.complete = True
-            return
+        await asyncio.sleep(0)
 
 
-_Fetched = tuple[list[tuple[str, Any]], AjaxError | None, int | None]
+async def _drop(task: asyncio.Future[Any] | None) -> None:
+    """Cancel a prefetch or look-up the list no longer needs, and wait until it is gone."""
+    if task is None:
+        return
+    if not task.done():
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
-async def _fetch_single(
-    run: _Run, user: dict[str, Any], keys: ListKeys, cursor: Any, wanted: int, *, count: bool
-) -> _Fetched | None:
+@dataclass
+class _Plan:
+    """What one batch's pages mean for the list, worked out before any of them is handed out."""
+
+    pages: list[list[Any]]  # rows of each page to hand out, in order
+    cursor: Any  # the cursor after them
+    received: int  # rows received once they are counted
+    complete: bool = False
+    unreadable: bool = False  # no numeric id in the last row: the list stops (with a warning)
+    failure: AjaxError | None = None
+
+    @property
+    def goes_on(self) -> bool:
+        return not (self.complete or self.unreadable or self.failure is not None)
+
+
+def _plan(
+    method: str,
+    pages: list[tuple[str, Any]],
+    error: AjaxError | None,
+    keys: ListKeys,
+    cursor: Any,
+    total: int | None,
+    received: int,
+) -> _Plan:
+    plan = _Plan([], cursor, received)
+    for _label, raw_result in pages:
+        rows = _rows(raw_result, keys)
+        if rows is None:
+            plan.failure = _no_list(method, keys)
+            return plan
+        plan.received += len(rows)
+        plan.pages.append(rows)
+        if len(rows) < V2_PAGE_SIZE or (total is not None and plan.received >= total):
+            plan.complete = True
+            return plan
+        previous, plan.cursor = plan.cursor, _cursor(rows[-1], keys.id_key)
+        if plan.cursor is None:
+            plan.unreadable = True
+            return plan
+        if isinstance(previous, int) and plan.cursor <= previous:
+            # The method ignored the `>ID` filter or the ID order: going on would loop over the same rows.
+            plan.failure = AjaxError(
+                "LIST_CURSOR_NOT_ADVANCING",
+                f"{method} does not page by `>{keys.cursor_id_key}` with order "
+                f"{{{keys.cursor_id_key}: ASC}} (the last id went from {previous} to {plan.cursor}); "
+                "list it with plain `start` paging instead",
+                200,
+                method=method,
+            )
+            return plan
+    if error is not None:
+        plan.failure = error
+    elif not pages:
+        plan.complete = True
+    return plan
+
+
+@dataclass
+class _Batch:
+    pages: list[tuple[str, Any]]  # (label, result) of each page that came back, in order
+    error: AjaxError | None  # what stopped the batch (the pages before it are in `pages`)
+    total: int | None  # the list's size, when the first command asked for it
+    lookup: asyncio.Future[None] | None = None  # the v3 look-up that ran alongside (await it before the pages)
+
+
+_Fetch = Callable[[Any, int, bool, Callable[[], None] | None], Awaitable[_Batch | None]]
+
+
+def _fetcher(run: _Run, user: dict[str, Any], keys: ListKeys, chained: bool) -> _Fetch:
+    """`fetch(cursor, wanted, count, on_sent)`: the next batch (or single page) of this list."""
+    if not chained:
+
+        def single(cursor: Any, wanted: int, count: bool, on_sent: Callable[[], None] | None) -> Any:
+            return _fetch_single(run, user, keys, cursor)
+
+        return single
+    commands = _ChainCommands(run.method, user, keys)
+
+    def chain(cursor: Any, wanted: int, count: bool, on_sent: Callable[[], None] | None) -> Any:
+        return _fetch_chain(run, commands, cursor, wanted, count=count, on_sent=on_sent)
+
+    return chain
+
+
+async def _fetch_single(run: _Run, user: dict[str, Any], keys: ListKeys, cursor: Any) -> _Batch | None:
     """One page per request (the JS SDK's way)."""
     try:
         res = await run.guarded(
             run.client.call(run.method, _page_params(user, keys, cursor), api=2, request_id=run.request_id)
         )
     except AjaxError as err:
-        return [], err, None
+        return _Batch([], err, None)
     if res is None:
         return None
     if not res.is_success:
-        return [], res.error, None
-    return [("page", res.result)], None, None
+        return _Batch([], res.error, None)
+    return _Batch([("page", res.result)], None, None)
+
+
+_PLACEHOLDER = "b24xListCursor"  # letters only: encoded as is, so it can be found in the encoded query
+
+
+class _ChainCommands:
+    """The encoded commands of a list's chained batches. They differ only in their cursor (a number for `p0`,
+    a `$result[p{k-1}][49][ID]` reference for the others), so each query string comes from one template
+    encoded once per list."""
+
+    def __init__(self, method: str, user: dict[str, Any], keys: ListKeys) -> None:
+        self.method = method.strip()
+        self.user = user
+        self.keys = keys
+        self._templates: dict[bool, tuple[str, str] | None] = {}
+        self._checked = False
+
+    def rows(self, cursor: Any, wanted: int, count: bool) -> list[tuple[str, str, Any, str]]:
+        """`(label, method, params, cmd)` of each command; the first asks for `total` when `count`."""
+        out = []
+        for k in range(wanted):
+            ref: Any = cursor if k == 0 else _ref_path(f"p{k - 1}", self.keys)
+            counted = k == 0 and count
+            params = self._params(ref, counted)
+            out.append((f"p{k}", self.method, params, self._command(params, ref, counted)))
+        return out
+
+    def _params(self, ref: Any, counted: bool) -> dict[str, Any]:
+        params = _page_params(self.user, self.keys, ref)
+        if counted:
+            params["start"] = 0  # the first page also reports `total` (one count per list-all)
+        return params
+
+    def _command(self, params: dict[str, Any], ref: Any, counted: bool) -> str:
+        if counted not in self._templates:
+            self._templates[counted] = self._template(counted)
+        template = self._templates[counted]
+        if template is None:
+            return batch_command(self.method, params)
+        head, tail = template
+        return f"{self.method}?{head}{encode_value(ref)}{tail}"
+
+    def _template(self, counted: bool) -> tuple[str, str] | None:
+        params = self._params(_PLACEHOLDER, counted)
+        if not self._checked:
+            _check_json(params, self.method)
+            self._checked = True
+        parts = php_query(params).split(_PLACEHOLDER)
+        return (parts[0], parts[1]) if len(parts) == 2 else None  # the text also in the user's params: no template
+
+
+def _check_json(params: dict[str, Any], method: str) -> None:
+    try:
+        json.dumps(params, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise AjaxError(
+            "JSSDK_INVALID_PARAMS",
+            f"Params of batch command 'p0' are not JSON-serialisable: {exc}",
+            400,
+            method=method,
+        ) from None
 
 
 async def _fetch_chain(
-    run: _Run, user: dict[str, Any], keys: ListKeys, cursor: Any, wanted: int, *, count: bool
-) -> _Fetched | None:
+    run: _Run,
+    commands: _ChainCommands,
+    cursor: Any,
+    wanted: int,
+    *,
+    count: bool,
+    on_sent: Callable[[], None] | None = None,
+) -> _Batch | None:
     """`wanted` pages in one batch, each command's cursor taken from the previous command's last row."""
-    commands: dict[str, Any] = {}
-    for k in range(wanted):
-        ref: Any = cursor if k == 0 else _ref_path(f"p{k - 1}", keys)
-        page_params = _page_params(user, keys, ref)
-        if k == 0 and count:
-            page_params["start"] = 0  # the first page also reports `total` (one count per list-all)
-        commands[f"p{k}"] = [run.method, page_params]
     # The migration warning's one-time look-up of the portal's v3 methods runs alongside the batch, not
-    # before it: the first batch does not wait for it. It ends before this function returns either way.
+    # before it: the first batch does not wait for it. The caller awaits it before handing out the pages.
     warning = asyncio.ensure_future(run.client.warn_if_in_v3(run.method, run.request_id))
     try:
-        batch = await run.guarded(run.client.batch(commands, halt=True, api=2, request_id=run.request_id))
+        batch = await run.guarded(
+            run.client.batch_encoded(
+                commands.rows(cursor, wanted, count), halt=True, request_id=run.request_id, on_sent=on_sent
+            )
+        )
     except AjaxError as err:
-        await warning
-        return [], err, None
+        return _Batch([], err, None, warning)
     except BaseException:  # cancelled (or worse): the look-up goes too
-        warning.cancel()
-        await asyncio.gather(warning, return_exceptions=True)
+        await _drop(warning)
         raise
     if batch is None:  # the list was cancelled while the batch was in flight
-        warning.cancel()
-        await asyncio.gather(warning, return_exceptions=True)
+        await _drop(warning)
         return None
-    await warning
     pages: list[tuple[str, Any]] = []
     error: AjaxError | None = None
     for row in batch.rows:
@@ -429,7 +617,7 @@ async def _fetch_chain(
             break
         pages.append((str(row.key), row.result))
     total = batch.rows[0].total if batch.rows and batch.rows[0].executed else None
-    return pages, error, total
+    return _Batch(pages, error, total, warning)
 
 
 def _no_list(method: str, keys: ListKeys) -> AjaxError:
@@ -452,7 +640,7 @@ async def _pages_v3(
     result_key: str | None,
     limit: int,
     tail: dict[str, Any] | None = None,
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     client, method = run.client, run.method
     keys = ListKeys(id_key or "id", cursor_id_key or id_key or "id", result_key or "items")
     user = _prepare(run, params, v3=True)
@@ -531,7 +719,7 @@ async def _pages_v3(
 # --- public helpers ------------------------------------------------------------------------------------
 def _pages(
     run: _Run, params: Mapping[str, Any] | None, api: int, opts: dict[str, Any]
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     if api == 3:
         return _pages_v3(
             run,
@@ -563,19 +751,22 @@ def _list_opts(
     }
 
 
-async def _collect(run: _Run, pages: AsyncIterator[list[Any]]) -> ListResult:
+async def _collect(run: _Run, pages: AsyncGenerator[list[Any], None]) -> ListResult:
     """The call* flavour: every item in one ListResult, API errors kept in it."""
     items: list[Any] = []
-    async for page in pages:
-        items.extend(page)
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            items.extend(page)
     await run.report(done=True)
     return run.result(items)
 
 
-async def _stream(run: _Run, pages: AsyncIterator[list[Any]], error_code: str) -> AsyncIterator[list[Any]]:
-    """The fetch* flavour: pages as they arrive, then the first API error raised as SdkError `error_code`."""
-    async for page in pages:
-        yield page
+async def _stream(run: _Run, pages: AsyncGenerator[list[Any], None], error_code: str) -> AsyncGenerator[list[Any], None]:
+    """The fetch* flavour: pages as they arrive, then the first API error raised as SdkError `error_code`.
+    Closing it closes `pages` at once (a consumer that stops early leaves no prefetch running)."""
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            yield page
     await run.report(done=True)
     if run.errors:
         err = run.errors[0]
@@ -623,14 +814,15 @@ async def fetch_list(
     request_id: str | None = None,
     progress: Progress | None = None,
     cancel: Any = None,
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     """Pages as they arrive. An API error raises SdkError `JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{2,3}` after
     the pages before it were yielded (its `original_error` is the portal's AjaxError)."""
     run = _Run(client, method, progress, cancel, request_id, "fetchList.make")
     opts = _list_opts(id_key, cursor_id_key, result_key, limit, chained)
     pages = _pages(run, params, api, opts)
-    async for page in _stream(run, pages, f"JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{api}"):
-        yield page
+    async with contextlib.aclosing(_stream(run, pages, f"JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{api}")) as stream:
+        async for page in stream:
+            yield page
 
 
 def _tail_opts(cursor_field: str, order: str, initial_value: Any, fetch: bool) -> dict[str, Any]:
@@ -680,12 +872,13 @@ async def fetch_tail(
     request_id: str | None = None,
     progress: Progress | None = None,
     cancel: Any = None,
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     tail = _tail_opts(cursor_field, order, initial_value, fetch=True)
     run = _Run(client, method, progress, cancel, request_id, "fetchTail.make")
     pages = _tail_pages(run, params, cursor_field, result_key, limit, tail)
-    async for page in _stream(run, pages, "JSSDK_CORE_B24_FETCH_TAIL_METHOD_API_V3"):
-        yield page
+    async with contextlib.aclosing(_stream(run, pages, "JSSDK_CORE_B24_FETCH_TAIL_METHOD_API_V3")) as stream:
+        async for page in stream:
+            yield page
 
 
 def _tail_pages(
@@ -695,7 +888,7 @@ def _tail_pages(
     result_key: str,
     limit: int,
     tail: dict[str, Any],
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     return _pages_v3(
         run,
         _with_cursor_select(dict(params or {}), cursor_field),

@@ -94,10 +94,12 @@ def test_cancel_halfway_keeps_the_rows_that_arrived(qtbot: Any, big: Sandbox, cl
     panel.set_request("crm.deal.list", {"select": ["ID"]})
 
     def halfway(items: int) -> None:
+        if items == 2_500:
+            # Each batch is sent before the previous one's rows are shown: the third one (and maybe the
+            # second, if the server has not taken it yet) hangs on the server.
+            big.faults.add(kind="delay", method="batch", count=2, seconds=3.0)
         if items == 5_000:
-            # The next batch request hangs on the server; cancel while it is in flight.
-            big.faults.add(kind="delay", method="batch", count=1, seconds=3.0)
-            asyncio.get_event_loop().call_later(0.2, panel.cancel)
+            asyncio.get_event_loop().call_later(0.2, panel.cancel)  # while the third batch is in flight
 
     panel.page_arrived.connect(halfway)
     arun(panel.start(), timeout=30)

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from b24explorer.core import LimitsConfig, SdkError
 from b24explorer.core.lists import ListProgress
+
+
+def pending_tasks() -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+
+
+def arm_before_batch(client: Any, nth: int, arm: Callable[[], Any]) -> None:
+    """Call `arm()` (e.g. add a sandbox fault) just before the client sends its `nth` batch request."""
+    send = client._send
+    batches = 0
+
+    async def arming(url: str, *args: Any) -> Any:
+        nonlocal batches
+        if url.endswith("/batch"):
+            batches += 1
+            if batches == nth:
+                arm()
+        return await send(url, *args)
+
+    client._send = arming
 
 
 @pytest.mark.parametrize("n", [120, 2_551, 5_000, 10_000])
@@ -26,6 +49,7 @@ async def test_list_all_deals_costs_at_most_ceil_n_over_2500_plus_one_requests(
     assert not res.cancelled
     bound = math.ceil(n / 2500) + 1
     assert res.requests <= bound
+    assert sb.counters.requests("batch") == math.ceil(n / 2500)  # a prefetch is never a request too many
     # the whole conversation, including the one-time look-up of the portal's v3 methods
     assert res.requests == sb.counters.requests()
     assert res.items[0]["TITLE"]
@@ -133,7 +157,9 @@ async def test_cancel_keeps_the_pages_already_fetched(make_client, make_sandbox)
     assert not res.complete
     assert len(res.items) == 2_500
     assert [int(i["ID"]) for i in res.items] == list(range(1, 2_501))
-    assert res.requests == 1
+    # the next batch went out before the first one's pages were handed out; its answer is dropped
+    assert res.requests == 2
+    assert pending_tasks() == []
 
 
 async def test_cancel_abandons_a_request_in_flight(make_client, sb) -> None:
@@ -149,33 +175,137 @@ async def test_cancel_abandons_a_request_in_flight(make_client, sb) -> None:
     assert res.items == []
 
 
-async def test_an_error_mid_list_keeps_what_arrived(make_client, make_sandbox) -> None:
-    sb = make_sandbox(deals=5_000)
-
-    def progress(p: ListProgress) -> None:
-        if p.requests == 1 and not sb.faults.list():
-            sb.faults.add("status", method="batch", count=1, status=403, code="ACCESS_DENIED")
-
+@pytest.mark.parametrize("failing", [2, 3])
+async def test_an_error_mid_list_keeps_what_arrived(make_client, make_sandbox, failing) -> None:
+    sb = make_sandbox(deals=10_000)
     client, log, _ = make_client(sb.webhook_url, v3_methods=())
+    # batch `failing` (a prefetch, sent while the pages before it are handed out) is refused
+    arm_before_batch(client, failing, lambda: sb.faults.add("status", method="batch", status=403,
+                                                             code="ACCESS_DENIED"))
     async with client:
-        res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress)
-    assert len(res.items) == 2_500
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]})
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_500 * (failing - 1) + 1))
     assert not res.complete
     assert [e.code for e in res.errors] == ["ACCESS_DENIED"]
     assert "LIST_STOPPED" in log.codes()
+    assert res.requests == sb.counters.requests("batch") == failing  # nothing sent after the failed batch
+    assert pending_tasks() == []
+
+
+async def test_a_sub_command_error_in_a_prefetched_batch_keeps_the_pages_before_it(
+    make_client, make_sandbox
+) -> None:
+    sb = make_sandbox(deals=10_000)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    real = client.batch_encoded
+    sent = 0
+
+    async def breaking(commands, **kw):
+        # the second batch's 11th command names a method the portal does not have
+        nonlocal sent
+        sent += 1
+        if sent == 2:
+            label, method, params, cmd = commands[10]
+            commands = [*commands[:10], (label, method, params, cmd.replace(method, "crm.nothing.list", 1)),
+                        *commands[11:]]
+        return await real(commands, **kw)
+
+    client.batch_encoded = breaking
+    async with client:
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]})
+    assert not res.complete
+    assert [e.code for e in res.errors] == ["ERROR_METHOD_NOT_FOUND"]
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_500 + 10 * 50 + 1))
+    assert res.requests == 2
+    assert pending_tasks() == []
+
+
+async def test_cancel_with_a_prefetch_in_flight_keeps_the_rows_and_leaves_no_task(
+    make_client, make_sandbox
+) -> None:
+    sb = make_sandbox(deals=10_000)
+    cancel = asyncio.Event()
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    # the prefetched second batch hangs on the server
+    arm_before_batch(client, 2, lambda: sb.faults.add("delay", method="batch", seconds=3.0))
+
+    def progress(p: ListProgress) -> None:
+        if p.items == 2_500:
+            assert p.requests == 2  # the prefetch is on the wire
+            cancel.set()
+
+    async with client:
+        started = asyncio.get_running_loop().time()
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress, cancel=cancel)
+        assert asyncio.get_running_loop().time() - started < 2.0  # not waiting for the hanging batch
+        assert pending_tasks() == []
+    assert res.cancelled
+    assert not res.complete
+    assert not res.errors
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_501))
+    assert res.requests == 2
+
+
+async def test_a_task_cancelled_with_a_prefetch_in_flight_leaves_no_task(make_client, make_sandbox) -> None:
+    sb = make_sandbox(deals=10_000)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    arm_before_batch(client, 2, lambda: sb.faults.add("delay", method="batch", seconds=3.0))
+    got: list[int] = []
+
+    async def consume() -> None:
+        async for page in client.fetch_list("crm.deal.list", {"select": ["ID"]}):
+            got.extend(int(i["ID"]) for i in page)
+
+    async with client:
+        task = asyncio.ensure_future(consume())
+        for _ in range(400):
+            if len(got) == 2_500:
+                break
+            await asyncio.sleep(0.005)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2.0)
+        assert done
+        assert task.cancelled()
+        assert pending_tasks() == []
+    assert got == list(range(1, 2_501))
+    assert sb.counters.requests("batch") == 2
+
+
+@pytest.mark.parametrize("closing", [True, False])
+async def test_a_consumer_that_stops_early_leaves_no_request_running(make_client, make_sandbox, closing) -> None:
+    sb = make_sandbox(deals=10_000)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    arm_before_batch(client, 2, lambda: sb.faults.add("delay", method="batch", seconds=3.0))
+    async with client:
+        if closing:
+            async with contextlib.aclosing(client.fetch_list("crm.deal.list", {"select": ["ID"]})) as pages:
+                async for page in pages:
+                    first = page
+                    break
+            assert pending_tasks() == []  # closing the iterator ended the prefetch at once
+        else:
+            async for page in client.fetch_list("crm.deal.list", {"select": ["ID"]}):
+                first = page
+                break
+            for _ in range(20):  # the event loop closes an abandoned async generator within a few turns
+                if not pending_tasks():
+                    break
+                await asyncio.sleep(0)
+            assert pending_tasks() == []
+    assert [int(i["ID"]) for i in first] == list(range(1, 51))
+    assert client.requests_sent == 2  # the first batch and the abandoned prefetch, nothing more
 
 
 async def test_fetch_list_raises_after_the_pages_before_the_error(make_client, make_sandbox) -> None:
     sb = make_sandbox(deals=3_000)
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    arm_before_batch(client, 2, lambda: sb.faults.add("status", method="batch", status=403, code="ACCESS_DENIED"))
     got = 0
 
     async def consume() -> None:
         nonlocal got
         async for page in client.fetch_list("crm.deal.list", {"select": ["ID"]}):
             got += len(page)
-            if got == 2_500:
-                sb.faults.add("status", method="batch", count=1, status=403, code="ACCESS_DENIED")
 
     async with client:
         with pytest.raises(SdkError) as info:
