@@ -13,8 +13,13 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .qt import QObject, QProcess, Signal
+from . import qt
+from .qt import QObject, Signal
+
+if TYPE_CHECKING:
+    from .qt import QProcess
 
 
 def worker_command() -> list[str]:
@@ -74,7 +79,7 @@ class JqRunner(QObject):
             return
         command = worker_command()
         folder = self._dir.name
-        process = QProcess(self)
+        process = qt.QProcess(self)  # QProcess is looked up here: the start does not need its class
         process.setProgram(command[0])
         process.setArguments([*command[1:], self._program, os.path.join(folder, "input.json"),
                               os.path.join(folder, "output.json")])
@@ -122,7 +127,7 @@ class JqRunner(QObject):
             self.failed.emit(err.splitlines()[-1] if err else f"jq exited with code {code}")
 
     def _error(self, process: QProcess, error: QProcess.ProcessError) -> None:
-        if process is not self._process or error != QProcess.ProcessError.FailedToStart:
+        if process is not self._process or error != qt.QProcess.ProcessError.FailedToStart:
             return
         self._process = None
         process.deleteLater()
