@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -297,6 +296,8 @@ def _close_on_signals(window: Any) -> None:
 
     Python runs signal handlers only between bytecodes; a short idle timer gives it the chance while Qt waits.
     """
+    import signal
+
     from b24explorer.ui.qt import QTimer
 
     def handler(_signum: int, _frame: Any) -> None:
