@@ -162,9 +162,13 @@ def install_power(window: Any, services: Any) -> None:
 
 # --- start-up order (issue 7): the window paints first, everything not visible in it comes after ---------
 class _FirstPaint:
-    """Resolves ``done`` when ``window`` (or a widget inside it) first gets a paint event."""
+    """Resolves ``done`` when ``window`` first paints (a top-level widget paints before its children).
 
-    def __init__(self, app: Any, window: Any) -> None:
+    Watches the window only: an application-wide Python filter would make PySide wrap every object that gets an
+    event, at a cost of tens of milliseconds at the start (see ``qt.show_until_painted``).
+    """
+
+    def __init__(self, _app: Any, window: Any) -> None:
         import asyncio
 
         from b24explorer.ui.qt import QEvent, QObject
@@ -175,19 +179,19 @@ class _FirstPaint:
 
         class Filter(QObject):
             def eventFilter(self, obj: Any, event: Any) -> bool:
-                if event.type() == paint and obj.isWidgetType() and obj.window() is window \
-                        and not first.done.done():
+                if event.type() == paint and not first.done.done():
                     first.done.set_result(None)  # the coroutine resumes after this paint is finished
-                    app.removeEventFilter(self)
+                    window.removeEventFilter(self)
                 return False
 
-        self._app = app
+        self._window = window
         self._filter = Filter()
-        app.installEventFilter(self._filter)
+        window.installEventFilter(self._filter)
 
     def close(self) -> None:
         """Stop watching (when no paint came in time)."""
-        self._app.removeEventFilter(self._filter)
+        with contextlib.suppress(RuntimeError):  # the window is already gone
+            self._window.removeEventFilter(self._filter)
 
 
 def build_main_window(**kwargs: Any) -> Any:
