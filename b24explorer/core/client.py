@@ -25,6 +25,7 @@ from .errors import (
 )
 from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
+from .lazyjson import LazyObject, materialize
 from .limits import Failure, LimitsConfig, RestrictionManager
 from .logbus import Level, LogBus
 from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
@@ -203,10 +204,13 @@ class B24Client:
         halt: bool = True,
         request_id: str | None = None,
         on_sent: Callable[[], None] | None = None,
+        on_answer: Callable[[AjaxResult], Awaitable[None]] | None = None,
     ) -> BatchResult:
         """A labelled v2 batch whose commands the caller already encoded: `(label, method, params, cmd)` rows,
         `cmd` being what `batch_command(method, params)` gives (list-all builds its 50 commands from one
-        template). `params` only annotate errors. `on_sent` is called once the request is on the wire."""
+        template). `params` only annotate errors. `on_sent` is called once the request is on the wire;
+        `on_answer` is awaited with a successful answer before its rows are read (still lazy: list-all reads
+        the next cursor there and sends the next batch without waiting for the rows)."""
         self._check_open()
         if not 0 < len(commands) <= MAX_BATCH_COMMANDS:
             raise AjaxError(
@@ -220,7 +224,14 @@ class B24Client:
         rows = [_Row(label, method, params) for label, method, params, _ in commands]
         body = {"halt": 1 if halt else 0, "cmd": {label: cmd for label, _, _, cmd in commands}}
         return await self._send_batch(
-            rows, True, body, api=2, halt=halt, request_id=request_id or uuid7(), on_sent=on_sent
+            rows,
+            True,
+            body,
+            api=2,
+            halt=halt,
+            request_id=request_id or uuid7(),
+            on_sent=on_sent,
+            on_answer=on_answer,
         )
 
     async def _send_batch(
@@ -233,10 +244,17 @@ class B24Client:
         halt: bool,
         request_id: str,
         on_sent: Callable[[], None] | None = None,
+        on_answer: Callable[[AjaxResult], Awaitable[None]] | None = None,
     ) -> BatchResult:
         keyed = [(r.key, r.method) for r in rows]
         res = await self._request(
-            "batch", body, api=api, request_id=request_id, batch_rows=keyed, on_sent=on_sent
+            "batch",
+            body,
+            api=api,
+            request_id=request_id,
+            batch_rows=keyed,
+            on_sent=on_sent,
+            on_answer=on_answer,
         )
         return _batch_result(res, rows, labelled, api=api, halt=halt, secrets=self._secrets)
 
@@ -363,6 +381,7 @@ class B24Client:
         retry: bool = True,
         body: bytes | None = None,
         on_sent: Callable[[], None] | None = None,
+        on_answer: Callable[[AjaxResult], Awaitable[None]] | None = None,
     ) -> AjaxResult:
         batch_methods = tuple(m for _, m in batch_rows)
         if body is None:
@@ -412,6 +431,8 @@ class B24Client:
                             batch_row_times=_row_times(res, batch_rows),
                             elapsed=elapsed,
                         )
+                        if on_answer is not None:
+                            await on_answer(res)
                     return res  # success, or an error inside a 200 body (returned, as the SDK does)
             assert error is not None
             if error.code in _NEVER_RETRY or not retry:
@@ -644,10 +665,10 @@ def _row_times(res: AjaxResult, rows: Sequence[tuple[str | int, str]]) -> list[t
     """For a v2 batch answer: (method, time block) per command, for the per-method operating stats."""
     if not rows or res.api != 2:
         return None
-    result = res.result if isinstance(res.result, dict) else None
-    if not result:
+    envelope = res.document.get("result")  # only `result_time` is read: the rows stay lazy until needed
+    if not isinstance(envelope, dict | LazyObject):
         return None
-    times = result.get("result_time")
+    times = materialize(envelope.get("result_time"))
     out: list[tuple[str, Any]] = []
     for key, method in rows:
         t = _lookup(times, key)

@@ -16,12 +16,14 @@ import contextlib
 import inspect
 import json
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .encoding import batch_command, encode_value, php_query
 from .errors import AjaxError, SdkError
+from .lazyjson import LazyArray, LazyObject, materialize
 from .result import ListResult
 
 if TYPE_CHECKING:
@@ -333,19 +335,23 @@ async def _pages_v2(
             k: v for k, v in user["filter"].items() if str(k).lower() != f">{keys.cursor_id_key}".lower()
         }
     fetch = _fetcher(run, user, keys, chained)
+    pipe = _Pipeline(run, fetch, keys, (result_key is not None, id_key is not None))
     total: int | None = None
     received = 0  # rows received (before de-duplication), compared with `total`
     first = True
-    ahead: asyncio.Task[_Batch | None] | None = None  # the next batch, sent before this one's pages go out
+    pending: _Ahead | None = None  # the next batch, sent before this one's pages go out
     lookup: asyncio.Future[None] | None = None
     try:
         while True:
             if run.is_cancelled():
                 return
-            if ahead is None:
-                batch = await fetch(cursor, _wanted(total, received), first, None)
+            if pending is None:
+                wanted = _wanted(total, received)
+                hook = pipe.hook(cursor, received, total, wanted, first) if chained else None
+                batch = await fetch(cursor, wanted, first, None, hook)
             else:
-                batch, ahead = await ahead, None  # a cancel fired meanwhile ends it with None (guarded)
+                batch = await pending.task  # a cancel fired meanwhile ends it with None (guarded)
+                pending = None
             if batch is None:
                 return
             pages, error, lookup = batch.pages, batch.error, batch.lookup
@@ -357,14 +363,16 @@ async def _pages_v2(
                         # The chain was built on the wrong shape: keep the first page only and rebuild.
                         keys, pages, error = detected, pages[:1], None
                         fetch = _fetcher(run, user, keys, chained)
+                        await pipe.drop()  # (none was sent: the answer's check saw the shape too)
+                        pipe.rebuilt(fetch, keys)
                 if batch.total and batch.total > 0:
                     total = batch.total
                     run.state.total = total
             plan = _plan(method, pages, error, keys, cursor, total, received)
             if chained and plan.goes_on and not run.is_cancelled():
-                sent = asyncio.Event()
-                ahead = asyncio.ensure_future(fetch(plan.cursor, _wanted(total, plan.received), False, sent.set))
-                await _until_sent(ahead, sent)
+                pending = await pipe.next_after(plan.cursor, plan.received, total)
+            else:
+                await pipe.drop()  # (none was sent: the answer's check sees what the plan sees)
             if lookup is not None:
                 await lookup  # the v3 migration warning (if any) comes before the pages it is about
                 lookup = None
@@ -389,8 +397,119 @@ async def _pages_v2(
                 run.complete = True
                 return
     finally:
-        await _drop(ahead)
+        if pending is not None:
+            await _drop(pending.task)
+        await pipe.drop()
         await _drop(lookup)
+
+
+@dataclass
+class _Ahead:
+    """A batch sent ahead: its task, and where the list stands when it starts."""
+
+    task: asyncio.Task[_Batch | None]
+    cursor: Any
+    received: int
+
+
+class _Pipeline:
+    """Chained batches sent ahead of the pages being handed out.
+
+    A batch's answer, still lazy, shows whether the list goes on — every page there and full, no error, the
+    total not reached, the last ids readable and rising — and its last id: then the next batch is sent at
+    once, before the rows are read (`hook`). The list's own reading of the pages (`_plan`) decides the same
+    from the rows and takes that batch (`next_after`), or sends it itself when the quick look was unsure."""
+
+    def __init__(self, run: _Run, fetch: _Fetch, keys: ListKeys, explicit: tuple[bool, bool]) -> None:
+        self.run = run
+        self.fetch = fetch
+        self.keys = keys
+        self.explicit = explicit  # whether the caller named the result key / the id key
+        self.queue: deque[_Ahead] = deque()
+
+    def rebuilt(self, fetch: _Fetch, keys: ListKeys) -> None:
+        self.fetch, self.keys = fetch, keys
+
+    def hook(
+        self, cursor: Any, received: int, total: int | None, wanted: int, first: bool
+    ) -> Callable[[Any], Awaitable[None]]:
+        """`on_answer` for a batch sent from `cursor` with `received` rows already in."""
+
+        async def on_answer(res: Any) -> None:
+            if self.run.is_cancelled():
+                return
+            try:
+                found = _goes_on(
+                    res.document, self.keys, cursor, received, total, wanted, first, self.explicit
+                )
+            except Exception:  # an answer of an unusual shape: the pages decide once they are read
+                return
+            if found is not None:
+                await self.send(*found)
+
+        return on_answer
+
+    async def send(self, cursor: Any, received: int, total: int | None) -> None:
+        sent = asyncio.Event()
+        wanted = _wanted(total, received)
+        task = asyncio.ensure_future(
+            self.fetch(cursor, wanted, False, sent.set, self.hook(cursor, received, total, wanted, False))
+        )
+        self.queue.append(_Ahead(task, cursor, received))
+        await _until_sent(task, sent)
+
+    async def next_after(self, cursor: Any, received: int, total: int | None) -> _Ahead:
+        """The batch that goes on from `cursor`: the one already sent, else sent now."""
+        if self.queue and (self.queue[0].cursor, self.queue[0].received) != (cursor, received):
+            await self.drop()  # not the batch wanted (the quick look and the plan disagree: a defect)
+        if not self.queue:
+            await self.send(cursor, received, total)
+        return self.queue.popleft()
+
+    async def drop(self) -> None:
+        while self.queue:
+            await _drop(self.queue.popleft().task)
+
+
+def _goes_on(
+    document: Any,
+    keys: ListKeys,
+    cursor: Any,
+    received: int,
+    total: int | None,
+    wanted: int,
+    first: bool,
+    explicit: tuple[bool, bool],
+) -> tuple[Any, int, int | None] | None:
+    """From a chained batch's answer, read without materialising its rows: (the next cursor, rows received,
+    the total) when the list goes on after it — the same decision `_plan` makes from the rows — else None."""
+    envelope = document.get("result")
+    if not isinstance(envelope, dict | LazyObject) or materialize(envelope.get("result_error")):
+        return None
+    results = envelope.get("result")
+    if not isinstance(results, dict | LazyObject):
+        return None
+    if first:
+        totals = materialize(envelope.get("result_total"))
+        counted = int(totals.get("p0") or 0) if isinstance(totals, dict) else 0
+        total = counted if counted > 0 else None
+        if _detect_keys(materialize(results.get("p0")), keys, *explicit) != keys:
+            return None
+    previous = cursor
+    for k in range(wanted):
+        page = results.get(f"p{k}")
+        if keys.result_key is not None:
+            page = page.get(keys.result_key) if isinstance(page, dict | LazyObject) else None
+        if not isinstance(page, list | LazyArray) or len(page) < V2_PAGE_SIZE:
+            return None
+        received += len(page)
+        if total is not None and received >= total:
+            return None
+        current = _cursor(page[len(page) - 1], keys.id_key)
+        if current is None or (isinstance(previous, int) and current <= previous):
+            return None
+        previous = current
+    return previous, received, total
 
 
 def _wanted(total: int | None, received: int) -> int:
@@ -481,24 +600,28 @@ class _Batch:
     pages: list[tuple[str, Any]]  # (label, result) of each page that came back, in order
     error: AjaxError | None  # what stopped the batch (the pages before it are in `pages`)
     total: int | None  # the list's size, when the first command asked for it
-    lookup: asyncio.Future[None] | None = None  # the v3 look-up that ran alongside (await it before the pages)
+    lookup: asyncio.Future[None] | None = (
+        None  # the v3 look-up that ran alongside (await it before the pages)
+    )
 
 
-_Fetch = Callable[[Any, int, bool, Callable[[], None] | None], Awaitable[_Batch | None]]
+_OnSent = Callable[[], None] | None
+_OnAnswer = Callable[[Any], Awaitable[None]] | None
+_Fetch = Callable[[Any, int, bool, _OnSent, _OnAnswer], Awaitable[_Batch | None]]
 
 
 def _fetcher(run: _Run, user: dict[str, Any], keys: ListKeys, chained: bool) -> _Fetch:
-    """`fetch(cursor, wanted, count, on_sent)`: the next batch (or single page) of this list."""
+    """`fetch(cursor, wanted, count, on_sent, on_answer)`: the next batch (or single page) of this list."""
     if not chained:
 
-        def single(cursor: Any, wanted: int, count: bool, on_sent: Callable[[], None] | None) -> Any:
+        def single(cursor: Any, wanted: int, count: bool, on_sent: _OnSent, on_answer: _OnAnswer) -> Any:
             return _fetch_single(run, user, keys, cursor)
 
         return single
     commands = _ChainCommands(run.method, user, keys)
 
-    def chain(cursor: Any, wanted: int, count: bool, on_sent: Callable[[], None] | None) -> Any:
-        return _fetch_chain(run, commands, cursor, wanted, count=count, on_sent=on_sent)
+    def chain(cursor: Any, wanted: int, count: bool, on_sent: _OnSent, on_answer: _OnAnswer) -> Any:
+        return _fetch_chain(run, commands, cursor, wanted, count=count, on_sent=on_sent, on_answer=on_answer)
 
     return chain
 
@@ -564,7 +687,9 @@ class _ChainCommands:
             _check_json(params, self.method)
             self._checked = True
         parts = php_query(params).split(_PLACEHOLDER)
-        return (parts[0], parts[1]) if len(parts) == 2 else None  # the text also in the user's params: no template
+        return (
+            (parts[0], parts[1]) if len(parts) == 2 else None
+        )  # the text also in the user's params: no template
 
 
 def _check_json(params: dict[str, Any], method: str) -> None:
@@ -586,7 +711,8 @@ async def _fetch_chain(
     wanted: int,
     *,
     count: bool,
-    on_sent: Callable[[], None] | None = None,
+    on_sent: _OnSent = None,
+    on_answer: _OnAnswer = None,
 ) -> _Batch | None:
     """`wanted` pages in one batch, each command's cursor taken from the previous command's last row."""
     # The migration warning's one-time look-up of the portal's v3 methods runs alongside the batch, not
@@ -595,7 +721,11 @@ async def _fetch_chain(
     try:
         batch = await run.guarded(
             run.client.batch_encoded(
-                commands.rows(cursor, wanted, count), halt=True, request_id=run.request_id, on_sent=on_sent
+                commands.rows(cursor, wanted, count),
+                halt=True,
+                request_id=run.request_id,
+                on_sent=on_sent,
+                on_answer=on_answer,
             )
         )
     except AjaxError as err:
@@ -761,7 +891,9 @@ async def _collect(run: _Run, pages: AsyncGenerator[list[Any], None]) -> ListRes
     return run.result(items)
 
 
-async def _stream(run: _Run, pages: AsyncGenerator[list[Any], None], error_code: str) -> AsyncGenerator[list[Any], None]:
+async def _stream(
+    run: _Run, pages: AsyncGenerator[list[Any], None], error_code: str
+) -> AsyncGenerator[list[Any], None]:
     """The fetch* flavour: pages as they arrive, then the first API error raised as SdkError `error_code`.
     Closing it closes `pages` at once (a consumer that stops early leaves no prefetch running)."""
     async with contextlib.aclosing(pages):
@@ -820,7 +952,9 @@ async def fetch_list(
     run = _Run(client, method, progress, cancel, request_id, "fetchList.make")
     opts = _list_opts(id_key, cursor_id_key, result_key, limit, chained)
     pages = _pages(run, params, api, opts)
-    async with contextlib.aclosing(_stream(run, pages, f"JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{api}")) as stream:
+    async with contextlib.aclosing(
+        _stream(run, pages, f"JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{api}")
+    ) as stream:
         async for page in stream:
             yield page
 
