@@ -16,39 +16,64 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import msgspec
+if TYPE_CHECKING:
+    import msgspec
 
 SMALL = 2048
 BIG_CHILDREN_KEPT = 256  # decoded big elements of an array kept for the next read (the view asks often)
 
-_Raw = msgspec.Raw
-_any = msgspec.json.Decoder()
-_object_level = msgspec.json.Decoder(dict[str, _Raw])
-_array_level = msgspec.json.Decoder(list[_Raw])
-# One scan reads an object's level and splits its children too: an array child into its elements' texts, an
-# object child into its keys and their texts, so showing a body's first level and the length of its big
-# `result` array costs one pass over the bytes, not two.
-_object_split = msgspec.json.Decoder(dict[str, list[_Raw] | dict[str, _Raw] | str | int | float | bool | None])
 _OPEN_OBJECT = ord("{")
 _OPEN_ARRAY = ord("[")
-DecodeError = msgspec.DecodeError
+
+
+class _Codec:
+    """msgspec and the decoders built on it, made on first use: the window paints before any body is read,
+    and importing msgspec is a cost its first paint need not pay."""
+
+    def __init__(self) -> None:
+        import msgspec
+
+        self.Raw = msgspec.Raw
+        self.DecodeError = msgspec.DecodeError
+        self.format = msgspec.json.format
+        self.encode = msgspec.json.encode
+        self.any = msgspec.json.Decoder()
+        self.object_level = msgspec.json.Decoder(dict[str, msgspec.Raw])
+        self.array_level = msgspec.json.Decoder(list[msgspec.Raw])
+        # One scan reads an object's level and splits its children too: an array child into its elements'
+        # texts, an object child into its keys and their texts, so showing a body's first level and the
+        # length of its big `result` array costs one pass over the bytes, not two.
+        self.object_split = msgspec.json.Decoder(
+            dict[str, list[msgspec.Raw] | dict[str, msgspec.Raw] | str | int | float | bool | None]
+        )
+
+
+_codec: _Codec | None = None
+
+
+def codec() -> _Codec:
+    global _codec
+    if _codec is None:
+        _codec = _Codec()
+    return _codec
 
 
 def decode_value(raw: Any) -> Any:
     """Plain Python for a JSON text (bytes or a Raw). Numbers msgspec will not hold (`1e400`) go through
     `json.loads`, which reads them as Python does (infinity)."""
+    c = codec()
     try:
-        return _any.decode(raw)
-    except msgspec.DecodeError:
+        return c.any.decode(raw)
+    except c.DecodeError:
         return json.loads(bytes(raw))
 
 
-def node(raw: _Raw) -> Any:
+def node(raw: msgspec.Raw) -> Any:
     """A lazy node for a container, the Python value for a scalar."""
     if len(raw) == 0:
-        raise msgspec.DecodeError("empty JSON value")
+        raise codec().DecodeError("empty JSON value")
     first = memoryview(raw)[0]
     if first == _OPEN_OBJECT:
         return LazyObject(raw)
@@ -72,7 +97,7 @@ class LazyNode:
 
     __slots__ = ("_raw",)
 
-    def __init__(self, raw: _Raw | None) -> None:
+    def __init__(self, raw: msgspec.Raw | None) -> None:
         self._raw = raw
 
     @property
@@ -89,7 +114,7 @@ class LazyNode:
     @property
     def mini(self) -> bytes:
         """The node as compact JSON (the body's own spelling of strings and numbers, whitespace removed)."""
-        return msgspec.json.format(self.raw, indent=-1)
+        return codec().format(self.raw, indent=-1)
 
     def to_python(self) -> Any:
         return decode_value(self.raw)
@@ -116,7 +141,7 @@ class LazyObject(LazyNode):
 
     __slots__ = ("_items", "_split")
 
-    def __init__(self, raw: _Raw | None, *, split: dict[str, _Raw] | None = None) -> None:
+    def __init__(self, raw: msgspec.Raw | None, *, split: dict[str, msgspec.Raw] | None = None) -> None:
         super().__init__(raw)
         self._split = split  # its keys and their texts, when its parent's scan read them
         self._items: dict[str, Any] | None = None
@@ -129,15 +154,16 @@ class LazyObject(LazyNode):
             elif self._is_small():
                 items = decode_value(self._raw)
             else:
+                c = codec()
                 try:
-                    items = {key: _lift(value) for key, value in _object_split.decode(self.raw).items()}
-                except msgspec.DecodeError:  # a number out of msgspec's range at this level: read it plainly
-                    items = {key: node(raw) for key, raw in _object_level.decode(self.raw).items()}
+                    items = {key: _lift(value) for key, value in c.object_split.decode(self.raw).items()}
+                except c.DecodeError:  # a number out of msgspec's range at this level: read it plainly
+                    items = {key: node(raw) for key, raw in c.object_level.decode(self.raw).items()}
             self._items = items
         return items
 
     def _rebuilt(self) -> bytes:
-        encode = msgspec.json.encode
+        encode = codec().encode
         split = self._split or {}
         return b"{" + b",".join(encode(key) + b":" + bytes(raw) for key, raw in split.items()) + b"}"
 
@@ -181,7 +207,7 @@ class LazyArray(LazyNode):
 
     __slots__ = ("_big", "_elements", "_plain")
 
-    def __init__(self, raw: _Raw | None, *, elements: list[_Raw] | None = None) -> None:
+    def __init__(self, raw: msgspec.Raw | None, *, elements: list[msgspec.Raw] | None = None) -> None:
         super().__init__(raw)
         self._elements = elements  # its elements' texts, listed once
         self._plain: list[Any] | None = None  # a small array, decoded whole
@@ -194,13 +220,13 @@ class LazyArray(LazyNode):
             if self._is_small():
                 self._plain = decode_value(self._raw)
                 return self._plain  # type: ignore[return-value]
-            self._elements = _array_level.decode(self.raw)
+            self._elements = codec().array_level.decode(self.raw)
         return self._elements
 
     def _rebuilt(self) -> bytes:
         return b"[" + b",".join(bytes(raw) for raw in self._elements or ()) + b"]"
 
-    def element_raw(self, index: int) -> _Raw | None:
+    def element_raw(self, index: int) -> msgspec.Raw | None:
         """An element's JSON text (None for a small array, which is kept decoded)."""
         elements = self._level()
         return None if self._plain is not None else elements[index]
@@ -273,6 +299,7 @@ def lazy_root(body: bytes) -> Any:
     first = body[start : start + 1]
     if first not in (b"{", b"["):
         return decode_value(body)
-    root: LazyObject | LazyArray = LazyObject(msgspec.Raw(body)) if first == b"{" else LazyArray(msgspec.Raw(body))
+    raw = codec().Raw(body)
+    root: LazyObject | LazyArray = LazyObject(raw) if first == b"{" else LazyArray(raw)
     root._level()  # read the first level now: a refused body fails here, not in a view
     return root
