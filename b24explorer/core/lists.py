@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import operator
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
@@ -149,14 +150,15 @@ class _Run:
         return out
 
     def _all_new(self, rows: list[Any], id_key: str) -> set[str] | None:
-        """The ids of a page of plain rows that all carry distinct ids not seen before (the usual case, checked
-        in bulk); None when the page needs the row-by-row pass."""
-        if not all(type(row) is dict for row in rows):
+        """The ids of a page of rows that all carry distinct ids not seen before (the usual case, checked in
+        bulk); None when the page needs the row-by-row pass."""
+        try:
+            idents = list(map(operator.itemgetter(id_key), rows))
+        except (KeyError, TypeError, IndexError, AttributeError):  # a row without the id, or not an object
             return None
-        idents = [row.get(id_key) for row in rows]
         if None in idents:
             return None
-        keys = {str(ident) for ident in idents}
+        keys = set(map(str, idents))
         if len(keys) != len(rows) or not self.seen.isdisjoint(keys):
             return None
         return keys
@@ -436,8 +438,8 @@ class _Pipeline:
         """`on_answer` for a batch sent from `cursor` with `received` rows already in."""
 
         async def on_answer(res: Any) -> None:
-            if self.run.is_cancelled():
-                return
+            if self.run.is_cancelled() or (total is not None and received + wanted * V2_PAGE_SIZE >= total):
+                return  # (the batch reaches the end of the list: nothing comes after it)
             try:
                 found = _goes_on(
                     res.document, self.keys, cursor, received, total, wanted, first, self.explicit
