@@ -352,6 +352,7 @@ async def _pages_v2(
                 hook = pipe.hook(cursor, received, total, wanted, first) if chained else None
                 batch = await fetch(cursor, wanted, first, None, hook)
             else:
+                pending.awaited = True  # its answer may now send the next batch at once
                 batch = await pending.task  # a cancel fired meanwhile ends it with None (guarded)
                 pending = None
             if batch is None:
@@ -407,11 +408,14 @@ async def _pages_v2(
 
 @dataclass
 class _Ahead:
-    """A batch sent ahead: its task, and where the list stands when it starts."""
+    """A batch sent ahead: its task, where the list stands when it starts, and whether the list is waiting for
+    it (only then may its answer send the next one: the list never runs more than one batch ahead of the pages
+    handed out, so a consumer that stops early leaves at most one request behind)."""
 
-    task: asyncio.Task[_Batch | None]
     cursor: Any
     received: int
+    awaited: bool = False
+    task: asyncio.Task[_Batch | None] = field(init=False)
 
 
 class _Pipeline:
@@ -433,11 +437,20 @@ class _Pipeline:
         self.fetch, self.keys = fetch, keys
 
     def hook(
-        self, cursor: Any, received: int, total: int | None, wanted: int, first: bool
+        self,
+        cursor: Any,
+        received: int,
+        total: int | None,
+        wanted: int,
+        first: bool,
+        ahead: _Ahead | None = None,
     ) -> Callable[[Any], Awaitable[None]]:
-        """`on_answer` for a batch sent from `cursor` with `received` rows already in."""
+        """`on_answer` for a batch sent from `cursor` with `received` rows already in (`ahead`: its entry when
+        it was sent ahead; the batch the list fetches itself is waited for from the start)."""
 
         async def on_answer(res: Any) -> None:
+            if ahead is not None and not ahead.awaited:
+                return  # the pages before it are still being handed out: the list sends the next one itself
             if self.run.is_cancelled() or (total is not None and received + wanted * V2_PAGE_SIZE >= total):
                 return  # (the batch reaches the end of the list: nothing comes after it)
             try:
@@ -454,10 +467,10 @@ class _Pipeline:
     async def send(self, cursor: Any, received: int, total: int | None) -> None:
         sent = asyncio.Event()
         wanted = _wanted(total, received)
-        task = asyncio.ensure_future(
-            self.fetch(cursor, wanted, False, sent.set, self.hook(cursor, received, total, wanted, False))
-        )
-        self.queue.append(_Ahead(task, cursor, received))
+        ahead = _Ahead(cursor, received)
+        hook = self.hook(cursor, received, total, wanted, False, ahead)
+        task = ahead.task = asyncio.ensure_future(self.fetch(cursor, wanted, False, sent.set, hook))
+        self.queue.append(ahead)
         await _until_sent(task, sent)
 
     async def next_after(self, cursor: Any, received: int, total: int | None) -> _Ahead:

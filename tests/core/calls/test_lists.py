@@ -357,3 +357,16 @@ async def test_a_select_without_the_id_still_pages(make_client, sb) -> None:
     assert len(items.items) == len(sb.store.deals)
     assert tasks.complete
     assert len(tasks.items) == len(sb.store.tasks)
+
+
+async def test_the_list_runs_at_most_one_batch_ahead_of_a_consumer_that_pauses(make_client, make_sandbox) -> None:
+    sb = make_sandbox(deals=10_000)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        pages = client.fetch_list("crm.deal.list", {"select": ["ID"]})
+        first = await anext(pages)
+        await asyncio.sleep(0.3)  # the consumer pauses, the iterator still open: the next batch arrives meanwhile
+        assert client.requests_sent == 2  # the first batch and the one sent ahead, no more
+        rest = [item for page in [p async for p in pages] for item in page]
+    assert [int(i["ID"]) for i in first + rest] == list(range(1, 10_001))
+    assert client.requests_sent == sb.counters.requests("batch") == 4
