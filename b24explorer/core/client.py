@@ -101,6 +101,7 @@ class B24Client:
             self.v3.preload(v3_methods)
         self.requests_sent = 0  # HTTP requests put on the wire (attempts included)
         self.lookup_requests = 0  # of those, the one-time look-up of the portal's v3 methods
+        self.lookup_sent = False  # the look-up's request is on the wire
         self.retries = 0
         self.waited = 0.0  # seconds spent waiting for limits and before retries
 
@@ -328,16 +329,22 @@ class B24Client:
 
     # --- v3 registry --------------------------------------------------------------------------------------
     async def _fetch_v3_methods(self) -> frozenset[str]:
-        before = self.requests_sent
-        try:
-            res = await self._request(
-                OPENAPI_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False
-            )
-        finally:
-            self.lookup_requests += self.requests_sent - before
+        res = await self._request(
+            OPENAPI_METHOD,
+            None,
+            api=3,
+            request_id=uuid7(),
+            quiet=True,
+            retry=False,
+            on_sent=self._lookup_out,
+            lookup=True,
+        )
         if not res.is_success:
             raise res.error or SdkError("V3_OPENAPI_FAILED", "rest.documentation.openapi failed")
         return methods_from_openapi(res.document.to_python())
+
+    def _lookup_out(self) -> None:
+        self.lookup_sent = True
 
     def _v3_notice(self, code: str, message: str, context: dict[str, Any]) -> None:
         self.log.notice(code, message, method=OPENAPI_METHOD, context=context)
@@ -382,6 +389,7 @@ class B24Client:
         body: bytes | None = None,
         on_sent: Callable[[], None] | None = None,
         on_answer: Callable[[AjaxResult], Awaitable[None]] | None = None,
+        lookup: bool = False,
     ) -> AjaxResult:
         batch_methods = tuple(m for _, m in batch_rows)
         if body is None:
@@ -404,6 +412,7 @@ class B24Client:
             started = _time.perf_counter()
             error: AjaxError | None
             res: AjaxResult | None
+            self.lookup_requests += lookup  # (counted apart: other requests may go out meanwhile)
             try:
                 response = await self._send(url, query, body, on_sent)
                 raw = response.content

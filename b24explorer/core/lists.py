@@ -537,8 +537,13 @@ def _wanted(total: int | None, received: int) -> int:
 async def _until_sent(task: asyncio.Task[Any], sent: asyncio.Event) -> None:
     """Give a prefetch the few event-loop turns it takes to put its request on the wire, so the portal works
     on it while this task hands out pages. A request held back (a limiter wait) is not waited for."""
+    await _turns_until(lambda: sent.is_set() or task.done())
+
+
+async def _turns_until(done: Callable[[], bool]) -> None:
+    """Yield to the event loop until `done()` holds, at most SEND_TURNS times."""
     for _ in range(SEND_TURNS):
-        if sent.is_set() or task.done():
+        if done():
             return
         await asyncio.sleep(0)
 
@@ -732,8 +737,13 @@ async def _fetch_chain(
     """`wanted` pages in one batch, each command's cursor taken from the previous command's last row."""
     # The migration warning's one-time look-up of the portal's v3 methods runs alongside the batch, not
     # before it: the first batch does not wait for it. The caller awaits it before handing out the pages.
-    warning = asyncio.ensure_future(run.client.warn_if_in_v3(run.method, run.request_id))
+    client = run.client
+    warning = asyncio.ensure_future(client.warn_if_in_v3(run.method, run.request_id))
     try:
+        if not client.v3.loaded and not client.lookup_sent:
+            # Its small request goes out first (a few event-loop turns), so its small answer is not queued
+            # behind the batch's at the portal, nor handled at the same time as the batch's here.
+            await _turns_until(lambda: client.lookup_sent or warning.done())
         batch = await run.guarded(
             run.client.batch_encoded(
                 commands.rows(cursor, wanted, count),
