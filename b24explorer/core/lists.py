@@ -740,13 +740,14 @@ async def _fetch_chain(
     client = run.client
     warning = asyncio.ensure_future(client.warn_if_in_v3(run.method, run.request_id))
     try:
+        rows = commands.rows(cursor, wanted, count)
         if not client.v3.loaded and not client.lookup_sent:
             # Its small request goes out first (a few event-loop turns), so its small answer is not queued
             # behind the batch's at the portal, nor handled at the same time as the batch's here.
             await _turns_until(lambda: client.lookup_sent or warning.done())
         batch = await run.guarded(
-            run.client.batch_encoded(
-                commands.rows(cursor, wanted, count),
+            client.batch_encoded(
+                rows,
                 halt=True,
                 request_id=run.request_id,
                 on_sent=on_sent,
