@@ -5,10 +5,12 @@ Neither ever carries the webhook URL: request info holds the method, redacted pa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .redact import mask_secrets, redact
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # Where a network failure happened, for the non-idempotent rule: before the request left (safe to resend)
 # or after it was sent (the server may have run it).
@@ -32,7 +34,9 @@ class SdkError(Exception):
         self.code = str(code)
         self.description = description or ""
         self.status = int(status)
-        self.timestamp = datetime.now(UTC)
+        from datetime import UTC, datetime  # here: the start imports this module before any error exists
+
+        self.timestamp: datetime = datetime.now(UTC)
         self.original_error = original_error
         super().__init__(self.message)
 

@@ -10,13 +10,21 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .redact import redact, redact_text, truncate
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 _fallback = logging.getLogger("b24explorer.core")
+
+
+def _now() -> datetime:
+    from datetime import UTC, datetime  # here: the window's start imports this module but logs nothing yet
+
+    return datetime.now(UTC)
 
 
 class Level(IntEnum):
@@ -48,7 +56,7 @@ class LogRecord:
     method: str | None = None
     request_id: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
-    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+    timestamp: datetime = field(default_factory=lambda: _now())
 
     def to_dict(self) -> dict[str, Any]:
         return {

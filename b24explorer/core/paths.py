@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "b24explorer"
 HOME_ENV = "B24X_HOME"
 
@@ -26,6 +24,8 @@ def _dir(kind: str, create: bool) -> Path:
     if home is not None:
         path = home / kind
     else:
+        import platformdirs  # imported here: with B24X_HOME set (tests, portable use) it is never needed
+
         dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
         path = Path(
             {

@@ -28,17 +28,16 @@ TRUNCATE_TO = 100
 
 # key=value pairs inside query-like strings (a batch cmd, a URL): the key may carry PHP brackets,
 # literal or percent-encoded, e.g. auth=..., data[auth]=..., data%5Bauth%5D=...
-_PAIR = re.compile(
-    r"(?P<key>(?:^|(?<=[?&;\s]))(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?:\[|%5B)[^=&]*?(?:\]|%5D))*)=(?P<val>[^&\s#]*)",
-    re.IGNORECASE,
-)
-_LAST_BRACKET = re.compile(r"(?:\[|%5B)([^\[\]%]*)(?:\]|%5D)$", re.IGNORECASE)
+# The patterns are compiled on first use (``re`` keeps them): the window's start imports this module but redacts
+# nothing before it has painted.
+_PAIR = r"(?P<key>(?:^|(?<=[?&;\s]))(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?:\[|%5B)[^=&]*?(?:\]|%5D))*)=(?P<val>[^&\s#]*)"
+_LAST_BRACKET = r"(?:\[|%5B)([^\[\]%]*)(?:\]|%5D)$"
 
 # "key": "value" pairs inside JSON text (a truncated body in a log line)
-_JSON_PAIR = re.compile(r'"(?P<name>[A-Za-z_][A-Za-z0-9_]*)"\s*:\s*"(?P<val>(?:[^"\\]|\\.)*)"?')
+_JSON_PAIR = r'"(?P<name>[A-Za-z_][A-Za-z0-9_]*)"\s*:\s*"(?P<val>(?:[^"\\]|\\.)*)"?'
 
 # A webhook path anywhere in a text: /rest/<id>/<secret> or /rest/api/<id>/<secret>
-_WEBHOOK_PATH = re.compile(r"(/rest/(?:api/)?\d+/)([A-Za-z0-9_\-]{8,})")
+_WEBHOOK_PATH = r"(/rest/(?:api/)?\d+/)([A-Za-z0-9_\-]{8,})"
 
 
 def _is_sensitive(key: object) -> bool:
@@ -48,7 +47,7 @@ def _is_sensitive(key: object) -> bool:
 def _pair_is_sensitive(full_key: str, name: str) -> bool:
     if _is_sensitive(name):
         return True
-    last = _LAST_BRACKET.search(full_key)
+    last = re.search(_LAST_BRACKET, full_key, re.IGNORECASE)
     return bool(last and _is_sensitive(last.group(1)))
 
 
@@ -61,7 +60,7 @@ def mask_secret(secret: str) -> str:
 
 def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
     """Only the webhook paths and the known secrets masked (the rest of the text untouched)."""
-    text = _WEBHOOK_PATH.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text)
+    text = re.sub(_WEBHOOK_PATH, lambda m: m.group(1) + mask_secret(m.group(2)), text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, mask_secret(secret))
@@ -70,7 +69,7 @@ def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Mask key=value credentials, webhook paths and any known secret inside a string."""
-    text = _WEBHOOK_PATH.sub(lambda m: m.group(1) + mask_secret(m.group(2)), text)
+    text = re.sub(_WEBHOOK_PATH, lambda m: m.group(1) + mask_secret(m.group(2)), text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, mask_secret(secret))
@@ -85,8 +84,8 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
             return f'"{m.group("name")}": "{REDACTED}"'
         return m.group(0)
 
-    text = _PAIR.sub(_pair, text)
-    return _JSON_PAIR.sub(_json_pair, text) if '"' in text else text
+    text = re.sub(_PAIR, _pair, text, flags=re.IGNORECASE)
+    return re.sub(_JSON_PAIR, _json_pair, text) if '"' in text else text
 
 
 def redact(value: Any, depth: int = MAX_DEPTH, secrets: Iterable[str] = ()) -> Any:
