@@ -549,12 +549,15 @@ async def _turns_until(done: Callable[[], bool]) -> None:
 
 
 async def _drop(task: asyncio.Future[Any] | None) -> None:
-    """Cancel a prefetch or look-up the list no longer needs, and wait until it is gone."""
+    """Cancel a prefetch or look-up the list no longer needs, and wait until it is gone (a prefetch that had
+    already come back takes the look-up that ran alongside it too)."""
     if task is None:
         return
     if not task.done():
         task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    outcome: Any = (await asyncio.gather(task, return_exceptions=True))[0]
+    if isinstance(outcome, _Batch):
+        await _drop(outcome.lookup)
 
 
 @dataclass

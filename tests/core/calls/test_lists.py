@@ -370,3 +370,26 @@ async def test_the_list_runs_at_most_one_batch_ahead_of_a_consumer_that_pauses(m
         rest = [item for page in [p async for p in pages] for item in page]
     assert [int(i["ID"]) for i in first + rest] == list(range(1, 10_001))
     assert client.requests_sent == sb.counters.requests("batch") == 4
+
+
+async def test_a_list_cancelled_while_the_v3_lookup_hangs_leaves_no_task(make_client, make_sandbox) -> None:
+    sb = make_sandbox(deals=10_000)
+    client, _, _ = make_client(sb.webhook_url)
+
+    async def never() -> Any:
+        await asyncio.Event().wait()
+
+    client.v3._fetch = never  # the look-up never ends: the first pages wait for it (the warning comes first)
+    async with client:
+        task = asyncio.ensure_future(client.call_list("crm.deal.list", {"select": ["ID"]}))
+        for _ in range(400):
+            if sb.counters.requests("batch") >= 2:
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.1)  # the batch sent ahead is back too, its own wait for the look-up pending
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2.0)
+        assert done
+        assert task.cancelled()
+        assert pending_tasks() == []
+    assert client.requests_sent == 2  # the first batch and the one sent ahead: nothing more while waiting
