@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .params_editor import JsonHighlighter, JsonTextEdit
+from .json_highlighter import JsonHighlighter
+from .params_editor import JsonTextEdit
 from .qt import (
     QCheckBox,
     QComboBox,

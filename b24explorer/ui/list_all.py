@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .batch_editor import resolve_client
-from .params_editor import JsonHighlighter, JsonTextEdit
+from .json_highlighter import JsonHighlighter
+from .params_editor import JsonTextEdit
 from .qt import (
     QComboBox,
     QFormLayout,

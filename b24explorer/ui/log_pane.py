@@ -9,8 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from b24explorer.ui.masking import mask_text
 from b24explorer.ui.qt import (
@@ -38,6 +37,9 @@ from b24explorer.ui.qt import (
     is_dark,
     standard_icon,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 V3_WARNING_CODE = "METHOD_AVAILABLE_IN_API_V3"
 LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
@@ -77,6 +79,8 @@ class LogRow:
 
     @classmethod
     def from_record(cls, record: Any, secrets: tuple[str, ...] = ()) -> LogRow:
+        from datetime import datetime  # here: loaded with the first record, not with the window
+
         stamp = getattr(record, "timestamp", None)
         if isinstance(stamp, int | float):
             stamp = datetime.fromtimestamp(stamp)

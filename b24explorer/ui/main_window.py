@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self._last_outcome: RequestOutcome | None = None
         self._loop_running = loop_running
         self._after_loop_start: list[Callable[[], None]] = []
+        self._finished_start = False
 
         self._build_widgets()
         self._build_actions()
@@ -134,6 +135,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self.refresh_connections()
         self._update_actions()
+        if loop_running:
+            self.finish_start()
 
     # --- construction -----------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -143,7 +146,7 @@ class MainWindow(QMainWindow):
         self.mode_combo = QComboBox(self)
         self.mode_combo.setToolTip("Request mode")
         self.method_picker = MethodPicker(self)
-        self.params_editor = ParamsEditor(self)
+        self.params_editor = ParamsEditor(self, colour_now=False)
         self.request_id_edit = QLineEdit(self)
         self.request_id_edit.setPlaceholderText("auto")
         self.request_id_edit.setToolTip("bx24_request_id sent with the call; empty: a fresh id per request")
@@ -173,12 +176,12 @@ class MainWindow(QMainWindow):
         self.api2_action.setShortcut(QKeySequence("Ctrl+2"))
         self.api3_action = QAction("Use REST v3", self)
         self.api3_action.setShortcut(QKeySequence("Ctrl+3"))
-        self.connections_action = QAction(standard_icon("SP_DriveNetIcon"), "Connections…", self)
+        self.connections_action = QAction("Connections…", self)  # icons of menu-only actions: finish_start
         self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
                                       or [QKeySequence("Ctrl+Q")])
-        self.docs_action = QAction(standard_icon("SP_DialogHelpButton"), "Method documentation", self)
+        self.docs_action = QAction("Method documentation", self)
         self.docs_action.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.about_action = QAction("About b24explorer", self)
         self.shortcuts_action = QAction("Keyboard shortcuts", self)
@@ -187,6 +190,19 @@ class MainWindow(QMainWindow):
                        self.focus_search_action, self.focus_params_action, self.api2_action, self.api3_action,
                        self.connections_action, self.quit_action, self.docs_action, self.shortcuts_action):
             self.addAction(action)
+
+    def finish_start(self) -> None:
+        """What the first paint does not show: the menus' icons, the params' syntax colours (once).
+
+        The app calls it right after the window has first painted; a window built with ``loop_running=True``
+        does it at once.
+        """
+        if self._finished_start:
+            return
+        self._finished_start = True
+        self.connections_action.setIcon(standard_icon("SP_DriveNetIcon"))
+        self.docs_action.setIcon(standard_icon("SP_DialogHelpButton"))
+        self.params_editor.colour_syntax()
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Request", self)
@@ -400,6 +416,7 @@ class MainWindow(QMainWindow):
     def loop_started(self) -> None:
         """The asyncio loop runs now: start the work the window put off until then (the method list load)."""
         self._loop_running = True
+        self.finish_start()
         pending, self._after_loop_start = self._after_loop_start, []
         for start in pending:
             start()
@@ -674,7 +691,8 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     def apply_palette(self) -> None:
-        self.params_editor.highlighter.apply_palette()
+        if self.params_editor.highlighter is not None:
+            self.params_editor.highlighter.apply_palette()
         self.log_pane.apply_palette()
 
     def open_docs(self) -> None:

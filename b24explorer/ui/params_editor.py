@@ -11,25 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 from b24explorer.ui import qt
 from b24explorer.ui.qt import (
-    QColor,
-    QFont,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QRegularExpression,
-    QSyntaxHighlighter,
-    QTextCharFormat,
     QTimer,
     QToolButton,
     QVBoxLayout,
     QWidget,
     Signal,
-    is_dark,
     monospace_font,
 )
 
 if TYPE_CHECKING:
-    from b24explorer.ui.qt import QTextDocument
+    from b24explorer.ui.json_highlighter import JsonHighlighter
 
 
 @dataclass(frozen=True)
@@ -63,48 +57,6 @@ def parse_params(text: str) -> dict[str, Any] | list[Any]:
     return value
 
 
-class JsonHighlighter(QSyntaxHighlighter):
-    """Colours keys, strings, numbers, literals and punctuation; follows the light/dark palette."""
-
-    _RULES = (
-        ("number", r"-?\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b"),
-        ("literal", r"\b(?:true|false|null)\b"),
-        ("string", r'"(?:[^"\\]|\\.)*"'),
-        ("key", r'"(?:[^"\\]|\\.)*"(?=\s*:)'),
-        ("punct", r"[{}\[\],:]"),
-    )
-
-    def __init__(self, document: QTextDocument) -> None:
-        super().__init__(document)
-        self._rules = [(name, QRegularExpression(pattern)) for name, pattern in self._RULES]
-        self.apply_palette()
-
-    def apply_palette(self) -> None:
-        dark = is_dark()
-        colours = {
-            "key": "#9cdcfe" if dark else "#0451a5",
-            "string": "#ce9178" if dark else "#a31515",
-            "number": "#b5cea8" if dark else "#098658",
-            "literal": "#569cd6" if dark else "#0000ff",
-            "punct": "#8a8a8a" if dark else "#6a6a6a",
-        }
-        self._formats: dict[str, QTextCharFormat] = {}
-        for name, colour in colours.items():
-            fmt = QTextCharFormat()
-            fmt.setForeground(QColor(colour))
-            if name == "key":
-                fmt.setFontWeight(QFont.Weight.DemiBold)
-            self._formats[name] = fmt
-        self.rehighlight()
-
-    def highlightBlock(self, text: str) -> None:
-        for name, regex in self._rules:
-            it = regex.globalMatch(text)
-            while it.hasNext():
-                match = it.next()
-                self.setFormat(match.capturedStart(), match.capturedLength(), self._formats[name])
-
-
 class JsonTextEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,12 +86,16 @@ class ParamsEditor(QWidget):
     validity_changed = Signal(bool)
     template_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, colour_now: bool = True) -> None:
+        """``colour_now=False``: the syntax colours come with :meth:`colour_syntax` (the window's start calls it
+        right after the first paint)."""
         super().__init__(parent)
         self._template_text = ""
         self._valid = True
         self.editor = JsonTextEdit(self)
-        self.highlighter = JsonHighlighter(self.editor.document())
+        self.highlighter: JsonHighlighter | None = None
+        if colour_now:
+            self.colour_syntax()
 
         title = QLabel("<b>Params</b> <span style='color:gray'>(JSON)</span>", self)
         self.format_button = self._tool_button("Format", "Pretty-print the JSON (Ctrl+Shift+F)")
@@ -174,6 +130,13 @@ class ParamsEditor(QWidget):
         self._validate_timer.timeout.connect(self.validate)
         self.editor.textChanged.connect(self._validate_timer.start)
         self.validate()
+
+    def colour_syntax(self) -> None:
+        """Colour the JSON (once; the colours follow the palette from then on)."""
+        if self.highlighter is None:
+            from b24explorer.ui.json_highlighter import JsonHighlighter
+
+            self.highlighter = JsonHighlighter(self.editor.document())
 
     def _tool_button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)

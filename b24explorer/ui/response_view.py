@@ -8,13 +8,10 @@ jq filter runs in a child process. Nothing here ever blocks the event loop for l
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import json_node as jn
-from .jq_runner import JqRunner
-from .json_find import iter_matches
 from .json_model import KEY, TYPE, VALUE, JsonTreeModel
-from .pretty import PrettyLines
 from .qt import (
     QAbstractItemView,
     QApplication,
@@ -39,6 +36,9 @@ from .qt import (
     Signal,
 )
 from .raw_view import RawView
+
+if TYPE_CHECKING:
+    from .jq_runner import JqRunner
 
 FIND_SLICE_SECONDS = 0.010
 MAX_HITS = 100_000
@@ -124,10 +124,7 @@ class ResponseView(QWidget):
         self.filter_cancel_button.clicked.connect(self.cancel_filter)
         self.filter_cancel_button.hide()
         self.filter_label = QLabel(self)
-        self._jq = JqRunner(self)
-        self._jq.finished.connect(self._filter_output)
-        self._jq.failed.connect(self._filter_failed)
-        self._jq.running_changed.connect(self._filter_running)
+        self._jq: JqRunner | None = None  # made with the first filter
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -153,6 +150,16 @@ class ResponseView(QWidget):
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.tree, activated=self._copy_current_value)
         copy.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.filter_edit.installEventFilter(self)  # Esc cancels a running filter
+
+    def _jq_runner(self) -> JqRunner:
+        if self._jq is None:
+            from .jq_runner import JqRunner
+
+            self._jq = JqRunner(self)
+            self._jq.finished.connect(self._filter_output)
+            self._jq.failed.connect(self._filter_failed)
+            self._jq.running_changed.connect(self._filter_running)
+        return self._jq
 
     def eventFilter(self, obj: Any, event: Any) -> bool:
         if (obj is self.filter_edit and event.type() == QEvent.Type.KeyPress
@@ -209,7 +216,8 @@ class ResponseView(QWidget):
         self._hit_pos = -1
         self._find_needle = ""  # Enter in the find box searches the new answer
         self.find_label.clear()
-        self._jq.cancel()
+        if self._jq is not None:
+            self._jq.cancel()
         self._filtered = False
         self.filter_label.clear()
         self._root = None
@@ -260,6 +268,8 @@ class ResponseView(QWidget):
             return jn.scalar_text(value)
         if jn.json_size_hint(value) > PRETTY_COPY_LIMIT:
             return jn.compact_json(value)
+        from .pretty import PrettyLines
+
         pager = PrettyLines(value)
         return "\n".join(pager.take(1 << 62))
 
@@ -332,6 +342,8 @@ class ResponseView(QWidget):
         if not needle or (self.model.root_value is None and not self._own_list):
             self.find_label.clear()
             return
+        from .json_find import iter_matches
+
         self._find_gen = iter_matches(self.model.root_value, needle)
         self.find_label.setText("Searching…")
         self._find_timer.start()
@@ -452,20 +464,21 @@ class ResponseView(QWidget):
         if document is None:
             document = jn.compact_json(self._root).encode("utf-8")
         self.filter_label.setText("Filtering…")
-        self._jq.run(program, document)
+        self._jq_runner().run(program, document)
 
     def cancel_filter(self) -> None:
-        if self._jq.running:
+        if self._jq is not None and self._jq.running:
             self._jq.cancel()
             self.filter_label.setText("Cancelled")
             self.filter_finished.emit(False)
 
     @property
     def filtering(self) -> bool:
-        return self._jq.running
+        return self._jq is not None and self._jq.running
 
     def clear_filter(self) -> None:
-        self._jq.cancel()
+        if self._jq is not None:
+            self._jq.cancel()
         self.filter_label.clear()
         if self._filtered:
             self._filtered = False
