@@ -8,7 +8,8 @@ the toolbar picker (``connections``) so that the start does not load what only a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from b24explorer.core.errors import SdkError
 from b24explorer.core.vault import VaultError
@@ -16,7 +17,6 @@ from b24explorer.core.webhook import Webhook
 from b24explorer.ui.connections import (
     LIMIT_CHOICES,
     ConnectionInfo,
-    ConnectionReport,
     Tester,
     webhook_problem,
 )
@@ -41,6 +41,36 @@ from b24explorer.ui.qt import (
 
 if TYPE_CHECKING:
     import asyncio
+
+
+@dataclass
+class ConnectionReport:
+    """What "Test connection" found out: who the webhook acts as, and what it may do."""
+
+    server_time: str = ""
+    user: dict[str, Any] = field(default_factory=dict)
+    scopes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_html(self) -> str:
+        lines = []
+        if self.user:
+            name = " ".join(str(self.user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip() or "(no name)"
+            role = "administrator" if self.user.get("ADMIN") else "user"
+            lines.append(f"Acts as <b>{name}</b> (user id {self.user.get('ID', '?')}, {role})")
+        if self.server_time:
+            lines.append(f"Portal time {self.server_time}")
+        if self.scopes:
+            lines.append(f"May use {len(self.scopes)} scopes: {', '.join(sorted(self.scopes))}")
+        for problem in self.problems:
+            lines.append(f"<span style='color:#c62828'>✖ {problem}</span>")
+        head = ("<b style='color:#2e7d32'>✔ Connection works</b>" if self.ok
+                else "<b style='color:#c62828'>Connection test failed</b>")
+        return "<br>".join([head, *lines])
 
 
 class ConnectionDialog(QDialog):

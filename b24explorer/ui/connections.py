@@ -7,7 +7,7 @@ used rather than at the start; their names are still importable from here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from b24explorer.core.errors import SdkError
@@ -17,12 +17,13 @@ from b24explorer.ui.qt import QComboBox, Qt, QWidget, Signal, standard_icon
 if TYPE_CHECKING:
     from b24explorer.ui.connection_dialogs import (
         ConnectionDialog,
+        ConnectionReport,
         ConnectionsDialog,
         KeyringFailureDialog,
         RenameDialog,
     )
 
-_DIALOGS = ("ConnectionDialog", "ConnectionsDialog", "KeyringFailureDialog", "RenameDialog")
+_DIALOGS = ("ConnectionDialog", "ConnectionReport", "ConnectionsDialog", "KeyringFailureDialog", "RenameDialog")
 
 
 def __getattr__(name: str) -> Any:
@@ -57,37 +58,7 @@ class ConnectionInfo:
         return f"{self.name}{suffix}"
 
 
-@dataclass
-class ConnectionReport:
-    """What "Test connection" found out: who the webhook acts as, and what it may do."""
-
-    server_time: str = ""
-    user: dict[str, Any] = field(default_factory=dict)
-    scopes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_html(self) -> str:
-        lines = []
-        if self.user:
-            name = " ".join(str(self.user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip() or "(no name)"
-            role = "administrator" if self.user.get("ADMIN") else "user"
-            lines.append(f"Acts as <b>{name}</b> (user id {self.user.get('ID', '?')}, {role})")
-        if self.server_time:
-            lines.append(f"Portal time {self.server_time}")
-        if self.scopes:
-            lines.append(f"May use {len(self.scopes)} scopes: {', '.join(sorted(self.scopes))}")
-        for problem in self.problems:
-            lines.append(f"<span style='color:#c62828'>✖ {problem}</span>")
-        head = ("<b style='color:#2e7d32'>✔ Connection works</b>" if self.ok
-                else "<b style='color:#c62828'>Connection test failed</b>")
-        return "<br>".join([head, *lines])
-
-
-Tester = Callable[[Webhook], Awaitable[ConnectionReport]]
+Tester = Callable[[Webhook], Awaitable["ConnectionReport"]]
 
 
 def webhook_problem(text: str) -> str | None:

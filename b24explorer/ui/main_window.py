@@ -3,7 +3,7 @@ params editor above the response view in the centre, the log pane docked below, 
 
 Extension points for later features: ``add_mode`` (a mode next to Single: Batch, List-all …), ``add_dock``
 (History …), ``copy_as_menu`` (Copy as curl/Python/…), and the ``request_finished`` signal (one
-:class:`RequestOutcome` per sent request, for history).
+:class:`~b24explorer.ui.request_outcome.RequestOutcome` per sent request, for history).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from b24explorer.core.errors import AjaxError, SdkError
@@ -51,30 +50,11 @@ if TYPE_CHECKING:
     import asyncio
 
     from b24explorer.ui.qt import QByteArray
+    from b24explorer.ui.request_outcome import RequestOutcome
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
 EDIT_CONNECTION_LINK = "action:edit-connection"
 SWITCH_TO_V3_LINK = "action:switch-to-v3"
-
-
-@dataclass
-class RequestOutcome:
-    """One request as sent and answered (or failed/cancelled). Never holds the webhook."""
-
-    connection: str
-    method: str
-    api: int
-    params: Any
-    request_id: str | None
-    started_at: float
-    elapsed: float = 0.0
-    status: int | None = None
-    size: int | None = None
-    error_code: str = ""
-    error_message: str = ""
-    cancelled: bool = False
-    result: Any = None  # the AjaxResult when there is one
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class WindowServices(Protocol):
@@ -559,6 +539,8 @@ class MainWindow(QMainWindow):
     async def _send_and_show(self, connection: str, method: str, params: Any, api: int,
                              request_id: str | None) -> None:
         import asyncio
+
+        from b24explorer.ui.request_outcome import RequestOutcome
 
         outcome = RequestOutcome(connection, method, api, params, request_id, started_at=time.time())
         started = time.monotonic()

@@ -370,7 +370,7 @@ class Services:
 
     async def test_connection(self, webhook: Webhook) -> Any:
         """server.time, profile and scope through a short-lived client (the webhook may not be saved yet)."""
-        from b24explorer.ui.connections import ConnectionReport
+        from b24explorer.ui.connection_dialogs import ConnectionReport
 
         report = ConnectionReport()
         options = {k: v for k, v in self.client_options.items() if k != "v3_methods"}
