@@ -405,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = build(defer_power=True, loop_running=False)
     # A minimised or hidden start paints nothing: go on after a second anyway. Input meanwhile stays queued.
     show_until_painted(ctx.window, timeout_ms=1000)
-    ctx.window.finish_start()  # shortcuts, syntax colours…: before any input queued meanwhile is handled
+    ctx.window.finish_start()  # syntax colours, menu icons: before any input queued meanwhile is handled
     if args is None:
         args = parse_args([])
 
