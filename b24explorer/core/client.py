@@ -22,6 +22,7 @@ from .errors import (
     KIND_TIMEOUT,
     AjaxError,
     SdkError,
+    ensure_json_params,
 )
 from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
@@ -720,15 +721,7 @@ def _row(value: Any, key: str | int) -> _Row:
             400,
             method=method,
         )
-    try:
-        json.dumps(params, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise AjaxError(
-            "JSSDK_INVALID_PARAMS",
-            f"Params of batch command {key!r} are not JSON-serialisable: {exc}",
-            400,
-            method=method,
-        ) from None
+    ensure_json_params(params, key, method)
     return _Row(label, method, params)
 
 

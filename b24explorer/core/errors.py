@@ -114,3 +114,18 @@ class AjaxError(SdkError):
         if self.method and self.request_id:
             text += f"\nRequest: [{self.request_id}] {self.method}"
         return text
+
+
+def ensure_json_params(params: Any, key: str | int, method: str) -> None:
+    """Raise JSSDK_INVALID_PARAMS when a batch command's params cannot be sent as JSON (NaN, sets, objects)."""
+    import json
+
+    try:
+        json.dumps(params, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise AjaxError(
+            "JSSDK_INVALID_PARAMS",
+            f"Params of batch command {key!r} are not JSON-serialisable: {exc}",
+            400,
+            method=method,
+        ) from None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import operator
 import time
 from collections import deque
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .encoding import batch_command, encode_value, php_query
-from .errors import AjaxError, SdkError
+from .errors import AjaxError, SdkError, ensure_json_params
 from .lazyjson import LazyArray, LazyObject, materialize
 from .result import ListResult
 
@@ -707,24 +706,12 @@ class _ChainCommands:
     def _template(self, counted: bool) -> tuple[str, str] | None:
         params = self._params(_PLACEHOLDER, counted)
         if not self._checked:
-            _check_json(params, self.method)
+            ensure_json_params(params, "p0", self.method)
             self._checked = True
         parts = php_query(params).split(_PLACEHOLDER)
         return (
             (parts[0], parts[1]) if len(parts) == 2 else None
         )  # the text also in the user's params: no template
-
-
-def _check_json(params: dict[str, Any], method: str) -> None:
-    try:
-        json.dumps(params, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise AjaxError(
-            "JSSDK_INVALID_PARAMS",
-            f"Params of batch command 'p0' are not JSON-serialisable: {exc}",
-            400,
-            method=method,
-        ) from None
 
 
 async def _fetch_chain(

@@ -8,19 +8,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_values import json_values
 
 from b24explorer.core import jsondoc, lazyjson
 from b24explorer.core.lazyjson import LazyArray, LazyObject
 
-_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=6), children, max_size=5),
-    max_leaves=30,
-)
+_json = json_values()
+
 
 
 def walk(node: Any, expected: Any) -> None:

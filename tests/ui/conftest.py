@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -171,3 +172,37 @@ def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) ->
         ctx.window.cancel()
         qloop.run_until_complete(ctx.aclose())  # pytest-qt closes the window itself
         ctx.services.connections.changed_callbacks.clear()  # break the window ↔ services cycle
+
+
+@pytest.fixture
+def app_globals(qapp: Any) -> Iterator[None]:
+    """`app.main` sets process-wide things (signal handlers, the quit policy, the asyncio loop): put them back."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        qapp.setQuitOnLastWindowClosed(quit_on_close)
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def run_app_main(app_globals: None) -> Callable[[list[str]], int]:
+    """`app.main(args)`, as the command runs it; were the app to wait on for ever, a guard stops its loop after
+    20 s, so main() raises instead of hanging the suite."""
+    from b24explorer import app
+    from b24explorer.ui.qt import QTimer
+
+    def run(args: list[str]) -> int:
+        hang_guard = QTimer()
+        hang_guard.setSingleShot(True)
+        hang_guard.timeout.connect(lambda: asyncio.get_event_loop().stop())
+        hang_guard.start(20000)
+        try:
+            return app.main(args)
+        finally:
+            hang_guard.stop()
+
+    return run

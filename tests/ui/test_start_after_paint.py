@@ -3,9 +3,6 @@ of menu-only actions. The window paints without them; the app adds them before i
 
 from __future__ import annotations
 
-import asyncio
-import signal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,20 +10,6 @@ import pytest
 from b24explorer.app import build
 from b24explorer.ui import qt
 from b24explorer.ui.services import MemorySettings
-
-
-@pytest.fixture
-def app_globals(qapp: Any) -> Iterator[None]:
-    """`app.main` sets process-wide things (signal handlers, the quit policy, the asyncio loop): put them back."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    quit_on_close = qapp.quitOnLastWindowClosed()
-    try:
-        yield
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        qapp.setQuitOnLastWindowClosed(quit_on_close)
-        asyncio.set_event_loop(None)
 
 
 def _finished(window: Any) -> dict[str, bool]:
@@ -54,8 +37,7 @@ def test_a_window_built_with_a_running_loop_has_them_at_once(qtbot: Any, app_hom
 
 
 def test_the_app_adds_them_right_after_the_first_paint(qapp: Any, app_home: Any, app_globals: None,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from b24explorer import app
+                                                       monkeypatch: pytest.MonkeyPatch, run_app_main: Any) -> None:
 
     real_show = qt.show_until_painted
     seen: dict[str, Any] = {}
@@ -68,14 +50,7 @@ def test_the_app_adds_them_right_after_the_first_paint(qapp: Any, app_home: Any,
         return bool(seen["painted"])
 
     monkeypatch.setattr(qt, "show_until_painted", show_then_close)
-    hang_guard = qt.QTimer()
-    hang_guard.setSingleShot(True)
-    hang_guard.timeout.connect(lambda: asyncio.get_event_loop().stop())
-    hang_guard.start(20000)
-    try:
-        assert app.main([]) == 0
-    finally:
-        hang_guard.stop()
+    assert run_app_main([]) == 0
     assert seen["painted"]
     assert seen["at paint"] == {"colours": False, "connections icon": False, "docs icon": False}
     assert _finished(seen["window"]) == {"colours": True, "connections icon": True, "docs icon": True}

@@ -4,8 +4,6 @@ is kept and done once the loop runs — a request typed and sent right after the
 from __future__ import annotations
 
 import asyncio
-import signal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,20 +27,6 @@ def save_connection(sb: Sandbox) -> None:
     settings = FileSettings()
     settings.save_connections([SavedConnection(CONNECTION, hook.portal, hook.user_id, reference)])
     settings.save_ui_state({"connection": CONNECTION})
-
-
-@pytest.fixture
-def app_globals(qapp: Any) -> Iterator[None]:
-    """`app.main` sets process-wide things (signal handlers, the quit policy, the asyncio loop): put them back."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    quit_on_close = qapp.quitOnLastWindowClosed()
-    try:
-        yield
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        qapp.setQuitOnLastWindowClosed(quit_on_close)
-        asyncio.set_event_loop(None)
 
 
 def test_send_before_the_loop_runs_goes_out_once_it_does(qtbot: Any, qloop: Any, app_home: Any,
@@ -104,8 +88,7 @@ def test_typing_and_ctrl_enter_right_after_the_first_paint_are_not_lost(
 
 
 def test_a_window_closed_while_starting_ends_the_app(qapp: Any, app_home: Any, app_globals: None,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from b24explorer import app
+                                                     monkeypatch: pytest.MonkeyPatch, run_app_main: Any) -> None:
 
     real_show = qt.show_until_painted
 
@@ -115,12 +98,4 @@ def test_a_window_closed_while_starting_ends_the_app(qapp: Any, app_home: Any, a
         return painted
 
     monkeypatch.setattr(qt, "show_until_painted", show_then_close)
-    # Were the app to wait on, this stops its loop: main() then raises instead of hanging the suite.
-    hang_guard = QTimer()
-    hang_guard.setSingleShot(True)
-    hang_guard.timeout.connect(lambda: asyncio.get_event_loop().stop())
-    hang_guard.start(20000)
-    try:
-        assert app.main([]) == 0
-    finally:
-        hang_guard.stop()
+    assert run_app_main([]) == 0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from json_values import json_values
 
 from b24explorer.core import AjaxResult, jsondoc
 
@@ -94,17 +94,8 @@ def test_document_pointer_and_materialize() -> None:
     assert list(doc.keys()) == ["result", "time"]
 
 
-_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-    ),
-    max_leaves=20,
-)
+_json = json_values(max_size=4, max_leaves=20)
+
 
 
 @settings(max_examples=200, deadline=None)
