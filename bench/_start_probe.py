@@ -1,6 +1,7 @@
 """Child process of bench_start: prints `FIRST_PAINT <unix time>` when a main window first paints, then exits.
 
-`python bench/_start_probe.py bare` shows a bare QMainWindow; `app [ARGS…]` runs the real app's `main(ARGS)`,
+`python bench/_start_probe.py bare` shows a bare QMainWindow; `plain` a QMainWindow holding the kinds of widgets the
+app's window shows, with no app code (what PySide alone costs for them); `app [ARGS…]` runs the real app's `main(ARGS)`,
 exactly what the `b24explorer` command runs. Both build the QApplication here first (the app reuses an existing
 one) so the same probe sees both paints. With `--ready`, the probe waits on after the first paint until the
 window's deferred features are installed (`window.power`), prints `READY <unix time>`, then exits.
@@ -61,15 +62,68 @@ class FirstPaint:
             os._exit(0)
 
 
+def plain_window(app: QApplication) -> QMainWindow:
+    """The kinds of widgets the app's first paint shows, with no app code: a toolbar with pickers and a Send
+    action (a style icon, a shortcut), a method list, a monospace params editor, response tabs (tree, raw), a
+    log pane and a status bar. What PySide itself costs for such a window, beyond a bare one."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
+    from PySide6.QtWidgets import (
+        QComboBox,
+        QLabel,
+        QLineEdit,
+        QListView,
+        QPlainTextEdit,
+        QPushButton,
+        QSplitter,
+        QStyle,
+        QTabWidget,
+        QToolBar,
+        QTreeView,
+        QVBoxLayout,
+    )
+
+    window = QMainWindow()
+    toolbar = QToolBar()
+    window.addToolBar(toolbar)
+    toolbar.addWidget(QComboBox())
+    toolbar.addWidget(QLineEdit())
+    send = QAction(app.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Send", window)
+    send.setShortcut(QKeySequence("Ctrl+Return"))
+    toolbar.addAction(send)
+    methods = QWidget()
+    column = QVBoxLayout(methods)
+    column.addWidget(QLineEdit())
+    column.addWidget(QListView())
+    params = QPlainTextEdit()
+    params.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    params.setPlainText('{\n  "select": ["ID", "TITLE"]\n}')
+    tabs = QTabWidget()
+    tabs.addTab(QTreeView(), "Tree")
+    tabs.addTab(QPlainTextEdit(), "Raw")
+    log = QPlainTextEdit()
+    log.setReadOnly(True)
+    right = QSplitter(Qt.Orientation.Vertical)
+    for part in (params, tabs, log):
+        right.addWidget(part)
+    split = QSplitter(Qt.Orientation.Horizontal)
+    split.addWidget(methods)
+    split.addWidget(right)
+    window.setCentralWidget(split)
+    window.statusBar().addWidget(QLabel("Ready"))
+    window.statusBar().addPermanentWidget(QPushButton("Copy"))
+    return window
+
+
 def main() -> None:
     wait_ready = "--ready" in sys.argv
     argv = [a for a in sys.argv if a != "--ready"]
     mode, args = argv[1], argv[2:]
     app = QApplication([argv[0]])
     FirstPaint(wait_ready).install()
-    if mode == "bare":
-        window = QMainWindow()
-        window.setWindowTitle("bare")
+    if mode in ("bare", "plain"):
+        window = QMainWindow() if mode == "bare" else plain_window(app)
+        window.setWindowTitle(mode)
         window.resize(1200, 800)
         window.show()
         app.exec()

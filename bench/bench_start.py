@@ -53,9 +53,11 @@ def rows(quick: bool = False, runs: int | None = None) -> list[Row]:
     with tempfile.TemporaryDirectory() as pycache:
         start_once("bare", pycache=pycache)  # warm the bytecode cache and the OS file cache for both sides
         start_once("app", "--ready", pycache=pycache)
-        bare, app, sandbox, ready = [], [], [], []
+        start_once("plain", pycache=pycache)
+        bare, plain, app, sandbox, ready = [], [], [], [], []
         for _ in range(runs):
             bare.append(start_once("bare", pycache=pycache))
+            plain.append(start_once("plain", pycache=pycache))
             app.append(start_once("app", pycache=pycache))
             sandbox.append(start_once("app", "--sandbox", pycache=pycache))
             ready.append(start_once("app", "--ready", pycache=pycache, mark="READY"))
@@ -67,6 +69,8 @@ def rows(quick: bool = False, runs: int | None = None) -> list[Row]:
             note=f"median of {runs}"),
         Row("  command → all modes and the history dock installed", statistics.median(ready), "s",
             "bare QMainWindow", bare_s, note=f"median of {runs}"),
+        Row("  PySide alone: a plain window of the same kinds of widgets, no app code", statistics.median(plain),
+            "s", "bare QMainWindow", bare_s, note=f"median of {runs}; the part of the gap that is not the app's"),
     ]
 
 
