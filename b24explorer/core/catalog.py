@@ -294,10 +294,11 @@ async def load_for(client: Any, hints: Iterable[MethodHint] = HINTS) -> Catalog:
     """The catalog of a connection (a ``B24Client``): hints, plus the portal's v3 OpenAPI document, ``methods``
     and ``scope`` — each optional: whatever fails is noted in ``notices`` and the rest still loads.
 
-    The OpenAPI answer also primes the client's v3 registry, so the document is fetched once per connection.
+    The OpenAPI document is the one the client's v3 registry fetches (once per connection, shared with the
+    migration warning of a call sent meanwhile); fetched here only when the registry did not ask the portal.
     """
     catalog = Catalog(hints)
-    openapi = await _fetch(client, catalog, OPENAPI_METHOD, api=3)
+    openapi = await _openapi(client, catalog)
     if openapi is not None:
         try:
             catalog.merge_openapi(openapi)
@@ -313,6 +314,19 @@ async def load_for(client: Any, hints: Iterable[MethodHint] = HINTS) -> Catalog:
     if scopes is not None:
         catalog.merge_scopes(scopes)
     return catalog
+
+
+async def _openapi(client: Any, catalog: Catalog) -> Any:
+    shared = getattr(client, "v3_openapi", None)
+    if shared is not None:
+        document = await shared()
+        if document is not None:
+            return document
+        failure = getattr(client.v3, "failure", None)
+        if failure:
+            catalog.notices.append(f"{OPENAPI_METHOD}: {failure}")
+            return None
+    return await _fetch(client, catalog, OPENAPI_METHOD, api=3)
 
 
 async def _fetch(client: Any, catalog: Catalog, method: str, api: int) -> Any:

@@ -98,6 +98,7 @@ class B24Client:
             headers={"User-Agent": user_agent, "Accept": "application/json"},
         )
         self.v3 = V3Registry(self._fetch_v3_methods, notice=self._v3_notice)
+        self._openapi: Any = None  # the portal's v3 OpenAPI document, from the registry's one fetch
         if v3_methods is not None:
             self.v3.preload(v3_methods)
         self.requests_sent = 0  # HTTP requests put on the wire (attempts included)
@@ -342,7 +343,17 @@ class B24Client:
         )
         if not res.is_success:
             raise res.error or SdkError("V3_OPENAPI_FAILED", "rest.documentation.openapi failed")
-        return methods_from_openapi(res.document.to_python())
+        document = res.document.to_python()
+        methods = methods_from_openapi(document)
+        self._openapi = document
+        return methods
+
+    async def v3_openapi(self) -> Any:
+        """The portal's v3 OpenAPI document, read by the same one-time look-up the migration warning uses (a call
+        and the method catalog asking at once share it). None when that look-up failed (`v3.failure` says why)
+        or did not ask the portal (a method list given up front)."""
+        await self.v3.methods()
+        return self._openapi
 
     def _lookup_out(self) -> None:
         self.lookup_sent = True

@@ -87,6 +87,7 @@ class V3Registry:
         self._lock: asyncio.Lock | None = None
         self.source: str | None = None
         self.fetches = 0
+        self.failure: str | None = None  # why the portal's list could not be read (the built-in one is used)
 
     def preload(self, methods: Iterable[str], source: str = SOURCE_PORTAL) -> None:
         self._methods = frozenset(m.lower() for m in methods)
@@ -118,12 +119,13 @@ class V3Registry:
             raise
         except Exception as exc:
             self.preload(BUILTIN_V3_METHODS, SOURCE_BUILTIN)
+            self.failure = getattr(exc, "code", None) or type(exc).__name__
             if self._notice:
                 self._notice(
                     "V3_METHODS_FALLBACK",
                     "Could not read the portal's REST v3 method list (rest.documentation.openapi); "
                     "using the built-in list of documented v3 methods",
-                    {"reason": getattr(exc, "code", None) or type(exc).__name__},
+                    {"reason": self.failure},
                 )
 
     def known(self, method: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -263,3 +264,30 @@ def test_hint_template_text() -> None:
     assert json.loads(template_text("crm.deal.get")) == {"id": 1}
     assert json.loads(template_text("TASKS.TASK.GET", 3)) == {"id": 1, "select": ["id", "title"]}
     assert template_text("no.such.method") == "{}"
+
+
+async def test_a_call_and_the_catalog_share_one_openapi_fetch(sb: Sandbox) -> None:
+    """A v2 call sent while the method list loads (the window's first send): its migration check and the
+    catalog wait on the same look-up of the portal's v3 methods instead of asking twice."""
+    from b24explorer.core.catalog import load_for
+
+    sb.counters.reset()
+    async with B24Client(Webhook.parse(sb.webhook_url)) as client:
+        res, cat = await asyncio.gather(client.call("crm.deal.list", {"select": ["ID"]}), load_for(client))
+    assert res.is_success
+    assert cat.notices == []
+    assert sb.counters.requests("rest.documentation.openapi") == 1
+    tail = cat.get("main.eventlog.tail")
+    assert tail is not None
+    assert tail.v3
+
+
+async def test_the_catalog_says_why_the_shared_look_up_failed(sb: Sandbox) -> None:
+    from b24explorer.core.catalog import load_for
+
+    sb.faults.add(kind="status", method="rest.documentation.openapi", count=1, status=500, code="INTERNAL_SERVER_ERROR")
+    async with B24Client(Webhook.parse(sb.webhook_url)) as client:
+        res, cat = await asyncio.gather(client.call("crm.deal.list", {"select": ["ID"]}), load_for(client))
+    assert res.is_success
+    assert any(n.startswith("rest.documentation.openapi") for n in cat.notices)
+    assert sb.counters.requests("rest.documentation.openapi") == 1

@@ -271,3 +271,26 @@ def test_the_request_id_field_is_sent_and_shown(make_window, sb, arun) -> None:
     window.request_id_edit.clear()
     arun(send())
     assert window.response_status.facts.request_id not in ("", None, "integration-check-42")  # a fresh one
+
+
+def test_a_send_right_away_and_the_method_list_ask_the_portal_for_its_v3_methods_once(make_window, sb, arun,
+                                                                                      until) -> None:
+    sb.counters.reset()
+    ctx = make_window(sb)
+    window = ctx.window
+
+    async def scenario() -> None:
+        window.choose_method("crm.deal.list")  # sent while the method list may still be loading
+        window.params_editor.set_text('{"select": ["ID"]}')
+        task = window.send()
+        assert task is not None
+        await task
+        await until(lambda: window.method_picker.entries(), what="the method list")
+        window.choose_method("server.time")
+        again = window.send()
+        assert again is not None
+        await again
+
+    arun(scenario())
+    assert window.response_status.facts.ok
+    assert sb.counters.requests("rest.documentation.openapi") == 1
