@@ -475,6 +475,9 @@ class HistoryStore:
 
         self._run(op)
 
+    async def arename_connection(self, old: str, new: str) -> None:
+        await self._in_worker(self.rename_connection, old, new)
+
     # -- saved requests
 
     def save_request(

@@ -379,13 +379,16 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def connection_renamed(self, old: str, new: str) -> None:
-        """Carry the per-connection request state over to the new name."""
+        """Carry the per-connection request state, the history and the saved requests over to the new name."""
         for state in (self._last_method_by_connection, self._params_by_connection, self._api_by_connection):
             if old in state:
                 state[new] = state.pop(old)  # type: ignore[index]
         if self._connection == old:
             self._connection = new
             self._update_title()
+        power = getattr(self, "power", None)
+        if power is not None:
+            power.connection_renamed(old, new)
 
     def _update_title(self) -> None:
         infos = {info.name: info for info in self.services.connection_infos()}

@@ -97,6 +97,20 @@ class PowerFeatures:
             return
         await self.history_panel.refresh()
 
+    def connection_renamed(self, old: str, new: str) -> asyncio.Task[Any]:
+        """A renamed connection keeps its history and saved requests: their rows follow the new name."""
+
+        async def run() -> None:
+            try:
+                await self.history.arename_connection(old, new)
+            except Exception as exc:  # the rename itself stands; say what the history could not follow
+                self.services.log_bus.warning(
+                    "HISTORY_NOTICE", f"The history of {old!r} still lists it under that name: {exc}")
+                return
+            await self.history_panel.refresh()
+
+        return self._spawn(run())
+
     async def aclose(self) -> None:
         self._closed = True
         for task in list(self._tasks):

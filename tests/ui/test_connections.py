@@ -124,6 +124,9 @@ def test_add_test_rename_delete_a_connection(make_window, sb, qtbot, arun, until
         await task
 
     arun(rename())
+    history = ctx.window.power.history
+    arun(until(lambda: history.count("Local") == 1, what="the history to follow the rename"))
+    assert history.count("Sandbox portal") == 0  # the call sent before the rename is listed under the new name
     ctx.settings.flush()
     assert [c.name for c in FileSettings().load_connections()] == ["Local"]
     assert list(memory_keyring.items) == [(SERVICE, ref)]  # a rename never touches the keyring
