@@ -465,7 +465,8 @@ def run_history(args: argparse.Namespace) -> int:
                 for saved in items:
                     if args.json:
                         _dump({"id": saved.id, "connection": connection, "name": saved.name,
-                               "method": saved.method, "api": saved.api, "params": json.loads(saved.params)},
+                               "kind": saved.kind or None, "method": saved.method, "api": saved.api,
+                               "params": json.loads(saved.params)},
                               sys.stdout, indent=None)
                     else:
                         print(f"{connection:<16.16}  {saved.name:<24.24}  v{saved.api}  {saved.method}", flush=True)

@@ -373,12 +373,12 @@ def test_history_lists_saved_requests(home: Path, capsys: pytest.CaptureFixture[
 
     store = HistoryStore()
     store.save_request("Portal B", "who", "user.current", {})
-    store.save_request("Portal A", "deal 5", "crm.deal.get", {"id": 5})
+    store.save_request("Portal A", "deal 5", "crm.deal.get", {"id": 5}, kind="call")
     store.close()
     code, out, _ = run(capsys, "history", "--saved", "--json")
     assert code == 0
-    assert [(e["connection"], e["name"], e["params"]) for e in map(json.loads, out.splitlines())] == [
-        ("Portal A", "deal 5", {"id": 5}), ("Portal B", "who", {})]
+    assert [(e["connection"], e["name"], e["kind"], e["params"]) for e in map(json.loads, out.splitlines())] == [
+        ("Portal A", "deal 5", "call", {"id": 5}), ("Portal B", "who", None, {})]
     code, out, _ = run(capsys, "history", "--saved", "--connection", "Portal B")
     assert code == 0
     assert "user.current" in out

@@ -31,7 +31,7 @@ from . import paths
 from .redact import redact, redact_text
 
 FILE_NAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: saved requests keep their kind (call, batch, list)
 DEFAULT_RESPONSE_CAP = 1024 * 1024
 _REDACT_DEPTH = 64  # history redacts the whole params tree, not just the SDK's two log levels
 
@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS saved_requests (
     params TEXT NOT NULL DEFAULT '{}',
     created REAL NOT NULL,
     updated REAL NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
     UNIQUE(connection, name)
 );
 """
@@ -131,6 +132,14 @@ class SavedRequest:
     params: str
     created: float
     updated: float
+    kind: str = ""  # call, batch or list; "" for one saved before schema 2 (told by its method and params)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Brings a file of an older schema up to this one (the tables exist: `_SCHEMA` ran first)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(saved_requests)")}
+    if "kind" not in columns:  # schema 1
+        conn.execute("ALTER TABLE saved_requests ADD COLUMN kind TEXT NOT NULL DEFAULT ''")
 
 
 # ---------------------------------------------------------------- scrubbing
@@ -225,6 +234,7 @@ class HistoryStore:
                         raise sqlite3.DatabaseError("integrity check failed")
                     conn.execute("PRAGMA journal_mode = WAL")
                     conn.executescript(_SCHEMA)
+                    _migrate(conn)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 finally:
                     conn.close()
@@ -482,7 +492,7 @@ class HistoryStore:
 
     def save_request(
         self, connection: str, name: str, method: str, params: Any = None, api: int = 2,
-        secrets: Iterable[str] = (),
+        secrets: Iterable[str] = (), kind: str = "",
     ) -> int:
         """Saves (or overwrites, by connection and name) a named request; returns its id."""
         name = name.strip()
@@ -495,10 +505,11 @@ class HistoryStore:
 
         def op(conn: sqlite3.Connection) -> int:
             conn.execute(
-                "INSERT INTO saved_requests (connection, name, method, api, params, created, updated)"
-                " VALUES (?,?,?,?,?,?,?) ON CONFLICT(connection, name) DO UPDATE SET"
-                " method = excluded.method, api = excluded.api, params = excluded.params, updated = excluded.updated",
-                (connection, name, method, int(api), params_text, now, now),
+                "INSERT INTO saved_requests (connection, name, method, api, params, created, updated, kind)"
+                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(connection, name) DO UPDATE SET"
+                " method = excluded.method, api = excluded.api, params = excluded.params, updated = excluded.updated,"
+                " kind = excluded.kind",
+                (connection, name, method, int(api), params_text, now, now, kind),
             )
             row = conn.execute(
                 "SELECT id FROM saved_requests WHERE connection = ? AND name = ?", (connection, name)
@@ -508,12 +519,12 @@ class HistoryStore:
         return self._run(op)
 
     async def asave_request(self, connection: str, name: str, method: str, params: Any = None,
-                            api: int = 2, secrets: Iterable[str] = ()) -> int:
-        return await self._in_worker(self.save_request, connection, name, method, params, api, secrets)
+                            api: int = 2, secrets: Iterable[str] = (), kind: str = "") -> int:
+        return await self._in_worker(self.save_request, connection, name, method, params, api, secrets, kind)
 
     def saved_requests(self, connection: str | None = None) -> dict[str, list[SavedRequest]]:
         """Saved requests grouped by connection, each group sorted by name."""
-        sql = "SELECT id, connection, name, method, api, params, created, updated FROM saved_requests"
+        sql = "SELECT id, connection, name, method, api, params, created, updated, kind FROM saved_requests"
         args: tuple[Any, ...] = ()
         if connection is not None:
             sql += " WHERE connection = ?"

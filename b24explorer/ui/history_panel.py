@@ -70,7 +70,9 @@ class StoredRequest:
             params = json.loads(saved.params)
         except ValueError:
             params = {}
-        kind = "batch" if saved.method == "batch" and isinstance(params, dict) and "cmd" in params else "call"
+        kind = getattr(saved, "kind", "")
+        if kind not in ("call", "batch", "list"):  # saved before requests kept their kind
+            kind = "batch" if saved.method == "batch" and isinstance(params, dict) and "cmd" in params else "call"
         return cls(saved.connection, kind, saved.method, saved.api, params, name=saved.name)
 
 
@@ -543,7 +545,7 @@ class HistoryPanel(QWidget):
             method = "batch"
         try:
             await self.store.asave_request(request.connection, name, method, params, request.api,
-                                           tuple(self._secrets()))
+                                           tuple(self._secrets()), kind=request.kind)
         except ValueError as exc:
             self._say(str(exc), error=True)
             return

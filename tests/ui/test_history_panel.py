@@ -317,3 +317,50 @@ def test_a_locked_database_is_moved_aside_with_a_message(qtbot: Any, db: Path, a
     finally:
         blocker.rollback()
         blocker.close()
+
+
+def test_a_saved_list_all_request_reopens_in_list_all_mode(make_window: Any, sb: Sandbox, arun: Callable[..., Any],
+                                                           until: Any) -> None:
+    ctx = make_window(sb)
+    window, power = ctx.window, ctx.window.power
+    panel = power.history_panel
+    arun(until(lambda: started(window), what="the start-up work"))
+    window.set_mode("list")
+    params = {"filter": {"STAGE_ID": "WON"}, "select": ["ID", "TITLE"]}
+    power.list_all.set_request("crm.deal.list", params)
+    panel.saved_name_edit.setText("all won deals")
+    arun(panel.save_current())
+    assert panel.saved_names() == {"Sandbox": ["all won deals"]}
+
+    window.set_mode("single")
+    window.choose_method("server.time")
+    assert panel.select_saved("all won deals", "Sandbox")
+    arun(panel.open_saved())
+    assert window.current_mode() == "list"
+    request = power.list_all.request()
+    assert (request.method, request.params) == ("crm.deal.list", params)
+
+
+def test_requests_saved_before_kinds_were_kept_still_open(db: Path) -> None:
+    """A history file of schema 1 (no kind on saved requests) is brought up to date, its rows kept."""
+    import sqlite3
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    raw = sqlite3.connect(db)
+    raw.executescript("""
+        CREATE TABLE saved_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, connection TEXT NOT NULL,
+            name TEXT NOT NULL, method TEXT NOT NULL, api INTEGER NOT NULL DEFAULT 2,
+            params TEXT NOT NULL DEFAULT '{}', created REAL NOT NULL, updated REAL NOT NULL, UNIQUE(connection, name));
+        INSERT INTO saved_requests (connection, name, method, api, params, created, updated)
+            VALUES ('Prod', 'two deals', 'batch', 2, '{"cmd": {"a": "crm.deal.get?id=1"}}', 1, 1),
+                   ('Prod', 'me', 'profile', 2, '{}', 1, 1);
+        PRAGMA user_version = 1;
+    """)
+    raw.close()
+    store = HistoryStore(db)
+    saved = {s.name: StoredRequest.from_saved(s) for s in store.saved_requests()["Prod"]}
+    assert {name: request.kind for name, request in saved.items()} == {"two deals": "batch", "me": "call"}
+    store.save_request("Prod", "deals", "crm.deal.list", {"select": ["ID"]}, kind="list")
+    [deals] = [s for s in store.saved_requests()["Prod"] if s.name == "deals"]
+    assert StoredRequest.from_saved(deals).kind == "list"
+    store.close()
