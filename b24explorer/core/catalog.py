@@ -302,9 +302,6 @@ async def load_for(client: Any, hints: Iterable[MethodHint] = HINTS) -> Catalog:
     if openapi is not None:
         try:
             catalog.merge_openapi(openapi)
-            registry = getattr(client, "v3", None)
-            if registry is not None and not registry.loaded and catalog._openapi_methods:
-                registry.preload(catalog._openapi_methods)
         except ValueError as exc:
             catalog.notices.append(f"{OPENAPI_METHOD}: {exc}")
     methods = await _fetch(client, catalog, "methods", api=2)

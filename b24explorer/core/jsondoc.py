@@ -72,15 +72,7 @@ class Document:
 
     def at_pointer(self, pointer: str) -> Any:
         """A node by JSON Pointer (`/result/0/ID`); lazy when the document is lazy."""
-        if self.lazy:
-            return self.root.at_pointer(pointer)
-        node = self.root
-        if pointer in ("", "/"):
-            return node
-        for raw in pointer.lstrip("/").split("/"):
-            part = raw.replace("~1", "/").replace("~0", "~")
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
+        return lazyjson.at_pointer(self.root, pointer)
 
     def to_python(self) -> Any:
         return materialize(self.root)

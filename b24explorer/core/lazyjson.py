@@ -121,13 +121,7 @@ class LazyNode:
 
     def at_pointer(self, pointer: str) -> Any:
         """The node at a JSON Pointer (RFC 6901) below this one; `KeyError`/`IndexError` when absent."""
-        value: Any = self
-        if pointer in ("", "/"):
-            return value
-        for part in pointer.lstrip("/").split("/"):
-            key = part.replace("~1", "/").replace("~0", "~")
-            value = value[int(key)] if isinstance(value, LazyArray | list) else value[key]
-        return value
+        return at_pointer(self, pointer)
 
     def __bool__(self) -> bool:
         return len(self) > 0  # type: ignore[arg-type]
@@ -274,6 +268,17 @@ class LazyArray(LazyNode):
 
     def __repr__(self) -> str:
         return f"LazyArray({len(self.raw)} bytes)"
+
+
+def at_pointer(value: Any, pointer: str) -> Any:
+    """The value at a JSON Pointer (RFC 6901) below a lazy node or plain Python; `KeyError`/`IndexError` when
+    absent."""
+    if pointer in ("", "/"):
+        return value
+    for part in pointer.lstrip("/").split("/"):
+        key = part.replace("~1", "/").replace("~0", "~")
+        value = value[int(key)] if isinstance(value, LazyArray | list) else value[key]
+    return value
 
 
 def is_lazy(value: Any) -> bool:

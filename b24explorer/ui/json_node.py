@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from b24explorer.core.lazyjson import LazyArray, LazyNode, LazyObject, lazy_root
+from b24explorer.core.lazyjson import LazyArray, LazyNode, LazyObject
 
 _LAZY_OBJECT = (LazyObject,)
 _LAZY_ARRAY = (LazyArray,)
@@ -48,23 +48,11 @@ def is_lazy(value: Any) -> bool:
 def parse_lazy(raw: bytes | bytearray | memoryview | str) -> Any:
     """The root of a JSON body, lazy when the lazy reader accepts it, else plain Python.
 
-    Raises `ValueError` (a `json.JSONDecodeError` with line/column) when the body is not JSON.
+    Raises `ValueError` (with the line and column when known) when the body is not JSON.
     """
-    data = raw.encode() if isinstance(raw, str) else bytes(raw)
-    if data.isascii() or _is_utf8(data):
-        try:
-            return lazy_root(data)
-        except (ValueError, RecursionError):
-            pass  # json.loads gives the line/column, or accepts what the lazy reader refuses (NaN)
-    return json.loads(data)
+    from b24explorer.core.jsondoc import parse
 
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return parse(raw.encode() if isinstance(raw, str) else bytes(raw)).root
 
 
 def type_name(value: Any) -> str:
