@@ -122,7 +122,7 @@ class _Checks:
     def __init__(self, report: Report, require_keyring: bool) -> None:
         self.report = report
         self.require_keyring = require_keyring
-        self.context = None  # b24explorer.app.AppContext: services, window, sandbox
+        self.context: Any = None  # b24explorer.app.AppContext: workspace, window, sandbox
         self.client = None
         self.window = None
         self.webhook_url = ""
@@ -166,7 +166,7 @@ class _Checks:
             raise RuntimeError("the window step failed, so there is no app to start the sandbox in")
         await start_sandbox(self.context, plan="unlimited")
         self.webhook_url = self.context.sandbox.webhook_url
-        names = self.context.services.connections.names()
+        names = self.context.workspace.connections.names()
         if SANDBOX_CONNECTION not in names:
             raise RuntimeError(f"no {SANDBOX_CONNECTION!r} connection after starting the sandbox: {names}")
         return f"portal at {Webhook.parse(self.webhook_url).masked}, connection {SANDBOX_CONNECTION!r} added"

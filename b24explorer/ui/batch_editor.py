@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.batch_input import MAX_COMMANDS, BatchInputError, split_batch
 from .json_highlighter import JsonHighlighter
 from .params_editor import JsonTextEdit
 from .qt import (
@@ -36,8 +37,6 @@ from .qt import (
     Signal,
 )
 
-MAX_COMMANDS = 50
-
 EXAMPLE = """{
   "deal": ["crm.deal.get", {"id": 1}],
   "same_company": ["crm.deal.list", {
@@ -46,12 +45,8 @@ EXAMPLE = """{
 }"""
 
 
-class BatchInputError(ValueError):
-    """The editor's text is not a batch we can send; the message says why, with line:column for JSON."""
-
-
 @dataclass(frozen=True)
-class BatchRequest:
+class BatchDraft:
     commands: dict[str, Any] | list[Any]
     halt: bool
     api: int
@@ -73,37 +68,7 @@ def parse_batch_text(text: str) -> tuple[dict[str, Any] | list[Any], bool | None
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BatchInputError(f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    halt: bool | None = None
-    if isinstance(value, dict) and "cmd" in value and set(value) <= {"cmd", "halt"}:
-        halt = bool(value.get("halt", True))
-        value = value["cmd"]
-    if not isinstance(value, dict | list):
-        raise BatchInputError('Commands must be a JSON object {"label": ["method", {params}]} or a list')
-    if not value:
-        raise BatchInputError("The batch has no commands")
-    if len(value) > MAX_COMMANDS:
-        raise BatchInputError(
-            f"{len(value)} commands — a batch takes at most {MAX_COMMANDS}. Nothing was sent."
-        )
-    rows = value.items() if isinstance(value, dict) else enumerate(value)
-    for label, row in rows:
-        _check_row(label, row)
-    return value, halt
-
-
-def _check_row(label: Any, row: Any) -> None:
-    where = f"Command {label!r}" if isinstance(label, str) else f"Command #{label + 1}"
-    shape = '["method", {params}]'
-    if isinstance(row, list):
-        if not row or not isinstance(row[0], str) or not row[0].strip() or len(row) > 2:
-            raise BatchInputError(f"{where}: expected {shape}")
-        if len(row) == 2 and row[1] is not None and not isinstance(row[1], dict | list):
-            raise BatchInputError(f"{where}: params must be a JSON object")
-    elif isinstance(row, dict):
-        if not isinstance(row.get("method"), str) or not row["method"].strip():
-            raise BatchInputError(f'{where}: expected {shape} or {{"method": "…", "params": {{…}}}}')
-    elif not (isinstance(row, str) and row.strip()):
-        raise BatchInputError(f"{where}: expected {shape}")
+    return split_batch(value)
 
 
 def count_commands(text: str) -> int | None:
@@ -176,7 +141,7 @@ class BatchEditor(QWidget):
         client_provider: Callable[[], Any] | Any,
         response_view: Any = None,
         *,
-        on_sent: Callable[[BatchRequest, Any, BaseException | None, float], Any] | None = None,
+        on_sent: Callable[[BatchDraft, Any, BaseException | None, float], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -186,7 +151,7 @@ class BatchEditor(QWidget):
         self._task: asyncio.Task[Any] | None = None
         self.last_result: Any = None
         self.last_error: BaseException | None = None
-        self.last_request: BatchRequest | None = None
+        self.last_request: BatchDraft | None = None
 
         self.editor = JsonTextEdit(self)
         self.editor.setObjectName("batchEditor")
@@ -308,12 +273,12 @@ class BatchEditor(QWidget):
     def api(self) -> int:
         return int(self.api_combo.currentData())
 
-    def request(self) -> BatchRequest:
+    def request(self) -> BatchDraft:
         """The request the editor describes; raises BatchInputError when it cannot be sent."""
         commands, halt = parse_batch_text(self.editor.source_text())
         if halt is not None:
             self.halt_box.setChecked(halt)
-        return BatchRequest(commands=commands, halt=self.halt_box.isChecked(), api=self.api())
+        return BatchDraft(commands=commands, halt=self.halt_box.isChecked(), api=self.api())
 
     def _update_count(self) -> None:
         count = count_commands(self.editor.source_text())
@@ -349,7 +314,7 @@ class BatchEditor(QWidget):
         if self.is_busy() and self._task is not None:
             self._task.cancel()
 
-    async def _send(self, request: BatchRequest) -> None:
+    async def _send(self, request: BatchDraft) -> None:
         from ..core.errors import SdkError
 
         self.last_request = request

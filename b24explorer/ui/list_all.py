@@ -40,7 +40,7 @@ class ListInputError(ValueError):
 
 
 @dataclass
-class ListProgress:
+class ListRunStats:
     """What the progress line shows; updated from the core's progress callback and from each page."""
 
     items: int = 0
@@ -75,14 +75,14 @@ class ListAllPanel(QWidget):
     """Method, params and options of a list-all fetch, its progress, and the response tree it fills."""
 
     page_arrived = Signal(int)  # items so far
-    finished = Signal(object)  # the ListProgress of the run
+    finished = Signal(object)  # the ListRunStats of the run
 
     def __init__(
         self,
         client_provider: Callable[[], Any] | Any,
         response_view: Any = None,
         *,
-        on_finished: Callable[[ListRequest, ListProgress, BaseException | None], Any] | None = None,
+        on_finished: Callable[[ListRequest, ListRunStats, BaseException | None], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -95,7 +95,7 @@ class ListAllPanel(QWidget):
         self._on_finished = on_finished
         self._task: asyncio.Task[Any] | None = None
         self._cancel: asyncio.Event | None = None
-        self.progress = ListProgress()
+        self.progress = ListRunStats()
         self.items_received = 0
         self.cancelled = False
         self.last_error: BaseException | None = None
@@ -230,7 +230,7 @@ class ListAllPanel(QWidget):
         except ListInputError as exc:
             self._show_status(str(exc), error=True)
             return None
-        self.progress = ListProgress()
+        self.progress = ListRunStats()
         self.items_received = 0
         self.cancelled = False
         self.last_error = None
