@@ -53,9 +53,8 @@ def create_qapplication(argv: Sequence[str] | None = None) -> Any:
     from b24explorer import __version__
     from b24explorer.ui.qt import QApplication, QIcon, follow_system_scheme
 
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication([sys.argv[0], *(argv or [])])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *(argv or [])])
     app.setApplicationName("b24explorer")
     app.setOrganizationName("b24explorer")
     app.setApplicationVersion(__version__)
@@ -112,7 +111,6 @@ class AppContext:
         if self.sandbox is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.sandbox.stop)
             self.sandbox = None
-        await asyncio.get_running_loop().run_in_executor(None, self.workspace.state.flush)
 
 
 def build(*, settings: WorkspaceState | None = None, vault: Vault | None = None,
@@ -237,8 +235,12 @@ async def _take_screenshot(ctx: AppContext, path: Path, method: str) -> None:
 
     window = ctx.window
     shown: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    window.response_shown.connect(lambda value: shown.done() or shown.set_result(value))
-    if not window.connection:
+    def show(value: Any) -> None:
+        if not shown.done():
+            shown.set_result(value)
+
+    window.response_shown.connect(show)
+    if window.connection is None:
         raise RuntimeError("no connection to send the screenshot request through")
     if method == "crm.deal.list":
         # A v2 call of a method REST v3 also offers first, so the log shows the highlighted warning.

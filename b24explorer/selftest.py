@@ -123,8 +123,8 @@ class _Checks:
         self.report = report
         self.require_keyring = require_keyring
         self.context: Any = None  # b24explorer.app.AppContext: workspace, window, sandbox
-        self.client = None
-        self.window = None
+        self.client: Any = None  # a B24Client, imported lazily with the rest of the app
+        self.window: Any = None
         self.webhook_url = ""
 
     async def window_shown(self) -> str:

@@ -225,11 +225,13 @@ class Workspace:
 
     # --- the end ----------------------------------------------------------------------------------
     async def aclose(self) -> None:
-        """Close every client and the history (its worker thread)."""
+        """Close every client and the history (its worker thread); wait for the settings to be written."""
         import asyncio
 
         clients = [client for _conn, _hook, client in self._clients.values()]
         self._clients.clear()
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+        loop = asyncio.get_running_loop()
         if self._history is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._history.close)
+            await loop.run_in_executor(None, self._history.close)
+        await loop.run_in_executor(None, self.state.flush)

@@ -232,7 +232,7 @@ def _register_crm(entity: str) -> None:
         values = clean_fields(table, ctx.param("fields"), creating=True, lookup=lookup_upper(table))
         if entity == "company" and not values.get("TITLE"):
             raise ApiError(400, "", "Required fields are not filled: Company name")
-        row = {f.name: None for f in table.fields}
+        row: dict[str, Any] = {f.name: None for f in table.fields}
         stamp = now_iso(ctx)
         row.update({"ASSIGNED_BY_ID": str(ctx.hook.user_id), "CREATED_BY_ID": str(ctx.hook.user_id),
                     "MODIFY_BY_ID": str(ctx.hook.user_id), "DATE_CREATE": stamp, "DATE_MODIFY": stamp,
@@ -409,7 +409,7 @@ def task_add(ctx: Ctx) -> Answer:
     if not values.get("TITLE"):
         raise ApiError(400, "ERROR_CORE", "Required fields are not filled: TITLE")
     stamp = now_iso(ctx)
-    row = {f.name: None for f in table.fields}
+    row: dict[str, Any] = {f.name: None for f in table.fields}
     row.update({"DESCRIPTION": "", "STATUS": "2", "PRIORITY": "1", "RESPONSIBLE_ID": str(ctx.hook.user_id),
                 "CREATED_BY": str(ctx.hook.user_id), "GROUP_ID": "0", "CREATED_DATE": stamp, "CHANGED_DATE": stamp})
     row.update(values)

@@ -271,7 +271,7 @@ class ConnectionsDialog(QDialog):
         parent: QWidget | None,
         *,
         list_connections: Callable[[], list[Connection]],
-        add: Callable[[], Awaitable[None]],
+        add: Callable[[], Awaitable[object]],
         edit: Callable[[Connection], Awaitable[None]],
         rename: Callable[[Connection], Awaitable[None]],
         delete: Callable[[Connection], Awaitable[None]],
@@ -280,7 +280,8 @@ class ConnectionsDialog(QDialog):
         self.setWindowTitle("Connections")
         self.setMinimumSize(520, 320)
         self._list_connections = list_connections
-        self._callbacks = {"add": add, "edit": edit, "rename": rename, "delete": delete}
+        self._add = add
+        self._per_connection = {"edit": edit, "rename": rename, "delete": delete}
         self._busy: asyncio.Task[None] | None = None
 
         self.list = QListWidget(self)
@@ -335,13 +336,15 @@ class ConnectionsDialog(QDialog):
     def _run(self, action: str) -> None:
         if self._busy is not None and not self._busy.done():
             return
-        conn = self.selected()
+        conn = None if action == "add" else self.selected()
         if action != "add" and (conn is None or conn.storage is Storage.SANDBOX):
             return
-        callback = self._callbacks[action]
 
         async def go() -> None:
-            await (callback() if action == "add" else callback(conn))  # type: ignore[call-arg,arg-type]
+            if conn is None:
+                await self._add()
+            else:
+                await self._per_connection[action](conn)
             self.refresh()
 
         import asyncio

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import json
 from collections.abc import Callable, Iterable
@@ -28,7 +29,6 @@ from .qt import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QShortcut,
     QSplitter,
     QStandardItem,
     QStandardItemModel,
@@ -41,6 +41,7 @@ from .qt import (
     QWidget,
     Signal,
     monospace_font,
+    shortcut,
 )
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -171,7 +172,7 @@ class HistoryPanel(QWidget):
         self.table.activated.connect(lambda _i: self.open_selected())  # double-click or Enter
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
-        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, activated=self.delete_selected)
+        delete = shortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_details())
 
@@ -474,7 +475,7 @@ class HistoryPanel(QWidget):
         if self._on_copy_as is not None and self._copy_formats:
             copy_menu = menu.addMenu("Copy as")
             for fmt, label in self._copy_formats.items():
-                copy_menu.addAction(label, lambda f=fmt: self.copy_selected_as(f))
+                copy_menu.addAction(label, functools.partial(self.copy_selected_as, fmt))
         menu.addSeparator()
         menu.addAction("Delete", self.delete_selected)
         menu.popup(self.table.viewport().mapToGlobal(pos))

@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self._recording: set[asyncio.Task[Any]] = set()
         self._last_outcome: RequestOutcome | None = None
         self._loop_running = loop_running
-        self._after_loop_start: list[Callable[[], None]] = []
+        self._after_loop_start: list[Callable[[], object]] = []
         self._finished_start = False
 
         self._build_widgets()
@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
         for start in pending:
             start()
 
-    def _when_loop_runs(self, start: Callable[[], None]) -> bool:
+    def _when_loop_runs(self, start: Callable[[], object]) -> bool:
         """Queue ``start`` for :meth:`loop_started` if no loop runs yet; False: it may run now."""
         if self._loop_running:
             return False

@@ -33,6 +33,7 @@ from b24explorer.ui.qt import (
 
 if TYPE_CHECKING:
     from b24explorer.core.catalog import MethodEntry as CatalogEntry
+    from b24explorer.ui.qt import QPoint
 
 RECENT_GROUP = "Recently used"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -97,14 +98,14 @@ def search(entries: Iterable[PickerEntry], query: str, limit: int = 500) -> list
 class _SearchBox(QLineEdit):
     """Up/Down move through the results while the focus stays in the box."""
 
-    move = Signal(int)
+    step = Signal(int)  # +1 down, -1 up
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Down:
-            self.move.emit(1)
+            self.step.emit(1)
             return
         if event.key() == Qt.Key.Key_Up:
-            self.move.emit(-1)
+            self.step.emit(-1)
             return
         super().keyPressEvent(event)
 
@@ -124,7 +125,7 @@ class MethodPicker(QWidget):
         self.search_box.setClearButtonEnabled(True)
         self.search_box.textChanged.connect(self._refresh)
         self.search_box.returnPressed.connect(self.choose_current)
-        self.search_box.move.connect(self._move_selection)
+        self.search_box.step.connect(self._move_selection)
 
         self.model = QStandardItemModel(self)
         self.model.setHorizontalHeaderLabels(["Method", "API"])
@@ -253,7 +254,7 @@ class MethodPicker(QWidget):
         return QModelIndex()
 
     def _method_indexes(self) -> list[QModelIndex]:
-        out = []
+        out: list[QModelIndex] = []
         for row in range(self.model.rowCount()):
             group = self.model.index(row, 0)
             if not self.tree.isExpanded(group) and not self.search_box.text():
@@ -308,7 +309,7 @@ class MethodPicker(QWidget):
         title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
         self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
 
-    def _context_menu(self, pos) -> None:
+    def _context_menu(self, pos: QPoint) -> None:
         index = self.tree.indexAt(pos)
         entry = self._entries.get(index.data(NAME_ROLE) or "") if index.isValid() else None
         if entry is None:

@@ -120,7 +120,7 @@ def test_entry_deleted_behind_the_apps_back(app: Any, sb: Any, wloop: Any, worki
     first = app()
     saved = run(first.workspace.connections.add("Portal", Webhook.parse(portal)))
     first.workspace.state.flush()
-    keyring.delete_password(SERVICE, saved.keyring_ref)  # as a password manager would, outside the app
+    keyring.delete_password(SERVICE, saved.id)  # as a password manager would, outside the app
 
     ctx = app()
     outcome = send(ctx, run, "Portal")
@@ -134,7 +134,7 @@ def test_entry_deleted_behind_the_apps_back(app: Any, sb: Any, wloop: Any, worki
     # the way out it names: paste the webhook again (saved in the keyring again), and the connection works
     run(ctx.workspace.connections.update_webhook("Portal", Webhook.parse(portal)))
     assert send(ctx, run, "Portal").error_code == ""
-    assert keyring.get_password(SERVICE, saved.keyring_ref) == Webhook.parse(portal).url
+    assert keyring.get_password(SERVICE, saved.id) == Webhook.parse(portal).url
     assert files_with(rel_home, secret) == []
     count("keyring.modes")
 
@@ -173,7 +173,7 @@ def test_saving_into_a_failing_keyring_offers_this_run_only(failure: str, app: A
         failure_dialog.session_button.click()
         return await task
 
-    assert run(scenario()) == "Portal"
+    assert run(scenario()).name == "Portal"
     outcome = send(ctx, run, "Portal")
     assert outcome.error_code == ""  # usable for this run
     ctx.window.close()

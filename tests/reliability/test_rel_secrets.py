@@ -101,7 +101,7 @@ def test_secret_never_leaves_the_keyring_window(secret_portal: Any, qtbot: Any, 
         dialog.accept()
         return await task
 
-    assert run(add_connection()) == "Portal"
+    assert run(add_connection()).name == "Portal"
     window.select_connection("Portal")
 
     def single(method: str, params: Any) -> Any:
