@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from b24explorer.ui.connection_flow import ConnectionFlow
     from b24explorer.ui.main_window import MainWindow
     from b24explorer.ui.power import PowerFeatures
+    from b24explorer.ui.response_view import ResponseView
 
 SANDBOX_CONNECTION = "Sandbox"
 
@@ -268,13 +269,11 @@ async def _take_screenshot(ctx: AppContext, path: Path, method: str) -> None:
     window.close()
 
 
-def _expand_for_show(view: Any) -> None:
+def _expand_for_show(view: ResponseView) -> None:
     """Open ``result`` and its first two items, so the picture shows what a tree of deals looks like."""
     from b24explorer.ui.qt import QModelIndex
 
-    model, tree = getattr(view, "model", None), getattr(view, "tree", None)
-    if model is None or tree is None:
-        return
+    model, tree = view.model, view.tree
     for row in range(model.rowCount(QModelIndex())):
         index = model.index(row, 0, QModelIndex())
         if index.data() == "result":

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.batch_input import MAX_COMMANDS, BatchInputError, split_batch
 from .json_highlighter import JsonHighlighter
@@ -36,6 +36,9 @@ from .qt import (
     QWidget,
     Signal,
 )
+
+if TYPE_CHECKING:
+    from .response_view import ResponseView
 
 EXAMPLE = """{
   "deal": ["crm.deal.get", {"id": 1}],
@@ -107,7 +110,7 @@ def batch_tree(result: Any) -> dict[str, Any]:
     return tree
 
 
-def _new_response_view() -> Any:
+def _new_response_view() -> ResponseView:
     from .response_view import ResponseView
 
     return ResponseView()
@@ -139,7 +142,7 @@ class BatchEditor(QWidget):
     def __init__(
         self,
         client_provider: Callable[[], Any] | Any,
-        response_view: Any = None,
+        response_view: ResponseView | None = None,
         *,
         on_sent: Callable[[BatchDraft, Any, BaseException | None, float], Any] | None = None,
         parent: QWidget | None = None,
@@ -401,9 +404,8 @@ class BatchEditor(QWidget):
 
     def _expand_failed(self, labels: set[str]) -> None:
         """Failed commands open in the tree, so their error is in view without a click."""
-        tree = getattr(self.response_view, "tree", None)
-        model = getattr(self.response_view, "model", None)
-        if tree is None or model is None or not labels:
+        tree, model = self.response_view.tree, self.response_view.model
+        if not labels:
             return
         for row in range(model.rowCount()):
             node = model.index(row, 0)
@@ -412,10 +414,7 @@ class BatchEditor(QWidget):
 
     def _reveal_row(self, index: QModelIndex) -> None:
         """Clicking a summary row expands that command in the response tree."""
-        tree = getattr(self.response_view, "tree", None)
-        model = getattr(self.response_view, "model", None)
-        if tree is None or model is None:
-            return
+        tree, model = self.response_view.tree, self.response_view.model
         label = self.rows_model.index(index.row(), 0).data()
         for row in range(model.rowCount()):
             node = model.index(row, 0)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.history import HistoryEntry, SavedRequest, method_label
+from ..core.history import HistoryEntry, HistoryStore, SavedRequest, method_label
 from .qt import (
     QAbstractItemView,
     QCheckBox,
@@ -114,7 +114,7 @@ class HistoryPanel(QWidget):
 
     def __init__(
         self,
-        store: Any,
+        store: HistoryStore,
         *,
         on_open: Callable[[StoredRequest], Any] | None = None,
         on_send: Callable[[StoredRequest], Any] | None = None,
@@ -285,7 +285,7 @@ class HistoryPanel(QWidget):
         self.status.setStyleSheet("color: #c62828;" if error else "")
 
     def _show_notices(self) -> None:
-        for text in getattr(self.store, "notices", [])[:]:
+        for text in self.store.notices[:]:
             self._say(text, error=True)
             self.notice.emit(text)
         with contextlib.suppress(AttributeError):

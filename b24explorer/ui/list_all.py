@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .batch_editor import resolve_client
 from .json_highlighter import JsonHighlighter
@@ -33,6 +33,9 @@ from .qt import (
     QWidget,
     Signal,
 )
+
+if TYPE_CHECKING:
+    from .response_view import ResponseView
 
 
 class ListInputError(ValueError):
@@ -80,7 +83,7 @@ class ListAllPanel(QWidget):
     def __init__(
         self,
         client_provider: Callable[[], Any] | Any,
-        response_view: Any = None,
+        response_view: ResponseView | None = None,
         *,
         on_finished: Callable[[ListRequest, ListRunStats, BaseException | None], Any] | None = None,
         parent: QWidget | None = None,
@@ -88,9 +91,9 @@ class ListAllPanel(QWidget):
         super().__init__(parent)
         self._client_provider = client_provider
         if response_view is None:
-            from .response_view import ResponseView
+            from .response_view import ResponseView as View
 
-            response_view = ResponseView()
+            response_view = View()
         self.response_view = response_view
         self._on_finished = on_finished
         self._task: asyncio.Task[Any] | None = None

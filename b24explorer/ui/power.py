@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import export as code_export
 from ..core.outcome import RequestOutcome
+from ..core.result import AjaxResult
 from ..core.webhook import Webhook
 from .batch_editor import BatchDraft, BatchEditor
 from .export_dialog import ExportDialog, copy_to_clipboard, render, save_response_dialog
@@ -156,7 +157,7 @@ class PowerFeatures:
         self.host.request_done(outcome.listed(stats.items, stats.requests, stats.elapsed))
 
     def _remember_shown(self, value: Any) -> None:
-        self._last_single = value if hasattr(value, "raw") else None
+        self._last_single = value if isinstance(value, AjaxResult) else None
 
     # --- history → editors -------------------------------------------------------------------------------------
 
