@@ -50,6 +50,8 @@ _DEPRECATED_TEXT = re.compile(r"development of this method has been (halted|stop
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 _APP_CONTEXT = re.compile(r"application context|context of (an |the )?applications?|only (from|in|within) an application"
                           r"|ERROR_WRONG_CONTEXT|WRONG_AUTH_TYPE", re.I)
+_ONLY_APP = re.compile(r"\bonly\b[^.\n]{0,40}(application context|context of (an |the )?(authorization of (an |the )?)?application)",
+                       re.I)
 _ADMIN = re.compile(r"\badmin(istrator|istrative)?s?\b", re.I)
 
 
@@ -249,14 +251,15 @@ def parse_page(text: str, rel_path: str) -> dict[str, Any] | None:
         return None
     entry: dict[str, Any] = {"name": name, "api": 3 if _V3_MARK in text or rel_path.endswith("-rest-v3.md") else 2}
     if scope_line is not None:
-        scopes = re.findall(r"`([^`]+)`", scope_line.group(1))
-        entry["scopes"] = [s.strip() for s in scopes if s.strip() and " " not in s.strip()]
+        entry["scopes"] = scopes_of(scope_line.group(1))
     top, groups = params_of(text)
     entry["params"] = top
     if groups:
         entry["fields"] = groups
     who_text = who.group(2) if who is not None else ""
-    if _APP_CONTEXT.search(who_text) or _APP_CONTEXT.search(_notes(head)) or _errors_need_app(text):
+    plain_head = _LINK.sub(r"\1", head)
+    if (_APP_CONTEXT.search(who_text) or _APP_CONTEXT.search(_notes(head)) or _ONLY_APP.search(plain_head)
+            or _errors_need_app(text)):
         entry["app_context"] = True
     if _ADMIN.search(who_text):
         entry["admin"] = True
@@ -267,6 +270,17 @@ def parse_page(text: str, rel_path: str) -> dict[str, Any] | None:
             entry["replacement"] = _normalise(replacement) if replacement.endswith(".md") else replacement
     entry["doc"] = rel_path
     return entry
+
+
+def scopes_of(line: str) -> list[str]:
+    """The scopes a ``Scope:`` line names: the code spans of its links to the scopes page (one span may list
+    several: ``placement, crm``), or its bare code spans when it has no links; words like ``depends on the
+    placement`` and code that only names a param (``moduleId``) are not scopes."""
+    linked = [label for label, target in _LINK.findall(line) if "scope" in target or "permission" in target]
+    spans = [span for label in linked for span in re.findall(r"`([^`]+)`", label)] if linked else \
+        re.findall(r"`([^`]+)`", line)
+    scopes = [part.strip() for span in spans for part in span.split(",")]
+    return list(dict.fromkeys(s for s in scopes if re.fullmatch(r"[a-z][a-z0-9_.]*", s)))
 
 
 def _notes(head: str) -> str:

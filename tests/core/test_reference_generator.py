@@ -134,6 +134,8 @@ TASK_GET_V2 = f"""# Get a Task tasks.task.get
 >
 > Who can execute the method: any user
 
+The method works only in the context of [application](../../settings/app-installation/index.md) authorization.
+
 ## Method Parameters
 
 #|
@@ -248,6 +250,8 @@ def test_methods_pages_only_with_their_facts(gen: ModuleType, tmp_path: Path) ->
     assert v3["admin"] is True
     assert [p["name"] for p in v3["params"]] == ["id", "select"]
     assert by_key[("tasks.task.get", 2)]["params"] == [{"name": "taskId", "type": "integer", "required": True}]
+    assert by_key[("tasks.task.get", 2)]["app_context"] is True
+    assert "app_context" not in v3
 
     trigger = by_key[("crm.automation.trigger.delete", 2)]
     assert trigger["app_context"] is True
@@ -255,6 +259,23 @@ def test_methods_pages_only_with_their_facts(gen: ModuleType, tmp_path: Path) ->
     assert trigger["params"] == [{"name": "CODE", "required": True}]
 
     assert by_key[("scope", 2)]["params"] == [{"name": "full", "type": "boolean"}]
+
+
+@pytest.mark.parametrize(
+    ("line", "scopes"),
+    [
+        (" [`crm`](../../scopes/permissions.md)", ["crm"]),
+        (" [`placement, crm`](../../scopes/permissions.md)", ["placement", "crm"]),
+        (" [`sign.b2e`](../scopes/permissions.md), [`crm`](../scopes/permissions.md)", ["sign.b2e", "crm"]),
+        (" [`placement`, `depends on the placement`](../scopes/permissions.md)", ["placement"]),
+        (" [`userfieldconfig`](../permissions.md), module scope from `moduleId` (e.g., [`crm`](../permissions.md))",
+         ["userfieldconfig", "crm"]),
+        (" `crm`", ["crm"]),
+        ("", []),
+    ],
+)
+def test_scopes_of_a_scope_line(gen: ModuleType, line: str, scopes: list[str]) -> None:
+    assert gen.scopes_of(line) == scopes
 
 
 def test_written_catalog_loads_and_carries_the_license(gen: ModuleType, tmp_path: Path) -> None:
