@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +39,7 @@ class Code(StrEnum):
     DEPRECATED = "deprecated"
     UNDOCUMENTED_METHOD = "undocumented-method"
     OTHER_API_VERSION = "other-api-version"
+    BAD_BATCH_ROW = "bad-batch-row"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,30 @@ def check_request(
         if entry is not None and method.lower() != "batch":
             findings += _key_findings(params, entry, collided)
             findings += _missing_required(params, entry)
+    return findings
+
+
+def check_batch(
+    commands: Mapping[str, Any] | Sequence[Any],
+    api: int = 2,
+    facts: ConnectionFacts | None = None,
+    catalog: ReferenceCatalog | None = None,
+) -> list[Finding]:
+    """:func:`check_request` for each command of a batch in the shapes ``B24Client.batch`` takes (a list of
+    ``[method, params]`` / ``{"method", "params"}`` rows or a ``{label: row}`` map); each finding's path starts
+    with the command's label or position. A row of no known shape is itself a finding."""
+    from .client import normalize_batch
+    from .errors import SdkError
+
+    try:
+        rows, _labelled = normalize_batch(commands)
+    except SdkError as exc:
+        return [Finding(Code.BAD_BATCH_ROW, Severity.ERROR, "", exc.description or str(exc))]
+    findings: list[Finding] = []
+    for row in rows:
+        for finding in check_request(row.method, row.params, api, facts, catalog):
+            path = f"{row.key}.{finding.path}" if finding.path else str(row.key)
+            findings.append(replace(finding, path=path))
     return findings
 
 

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from b24explorer.core import reference
-from b24explorer.core.precheck import Code, ConnectionFacts, Finding, Severity, check_request, has_problems
+from b24explorer.core.precheck import (
+    Code,
+    ConnectionFacts,
+    Finding,
+    Severity,
+    check_batch,
+    check_request,
+    has_problems,
+)
 from b24explorer.core.reference import MethodRef, ParamRef, ReferenceCatalog, ReferenceCatalogError
 
 P = ParamRef
@@ -165,3 +173,18 @@ def test_the_usual_mistakes_on_the_shipped_catalog(monkeypatch: pytest.MonkeyPat
         (Code.UNKNOWN_KEY, "filtr", "filter"), (Code.CASE_COLLISION, "id", "keep one of 'ID' and 'id'")}
     assert check_request("crm.item.list", {"entityTypeId": 2, "filter": {">id": 0}}) == []
     assert codes(check_request("tasks.task.list", {"filter": {"status": 2}}, api=3)) == [Code.V2_FILTER_ON_V3]
+
+
+def test_each_command_of_a_batch() -> None:
+    commands = {
+        "items": ["crm.item.list", {"entityTypeId": 2, "filtr": {"id": 1}}],
+        "update": {"method": "crm.item.update", "params": {"entityTypeId": 2, "id": "$result[items][0][id]"}},
+    }
+    findings = check_batch(commands, facts=ConnectionFacts(read_only=True), catalog=CATALOG)
+    assert [(f.code, f.path) for f in findings] == [
+        (Code.UNKNOWN_KEY, "items.filtr"), (Code.WRITE_ON_READ_ONLY, "update"),
+        (Code.MISSING_REQUIRED, "update.fields")]
+    assert check_batch([["crm.item.list", {"entityTypeId": 2}], ["crm.deal.fields"]], catalog=CATALOG) == []
+    [bad] = check_batch([42], catalog=CATALOG)
+    assert (bad.code, bad.severity) == (Code.BAD_BATCH_ROW, Severity.ERROR)
+    assert "neither [method, params]" in bad.message
