@@ -116,8 +116,7 @@ def table_rows(table: str) -> list[str]:
             depth -= 1
             if depth == 0:
                 continue
-        if depth == 1 and stripped.startswith("||") and not (rows and rows[-1].rstrip().endswith("|") is False
-                                                             and stripped == "||"):
+        if depth == 1 and stripped.startswith("||") and stripped != "||":  # a lone "||" closes the row above
             rows.append(stripped)
         elif rows:
             rows[-1] += "\n" + stripped
