@@ -87,3 +87,14 @@ def test_bad_names_are_bad_input(sb: Sandbox, memory_keyring: MemoryKeyring) -> 
     assert "No connection" in err
     assert b24x("connection", "remove", "Nobody")[0] == 2
     assert [c["name"] for c in listed()] == ["Prod"]
+
+
+def test_b24x_loads_no_qt() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, b24explorer.cli; "
+             "loaded = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'qasync')]; "
+             "assert not loaded, loaded; assert 'b24explorer.ui' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
