@@ -156,6 +156,7 @@ def issuer_from_der(der: bytes) -> str:
             _, value, _ = _tlv(pair, after)
             if oid in _NAMES:
                 parts.append(f"{_NAMES[oid]}={value.decode('utf-8', errors='replace')}")
-        return ", ".join(parts)
+        order = list(_NAMES.values())  # the common name first: it is what a user recognises
+        return ", ".join(sorted(parts, key=lambda part: order.index(part.split("=", 1)[0])))
     except (IndexError, ValueError):
         return ""
