@@ -430,6 +430,9 @@ class B24Client:
         url = self._url(method, api)
         query = {} if _LEGACY_TASK.match(method) else {"bx24_request_id": request_id}
         refreshed = False  # an expired token is renewed once per request
+        if self.oauth is not None and self.oauth.expired():
+            refreshed = True
+            await self._refresh(self.oauth.access_token, method, params, request_id)
         rm = self._limits[api]
         log_level = Level.DEBUG if quiet else Level.INFO
         self.log.emit(

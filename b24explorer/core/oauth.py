@@ -128,10 +128,8 @@ class TokenSet:
         if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
             raise SdkError(OAUTH_SERVER_FAILED, "The OAuth server's answer has no access_token/refresh_token", 502)
         now = time.time() if now is None else now
-        expires = _number(data.get("expires"))
-        if not expires:
-            lifetime = _number(data.get("expires_in"))
-            expires = now + lifetime if lifetime else 0.0
+        lifetime = _number(data.get("expires_in"))  # against this machine's clock: a skewed one still works
+        expires = now + lifetime if lifetime else _number(data.get("expires"))
         scope = data.get("scope") or ""
         scopes = tuple(s.strip() for s in str(scope).split(",") if s.strip()) if not isinstance(scope, list) else (
             tuple(str(s) for s in scope))
@@ -385,6 +383,10 @@ class OAuthSession:
     @property
     def secrets(self) -> tuple[str, ...]:
         return (*self.credentials.secrets, *self._retired)
+
+    def expired(self) -> bool:
+        """Whether the access token's known lifetime is over (then it is renewed before a call, not after)."""
+        return self.credentials.tokens.expired(self._now())
 
     def set_verify(self, verify: Any) -> None:
         """The TLS context the OAuth server is reached with (the connection's, when it has a CA file)."""

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import HeadlessBrowser, app_client, authorize, sandbox_app
+from oauth_helpers import HeadlessBrowser, app_client, authorize, sandbox_app
 
 from b24explorer.core import AjaxError
 from b24explorer.core.oauth import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import app_client, authorize
+from oauth_helpers import app_client, authorize
 
 from b24explorer.core import AjaxError, vault
 from b24explorer.core.oauth import OAuthSession

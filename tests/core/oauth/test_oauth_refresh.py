@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 import pytest
-from conftest import app_client, authorize, sandbox_app
+from oauth_helpers import app_client, authorize, sandbox_app
 
 from b24explorer.core import AjaxError
 from b24explorer.core.oauth import OAuthCredentials, OAuthSession
@@ -155,3 +155,19 @@ async def test_tokens_that_cannot_be_saved_still_work_and_say_so(app_portal) -> 
         warnings = [r for r in client.log.history if r.code == "OAUTH_TOKENS_NOT_SAVED"]
         assert len(warnings) == 1
         assert "keyring is locked" in warnings[0].message
+
+
+async def test_a_token_known_to_be_expired_is_renewed_before_the_call(app_portal) -> None:
+    import time
+
+    sb = app_portal
+    creds = await authorize(sb)
+    later = [time.time()]
+    session = OAuthSession(creds, now=lambda: later[0])
+    async with app_client(session) as client:
+        await client.call("profile")
+        later[0] += 3601  # this machine's clock says the hour is over
+        await client.call("profile")
+        await client.call("profile")
+    assert refreshes(sb) == 1
+    assert sb.counters.requests("profile") == 3  # no request went out with the expired token
