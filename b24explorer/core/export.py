@@ -103,10 +103,12 @@ def export_code(fmt: Format | str, webhook: WebhookLike | OAuthCredentials, requ
                 include_secret: bool = False) -> str:
     """The request as code in the given format (see :class:`Format`); an app connection's credentials give the
     application's variant (`auth=<access token>` at the portal's /rest/, see :mod:`.export_app`)."""
-    if not hasattr(webhook, "user_id"):
+    from .oauth import OAuthCredentials  # here: the window's start imports export before any app connection
+
+    if isinstance(webhook, OAuthCredentials):
         from .export_app import export_app_code
 
-        return export_app_code(fmt, webhook, request, include_secret=include_secret)  # type: ignore[arg-type]
+        return export_app_code(fmt, webhook, request, include_secret=include_secret)
     fmt = Format(fmt)
     if request.api not in (2, 3):
         raise ValueError("api must be 2 or 3")

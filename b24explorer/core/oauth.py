@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ import httpx
 
 from .errors import AjaxError, SdkError
 from .redact import mask_secret, mask_secrets
+from .tls import TLS_CERTIFICATE_UNTRUSTED, certificate_failure, describe_certificate_failure, tls_context
 from .webhook import is_loopback_host
 
 DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info/oauth/token/"
@@ -270,26 +272,29 @@ class OAuthError(SdkError):
 
 
 async def request_tokens(app: OAuthApp, grant: Mapping[str, str], *, http: httpx.AsyncClient | None = None,
-                         verify: Any = True, now: Callable[[], float] = time.time) -> TokenSet:
+                         verify: ssl.SSLContext | None = None, now: Callable[[], float] = time.time) -> TokenSet:
     """One GET to the OAuth server (a code exchange or a refresh), its answer as a TokenSet.
 
-    Raises OAuthError for a refusal (the documented `error`/`error_description` answer) or a failure.
+    Raises OAuthError for a refusal (the documented `error`/`error_description` answer) or a failure. TLS is
+    verified against the OS trust store unless `verify` (a connection's context with its CA file) is given; the
+    environment's proxy settings apply.
     """
     params = {**grant, "client_id": app.client_id, "client_secret": app.client_secret}
     known = (app.client_secret, *(v for k, v in grant.items() if k in ("code", "refresh_token")))
     own = http is None
-    client = http or httpx.AsyncClient(timeout=_TIMEOUT, verify=verify, follow_redirects=False)
+    client = http or httpx.AsyncClient(timeout=_TIMEOUT, verify=verify or tls_context(None), follow_redirects=False)
     try:
         response = await client.get(app.oauth_server, params=params, headers={"Accept": "application/json"})
         raw = response.content
     except httpx.HTTPError as exc:
-        from .tls import certificate_failure
-
-        tls = certificate_failure(exc)
-        reason = f"its certificate is not trusted ({tls.verify_message or tls})" if tls else type(exc).__name__
-        raise OAuthError(OAUTH_SERVER_FAILED, f"The OAuth server {urlsplit(app.oauth_server).hostname} could not "
-                         f"be reached: {reason}.", 0,
-                         action="Check the OAuth server address and the network (proxy, CA file).") from None
+        target = httpx.URL(app.oauth_server)
+        failure = certificate_failure(exc)
+        if failure is not None:
+            problem = await asyncio.to_thread(describe_certificate_failure, failure, target.host, target.port or 443)
+            raise OAuthError(TLS_CERTIFICATE_UNTRUSTED, problem.message(), 0) from None
+        raise OAuthError(OAUTH_SERVER_FAILED, f"The OAuth server {target.host} could not be reached "
+                         f"({type(exc).__name__}).", 0,
+                         action="Check the OAuth server address and the network (proxy settings).") from None
     finally:
         if own:
             await client.aclose()
@@ -338,7 +343,7 @@ class OAuthSession:
     """
 
     def __init__(self, credentials: OAuthCredentials, *, save: SaveTokens | None = None,
-                 verify: Any = True, now: Callable[[], float] = time.time) -> None:
+                 verify: ssl.SSLContext | None = None, now: Callable[[], float] = time.time) -> None:
         self.credentials = credentials
         self._save = save
         self._verify = verify
@@ -388,7 +393,7 @@ class OAuthSession:
         """Whether the access token's known lifetime is over (then it is renewed before a call, not after)."""
         return self.credentials.tokens.expired(self._now())
 
-    def set_verify(self, verify: Any) -> None:
+    def set_verify(self, verify: ssl.SSLContext | None) -> None:
         """The TLS context the OAuth server is reached with (the connection's, when it has a CA file)."""
         self._verify = verify
 
@@ -402,7 +407,7 @@ class OAuthSession:
                 tokens = await refresh_tokens(old.app, old.tokens.refresh_token, verify=self._verify, now=self._now)
             except OAuthError as err:
                 raise AjaxError(
-                    OAUTH_REFRESH_REFUSED if err.code != OAUTH_SERVER_FAILED else OAUTH_SERVER_FAILED,
+                    OAUTH_REFRESH_REFUSED if err.code in _WHAT_TO_DO else err.code,
                     f"The access token expired and could not be renewed: {err.description}",
                     401,
                     secrets=self.secrets,

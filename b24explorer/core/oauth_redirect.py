@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import SdkError
@@ -133,7 +133,7 @@ async def authorize_app(
     on_listening: Callable[[str], object] | None = None,
     port: int = 0,
     wait_s: float = 300.0,
-    verify: Any = True,
+    verify: ssl.SSLContext | None = None,
 ) -> OAuthCredentials:
     """The whole authorization-code flow: listen on loopback, open the portal's authorize page, wait for the
     redirect, exchange the code. `on_listening` gets the redirect address (the app's handler URL) first;

@@ -144,7 +144,8 @@ async def test_the_oauth_server_is_verified_the_same_way(tls_portal: Any, pki: d
     app = OAuthApp("app.1", "tls-client-secret", f"https://127.0.0.1:{tls_portal.server_address[1]}/oauth/token/")
     with pytest.raises(OAuthError) as caught:
         await exchange_code(app, "code-1")
-    assert "not trusted" in caught.value.message
+    assert caught.value.code == "TLS_CERTIFICATE_UNTRUSTED"
+    assert ISSUER in caught.value.message
     tokens = await exchange_code(app, "code-1", verify=tls_context(pki["ca"]))
     assert tokens.access_token == "tls-access-1234"
 
