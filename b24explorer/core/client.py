@@ -405,7 +405,7 @@ class B24Client:
         err.args = (err.message,)
 
     # --- the request engine -------------------------------------------------------------------------------
-    def _url(self, method: str, api: int) -> str:  # (an OAuthSession offers the same bases as a Webhook)
+    def _url(self, method: str, api: int) -> str:
         base = self.webhook.v2_base if api == 2 else self.webhook.v3_base
         return f"{base}/{quote(method, safe='.')}"
 
