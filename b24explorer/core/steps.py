@@ -34,11 +34,14 @@ class Job(Generic[T]):
         self.progress = 0.0
         self.done = False
         self.cancelled = False
+        self.error: Exception | None = None  # what the work raised (the job is then over)
 
     @property
     def result(self) -> T:
         if self.cancelled:
             raise JobCancelled("the job was cancelled")
+        if self.error is not None:
+            raise self.error
         if not self.done:
             raise RuntimeError("the job has not finished")
         return self._result  # type: ignore[return-value]
@@ -49,7 +52,8 @@ class Job(Generic[T]):
             self._work.close()
 
     def step(self, budget: float = SLICE_SECONDS) -> bool:
-        """Work for about `budget` seconds (at least one unit). Returns True once the job is over."""
+        """Work for about `budget` seconds (at least one unit). Returns True once the job is over; raises what
+        the work raised (once: the job is then over, and `result` raises it again)."""
         if self.done or self.cancelled:
             return True
         deadline = time.perf_counter() + budget
@@ -66,6 +70,10 @@ class Job(Generic[T]):
             self.done = True
             self.progress = 1.0
             return True
+        except Exception as exc:
+            self.error = exc
+            self.done = True
+            raise
 
     async def run(
         self, budget: float = SLICE_SECONDS, on_progress: Callable[[float], object] | None = None

@@ -114,6 +114,13 @@ def test_a_body_that_is_not_json_fails_with_its_position() -> None:
     with pytest.raises(jsondoc.JsonDecodeFailure) as failure:
         diff(b'{"a": 1}', b'{"a": }')
     assert failure.value.line == 1
+    job = JsonDiff(b"[1]", b"[1, ").job()
+    with pytest.raises(jsondoc.JsonDecodeFailure):
+        job.step(1.0)  # both parses are in its first slice
+    assert job.step() is True  # the job is over, and says why when asked again
+    assert job.done
+    with pytest.raises(jsondoc.JsonDecodeFailure):
+        _ = job.result
 
 
 def test_preview_is_one_short_line() -> None:
