@@ -82,7 +82,10 @@ class LimitsSnapshot:
 
 
 class LimitsMonitor:
-    """Samples of the request-rate buckets and snapshots of the budgets of one client's limiters."""
+    """Samples of the request-rate buckets and snapshots of the budgets of one client's limiters.
+
+    `on_change()` runs inside the client's call path, on its loop, each time a sample is taken for a request:
+    it should only note that a repaint is due (a window coalesces those on its timer)."""
 
     def __init__(
         self,
