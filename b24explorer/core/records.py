@@ -284,8 +284,8 @@ class RecordTable:
             if index % 64 == 0:
                 yield 0.8 * index / max(1, n)
         order: list[int] = []
-        for group in reversed(groups) if descending else groups:
-            yield from _sorted_into(order, group, keys, descending)
+        for rows in reversed(groups) if descending else groups:
+            yield from _sorted_into(order, rows, keys, descending)
             yield 0.8 + 0.2 * len(order) / max(1, n)
         order.extend(blanks)
         self.order = order
