@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from .connections import Connection, Connections
 from .events import Event
 from .logbus import LogBus
-from .outcome import RequestOutcome
 from .state import MemoryState, WorkspaceState
 from .vault import Vault
 from .webhook import Webhook
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .client import B24Client
     from .history import HistoryStore
+    from .outcome import RequestOutcome  # loaded with the first request, not with the window
 
 
 @dataclass
@@ -203,7 +203,7 @@ class Workspace:
     def outcome(self, key: str, kind: str, method: str, api: int, params: Any,
                 request_id: str | None = None) -> RequestOutcome:
         """A new outcome for a request about to go through connection ``key`` (``""``: none saved)."""
-        from .outcome import RequestKind
+        from .outcome import RequestKind, RequestOutcome
 
         conn = self.connections.get(key) if key else None
         return RequestOutcome(conn.id if conn else key, conn.name if conn else key, RequestKind(kind), method, api,
