@@ -145,7 +145,7 @@ class Portal:
             return self._route(2, parts[1], parts[2], parts[3:], verb, query, headers, body)
         if len(parts) == 2 and parts[0] == "rest":  # an app's call: `auth=<token>` in the query or body
             return self._route(2, None, None, parts[1:], verb, query, headers, body)
-        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+        return self._method_not_found(2)
 
     def _route(self, api: int, uid: str | None, secret: str | None, rest: list[str], verb: str, query: str,
                headers: dict[str, str], body: bytes) -> Reply:
@@ -157,7 +157,7 @@ class Portal:
             return self._error(api, 400, "INVALID_REQUEST", "The sandbox answers in JSON only")
         method = method.strip("/")
         if not method or "/" in method:
-            return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+            return self._method_not_found(api)
         self.counters.count_request(method)
 
         fault = self.faults.take(method)
@@ -216,6 +216,11 @@ class Portal:
             extra.append(("Retry-After", "1" if status == 503 else "60"))
         return Reply(status, dumps(body), [("Content-Type", "application/json; charset=utf-8"), *extra])
 
+    def _method_not_found(self, api: int) -> Reply:
+        if api == 3:
+            return self._error(3, 404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", "Method not found")
+        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+
     def _api_error(self, api: int, exc: ApiError) -> Reply:
         return self._error(api, exc.status, exc.code, exc.description, exc.validation)
 
@@ -225,15 +230,16 @@ class Portal:
               headers: dict[str, str], body: bytes) -> Reply:
         start = self.clock()
         with self.lock:
-            hook = self.hooks.get(secret) if secret is not None else None
-            if secret is not None and (hook is None or str(hook.user_id) != uid):
-                return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
-            if not self.bucket.admit(start):
-                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+            # A portal looks the method up before it reads the credentials.
             registry = V3 if api == 3 else V2
             spec = registry.get(method)
             if spec is None and method != "batch":
-                return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+                return self._method_not_found(api)
+            hook = self.hooks.get(secret) if secret is not None else None
+            if secret is not None and (hook is None or str(hook.user_id) != uid):
+                return self._error(api, 401, "INVALID_CREDENTIALS", "Invalid request credentials")
+            if not self.bucket.admit(start):
+                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             try:
                 params = self._params(api, verb, query, headers, body)
             except BadRequestBody as exc:
@@ -479,7 +485,7 @@ class Portal:
                     raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
                 spec = V3.get(method)
                 if spec is None:
-                    raise ApiError(404, "ERROR_METHOD_NOT_FOUND", f"Method not found: {call['method']}")
+                    raise ApiError(404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", f"Method not found: {call['method']}")
                 query = call.get("query", call.get("params", {}))
                 if query is None:
                     query = {}

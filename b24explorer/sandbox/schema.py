@@ -34,6 +34,17 @@ class Field:
         return self.type in INT_TYPES or self.type == "double"
 
 
+# crm.item.* names the classic CRM fields its own way where camelCase of the classic name would differ
+# (api-reference/crm/universal/crm-item-fields.md).
+ITEM_NAMES = {"DATE_CREATE": "createdTime", "DATE_MODIFY": "updatedTime", "CREATED_BY_ID": "createdBy",
+              "MODIFY_BY_ID": "updatedBy", "BEGINDATE": "begindate", "CLOSEDATE": "closedate"}
+
+
+def item_name(field: Field) -> str:
+    """The field's name in crm.item.* answers and parameters."""
+    return ITEM_NAMES.get(field.name) or field.camel
+
+
 def camel_case(upper: str) -> str:
     """`ASSIGNED_BY_ID` -> `assignedById`."""
     parts = upper.lower().split("_")

@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 import json
 import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from . import schema
 from .schema import Field
 
 PORTAL_TZ = dt.timezone(dt.timedelta(hours=3))
-_EPOCH = dt.datetime(2024, 1, 1, 9, 0, tzinfo=PORTAL_TZ)
+_HISTORY_DAYS = 700  # seeded rows were created within this many days before the sandbox's "today"
 
 
 def iso(moment: dt.datetime) -> str:
@@ -49,6 +50,7 @@ class Table:
         self.fields = fields
         self.by_name = {f.name: f for f in fields}
         self.by_camel = {f.camel: f for f in fields}
+        self.by_item = {schema.item_name(f): f for f in fields}
         self.rows: dict[int, dict[str, Any]] = {}
         self.ids: list[int] = []
         self.next_id = 1
@@ -175,10 +177,12 @@ class Store:
 
 _FIRST = ["Anna", "Boris", "Clara", "Dmitry", "Elena", "Felix", "Galina", "Hugo", "Irina", "Jonas",
           "Katya", "Leon", "Maria", "Nikolai", "Olga", "Pavel", "Quentin", "Rosa", "Sergey", "Tanya"]
+_MORE_FIRST = ["Ulrich", "Vera", "Walter", "Xenia", "Yuri", "Zoe"]  # contacts' names run from A to Z
 _LAST = ["Ivanova", "Petrov", "Schmidt", "Novak", "Garcia", "Kowalski", "Smirnova", "Weber", "Rossi",
          "Dubois", "Larsen", "Nowak", "Popova", "Fischer", "Silva", "Kuznetsov", "Meyer", "Horvat"]
 _WORDS = ["Alpha", "Birch", "Cobalt", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper",
           "Kestrel", "Lumen", "Maple", "Nimbus", "Orbit", "Pioneer", "Quartz", "River", "Summit", "Tundra"]
+_MORE_WORDS = ["Umber", "Vertex", "Willow", "Xenon", "Yarrow", "Zenith"]  # companies' titles run from A to Z
 _KINDS = ["Logistics", "Foods", "Software", "Textiles", "Energy", "Clinics", "Studio", "Motors", "Print"]
 _DEAL_STAGES = ["NEW", "PREPARATION", "PREPAYMENT_INVOICE", "EXECUTING", "FINAL_INVOICE", "WON", "LOSE"]
 _LEAD_STATUSES = ["NEW", "IN_PROCESS", "PROCESSED", "JUNK", "CONVERTED"]
@@ -215,12 +219,18 @@ class _FastRandom:
 
 
 def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: int, tasks: int,
-               events: int, users: int = 12) -> Store:
+               events: int, users: int = 12, now: float | None = None) -> Store:
+    """The seeded portal. Its dates lie in the days before `now` (unix time; the sandbox's clock), counted
+    from that day's midnight, so the same seed gives the same rows all day and "the last 6 months" finds
+    rows whenever it runs."""
     rng = _FastRandom(seed)
     store = Store()
+    today = dt.datetime.fromtimestamp(time.time() if now is None else now, PORTAL_TZ)
+    today = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    epoch = today - dt.timedelta(days=_HISTORY_DAYS)
 
-    def moment(max_days: int = 700) -> dt.datetime:
-        return _EPOCH + dt.timedelta(minutes=rng.randrange(max_days * 24 * 60))
+    def moment(max_days: int = _HISTORY_DAYS) -> dt.datetime:
+        return epoch + dt.timedelta(minutes=rng.randrange(max_days * 24 * 60))
 
     def iso(moment: dt.datetime) -> str:
         return moment.isoformat(timespec="seconds")  # seeded moments are already in the portal's zone
@@ -236,7 +246,7 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "WORK_POSITION": "Administrator" if i == 0 else rng.choice(_POSITIONS),
             "PERSONAL_GENDER": "F" if first.endswith("a") else "M",
             "UF_DEPARTMENT": [1] if i == 0 else [rng.randint(2, len(_DEPARTMENTS))],
-            "DATE_REGISTER": iso(_EPOCH - dt.timedelta(days=rng.randint(30, 900))),
+            "DATE_REGISTER": iso(epoch - dt.timedelta(days=rng.randint(30, 900))),
             "IS_ONLINE": "Y" if i % 3 == 0 else "N", "TIME_ZONE": "Europe/Berlin",
         })
     user_ids = [str(i) for i in range(1, users + 1)]
@@ -250,17 +260,19 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "OPENED": rng.choice("YN"), "COMMENTS": "", "SOURCE_ID": rng.choice(_SOURCES),
         }
 
+    company_words = _WORDS + _MORE_WORDS
     for _ in range(companies):
         store.companies.insert({
-            "TITLE": f"{rng.choice(_WORDS)} {rng.choice(_KINDS)}", "COMPANY_TYPE": rng.choice(["CUSTOMER", "PARTNER",
+            "TITLE": f"{rng.choice(company_words)} {rng.choice(_KINDS)}", "COMPANY_TYPE": rng.choice(["CUSTOMER", "PARTNER",
                                                                                                 "SUPPLIER"]),
             "INDUSTRY": rng.choice(["IT", "MANUFACTURING", "DELIVERY", "OTHER"]),
             "EMPLOYEES": rng.choice(["EMPLOYEES_1", "EMPLOYEES_2", "EMPLOYEES_3"]),
             "REVENUE": f"{rng.randrange(10_000, 5_000_000)}.00", "CURRENCY_ID": rng.choice(_CURRENCIES), **tail(),
         })
+    contact_names = _FIRST + _MORE_FIRST
     for _ in range(contacts):
         store.contacts.insert({
-            "NAME": rng.choice(_FIRST), "LAST_NAME": rng.choice(_LAST), "POST": rng.choice(_POSITIONS),
+            "NAME": rng.choice(contact_names), "LAST_NAME": rng.choice(_LAST), "POST": rng.choice(_POSITIONS),
             "TYPE_ID": rng.choice(["CLIENT", "SUPPLIER", "PARTNER"]),
             "COMPANY_ID": str(rng.randint(1, companies)) if companies else None,
             "EXPORT": "Y", **tail(),
@@ -306,9 +318,10 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "CREATED_DATE": iso(created), "CHANGED_DATE": iso(created + dt.timedelta(hours=rng.randint(1, 99))),
             "CLOSED_DATE": iso(created + dt.timedelta(days=rng.randint(1, 9))) if status == 5 else None,
         })
-    stamp = _EPOCH
-    for _ in range(events):
-        stamp += dt.timedelta(seconds=rng.randint(5, 4000))
+    gaps = [rng.randint(5, 4000) for _ in range(events)]
+    stamp = today - dt.timedelta(seconds=sum(gaps))  # the newest record is from this morning
+    for gap in gaps:
+        stamp += dt.timedelta(seconds=gap)
         audit, module, severity = rng.choice(_AUDIT)
         store.eventlog.insert({
             "TIMESTAMP_X": iso(stamp), "SEVERITY": severity, "AUDIT_TYPE_ID": audit, "MODULE_ID": module,

@@ -70,7 +70,12 @@ def test_wrong_secret_and_wrong_user(sb: Sandbox) -> None:
         for url in (f"{sb.base_url}/rest/1/wrongsecret/profile", f"{sb.base_url}/rest/2/{sb.secret}/profile"):
             r = c.post(url)
             assert r.status_code == 401
-            assert r.json() == {"error": "NO_AUTH_FOUND", "error_description": "Wrong authorization data"}
+            assert r.json() == {"error": "INVALID_CREDENTIALS", "error_description": "Invalid request credentials"}
+        # no credentials at all is another error; the method is looked up before the credentials
+        r = c.post(f"{sb.base_url}/rest/profile")
+        assert r.status_code == 401 and r.json()["error"] == "NO_AUTH_FOUND"
+        r = c.post(f"{sb.base_url}/rest/1/wrongsecret/no.such.method")
+        assert r.status_code == 404 and r.json()["error"] == "ERROR_METHOD_NOT_FOUND"
 
 
 def test_unknown_method_and_v3_only_method_on_v2(http: httpx.Client) -> None:
