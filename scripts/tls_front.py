@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ssl
 
 
@@ -53,10 +54,8 @@ def main() -> None:
     host, _, port = args.to.rpartition(":")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(args.cert, args.key)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args.listen, host or "127.0.0.1", int(port), context))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

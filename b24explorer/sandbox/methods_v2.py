@@ -87,6 +87,23 @@ def clean_fields(table: Table, raw: Any, *, creating: bool, lookup: Callable[[st
     return out
 
 
+def merge_multifields(ctx: Ctx, table: Table, before: dict[str, Any], values: dict[str, Any]) -> None:
+    """PHONE/EMAIL/WEB/IM as a portal changes them: a value with an ID replaces that value (or removes it when
+    its VALUE is empty), one without is added with a new ID; HAS_PHONE/HAS_EMAIL/HAS_IMOL follow."""
+    for name in [n for n in values if table.by_name[n].type == "crm_multifield"]:
+        current = [dict(v) for v in before.get(name) or []]
+        for item in values[name]:
+            if "ID" in item:
+                current = [({**v, **item} if v["ID"] == item["ID"] else v) for v in current
+                           if not (v["ID"] == item["ID"] and not item["VALUE"])]
+            elif item["VALUE"]:
+                current.append({"ID": ctx.portal.store.multifield_id(), **item})
+        values[name] = current
+        flag = {"PHONE": "HAS_PHONE", "EMAIL": "HAS_EMAIL", "IM": "HAS_IMOL"}.get(name)
+        if flag in table.by_name:
+            values[flag] = "Y" if current else "N"
+
+
 def now_iso(ctx: Ctx) -> str:
     return iso(dt.datetime.fromtimestamp(ctx.portal.clock(), dt.UTC))
 
@@ -157,9 +174,10 @@ def department_get(ctx: Ctx) -> Answer:
 
 @v2("scope", "", cost=0.001)
 def scope(ctx: Ctx) -> Answer:
-    if truthy(ctx.param("full", False)) or ctx.hook.scopes is None:
-        return Answer(ctx.portal.all_scopes())
-    return Answer(sorted(ctx.hook.scopes))
+    """The webhook's scopes; with `full=true`, every permission the portal has (scopes/permissions.md)."""
+    if truthy(ctx.param("full", False)):
+        return Answer(ctx.portal.portal_scopes())
+    return Answer(ctx.portal.webhook_scopes(ctx.hook))
 
 
 @v2("methods", "", cost=0.002)
@@ -184,9 +202,13 @@ def method_get(ctx: Ctx) -> Answer:
                    "isAvailable": spec is not None and ctx.portal.hook_allows(ctx.hook, spec.scope)})
 
 
+PORTAL_LICENSE = "de_ent10000"  # the plan's code with the portal's region, as app.info names it
+
+
 @v2("app.info", "", cost=0.001)
 def app_info(ctx: Ctx) -> Answer:
-    raise ApiError(400, "ACCESS_DENIED", "Access denied! Application context required")
+    """Through an incoming webhook: its scopes and the portal's plan (no application to describe)."""
+    return Answer({"SCOPE": ctx.portal.webhook_scopes(ctx.hook), "LICENSE": PORTAL_LICENSE})
 
 
 @v2("feature.get", "", cost=0.001)
@@ -247,7 +269,7 @@ def _register_crm(entity: str) -> None:
         values = clean_fields(table, ctx.param("fields"), creating=True, lookup=lookup_upper(table))
         if entity == "company" and not values.get("TITLE"):
             raise ApiError(400, "", "Required fields are not filled: Company name")
-        row = {f.name: None for f in table.fields}
+        row = dict(table.blank)
         stamp = now_iso(ctx)
         row.update({"ASSIGNED_BY_ID": str(ctx.hook.user_id), "CREATED_BY_ID": str(ctx.hook.user_id),
                     "MODIFY_BY_ID": str(ctx.hook.user_id), "DATE_CREATE": stamp, "DATE_MODIFY": stamp,
@@ -258,6 +280,7 @@ def _register_crm(entity: str) -> None:
                         "IS_MANUAL_OPPORTUNITY": "N", "COMPANY_ID": "0"})
         if entity == "lead":
             row.update({"STATUS_ID": "NEW", "CURRENCY_ID": "USD", "OPPORTUNITY": "0.00"})
+        merge_multifields(ctx, table, {}, values)
         row.update(values)
         if "TITLE" in table.by_name and not row.get("TITLE"):
             row["TITLE"] = f"{entity.capitalize()} #{table.next_id}"
@@ -269,6 +292,7 @@ def _register_crm(entity: str) -> None:
         table = _crm_table(ctx, entity)
         row = _crm_row(ctx, table)
         values = clean_fields(table, ctx.param("fields"), creating=False, lookup=lookup_upper(table))
+        merge_multifields(ctx, table, row, values)
         values["DATE_MODIFY"] = now_iso(ctx)
         values["MODIFY_BY_ID"] = str(ctx.hook.user_id)
         table.update(int(row["ID"]), values)
@@ -362,6 +386,7 @@ def item_update(ctx: Ctx) -> Answer:
     table = item_table(ctx)
     row = _item_row(ctx, table)
     values = clean_fields(table, ctx.param("fields"), creating=False, lookup=lookup_item(table))
+    merge_multifields(ctx, table, row, values)
     values["DATE_MODIFY"] = now_iso(ctx)
     table.update(int(row["ID"]), values)
     ctx.wrote()
@@ -445,7 +470,7 @@ def task_add(ctx: Ctx) -> Answer:
     if not values.get("TITLE"):
         raise ApiError(400, "ERROR_CORE", "Required fields are not filled: TITLE")
     stamp = now_iso(ctx)
-    row = {f.name: None for f in table.fields}
+    row = dict(table.blank)
     row.update({"DESCRIPTION": "", "STATUS": "2", "PRIORITY": "1", "RESPONSIBLE_ID": str(ctx.hook.user_id),
                 "CREATED_BY": str(ctx.hook.user_id), "GROUP_ID": "0", "CREATED_DATE": stamp, "CHANGED_DATE": stamp})
     row.update(values)

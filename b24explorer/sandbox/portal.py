@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote
 
 from . import methods_v2, methods_v3  # noqa: F401  (they fill the registries)
 from .counters import Counters
+from .docs_fields import FACTS
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
 from .faults import Fault, FaultError, Faults, make_fault
 from .limits import PLANS, LeakyBucket, OperatingMeter
@@ -104,7 +105,17 @@ class Portal:
 
     @staticmethod
     def all_scopes() -> list[str]:
+        """The scopes of the methods the sandbox serves."""
         return sorted({s.scope for s in (*V2.values(), *V3.values()) if s.scope})
+
+    @classmethod
+    def portal_scopes(cls) -> list[str]:
+        """Every permission a portal has: the docs' scope table, and any scope the sandbox's methods use."""
+        return sorted(set(FACTS["scopes"]) | set(cls.all_scopes()))
+
+    def webhook_scopes(self, hook: Webhook) -> list[str]:
+        """What a webhook holds; a full-scope webhook holds every scope of the methods served."""
+        return self.all_scopes() if hook.scopes is None else sorted(hook.scopes)
 
     def reset(self) -> None:
         """Back to a clean slate between tests: faults, counters, limits, idempotency records."""

@@ -45,9 +45,11 @@ def encode(obj: Any) -> str:
 class Table:
     """Rows keyed by integer id, with a sorted id index so `>ID` windows are a bisect away."""
 
-    def __init__(self, name: str, fields: list[Field], store: Store) -> None:
+    def __init__(self, name: str, fields: list[Field], store: Store, blank: dict[str, Any] | None = None) -> None:
         self.name = name
         self.fields = fields
+        # what a new row holds before its values are set: every documented field is present
+        self.blank = blank if blank is not None else {f.name: None for f in fields}
         self.by_name = {f.name: f for f in fields}
         self.by_camel = {f.camel: f for f in fields}
         self.by_item = {schema.item_name(f): f for f in fields}
@@ -82,6 +84,7 @@ class Table:
         row_id = self.next_id
         self.next_id += 1
         fresh = {"ID": ""}
+        fresh.update(self.blank)
         fresh.update(row)
         fresh["ID"] = str(row_id)
         self.rows[row_id] = fresh
@@ -134,14 +137,20 @@ class Store:
 
     def __init__(self) -> None:
         self._journal: list[Callable[[], None]] | None = None
-        self.users = Table("user", schema.USER_FIELDS, self)
+        self._multifield_ids = 0
+        self.users = Table("user", schema.USER_FIELDS, self, schema.blank_user())
         self.departments = Table("department", schema.DEPARTMENT_FIELDS, self)
-        self.leads = Table("lead", schema.LEAD_FIELDS, self)
-        self.contacts = Table("contact", schema.CONTACT_FIELDS, self)
-        self.companies = Table("company", schema.COMPANY_FIELDS, self)
-        self.deals = Table("deal", schema.DEAL_FIELDS, self)
-        self.tasks = Table("task", schema.TASK_FIELDS, self)
+        self.leads = Table("lead", schema.LEAD_FIELDS, self, schema.blank_crm(schema.LEAD_FIELDS))
+        self.contacts = Table("contact", schema.CONTACT_FIELDS, self, schema.blank_crm(schema.CONTACT_FIELDS))
+        self.companies = Table("company", schema.COMPANY_FIELDS, self, schema.blank_crm(schema.COMPANY_FIELDS))
+        self.deals = Table("deal", schema.DEAL_FIELDS, self, schema.blank_crm(schema.DEAL_FIELDS))
+        self.tasks = Table("task", schema.TASK_FIELDS, self, schema.blank_task())
         self.eventlog = Table("eventlog", schema.EVENTLOG_FIELDS, self)
+
+    def multifield_id(self) -> str:
+        """The next id of a PHONE/EMAIL/WEB/IM value (one sequence across the CRM, as on a portal)."""
+        self._multifield_ids += 1
+        return str(self._multifield_ids)
 
     @property
     def version(self) -> int:
@@ -261,13 +270,21 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
         }
 
     company_words = _WORDS + _MORE_WORDS
+    def contacts_of(name: str, domain: str) -> dict[str, Any]:
+        phone = {"ID": store.multifield_id(), "VALUE_TYPE": "WORK", "VALUE": f"+4930{rng.randint(1000000, 9999999)}",
+                 "TYPE_ID": "PHONE"}
+        email = {"ID": store.multifield_id(), "VALUE_TYPE": "WORK", "VALUE": f"{name.lower()}@{domain}",
+                 "TYPE_ID": "EMAIL"}
+        return {"PHONE": [phone], "EMAIL": [email], "HAS_PHONE": "Y", "HAS_EMAIL": "Y"}
+
     for _ in range(companies):
         store.companies.insert({
             "TITLE": f"{rng.choice(company_words)} {rng.choice(_KINDS)}", "COMPANY_TYPE": rng.choice(["CUSTOMER", "PARTNER",
                                                                                                 "SUPPLIER"]),
             "INDUSTRY": rng.choice(["IT", "MANUFACTURING", "DELIVERY", "OTHER"]),
             "EMPLOYEES": rng.choice(["EMPLOYEES_1", "EMPLOYEES_2", "EMPLOYEES_3"]),
-            "REVENUE": f"{rng.randrange(10_000, 5_000_000)}.00", "CURRENCY_ID": rng.choice(_CURRENCIES), **tail(),
+            "REVENUE": f"{rng.randrange(10_000, 5_000_000)}.00", "CURRENCY_ID": rng.choice(_CURRENCIES),
+            **{k: v for k, v in tail().items() if k != "SOURCE_ID"}, **contacts_of("info", "example.com"),
         })
     contact_names = _FIRST + _MORE_FIRST
     for _ in range(contacts):
@@ -277,6 +294,8 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "COMPANY_ID": str(rng.randint(1, companies)) if companies else None,
             "EXPORT": "Y", **tail(),
         })
+        contact = store.contacts.rows[store.contacts.ids[-1]]
+        contact.update(contacts_of(contact["NAME"], "example.org"))
     for i in range(leads):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         store.leads.insert({
