@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from . import methods_v2, methods_v3  # noqa: F401  (they fill the registries)
+from . import methods_crm_links, methods_v2, methods_v2_more, methods_v3  # noqa: F401  (they fill the registries)
 from .counters import Counters
 from .docs_fields import FACTS
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query

@@ -98,6 +98,22 @@ TASK_GETFIELDS = {name: {k: v for k, v in (("title", title or None), ("type", ty
                                            ("default", default), ("values", values)) if v is not None}
                   for name, type_, title, required, default, values in FACTS["task"]}
 
+STATUS_FIELDS = [
+    F("ID", "integer", "ID", read_only=True), F("ENTITY_ID", "string", "Entity"), F("STATUS_ID", "string", "Status"),
+    F("NAME", "string", "Name"), F("NAME_INIT", "string", "Initial name"), F("SORT", "integer", "Sort"),
+    F("SYSTEM", "char", "System"), F("CATEGORY_ID", "integer", "Pipeline"), F("COLOR", "string", "Color"),
+    F("SEMANTICS", "string", "Semantics"), F("EXTRA", "object", "Extra"),
+]
+
+COMMENT_FIELDS = [
+    F("ID", "integer", "ID", read_only=True), F("CREATED", "datetime", "Created on", read_only=True),
+    F("ENTITY_ID", "integer", "Entity ID", required=True, immutable=True),
+    F("ENTITY_TYPE", "string", "Entity type", required=True, immutable=True),
+    F("AUTHOR_ID", "user", "Author", read_only=True), F("COMMENT", "string", "Comment", required=True),
+    F("FILES", "attached_diskfile", "Files", multiple=True),
+]
+
+
 def blank_crm(fields: list[Field]) -> dict[str, Any]:
     """A new CRM row: null where nothing was set, "N" for Y/N flags, and no multi-fields (PHONE, EMAIL…)
     until they have values (crm-deal-get.md, crm-contact-get.md)."""

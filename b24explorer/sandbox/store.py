@@ -138,6 +138,10 @@ class Store:
     def __init__(self) -> None:
         self._journal: list[Callable[[], None]] | None = None
         self._multifield_ids = 0
+        self._product_row_ids = 0
+        self._relations_version = 0
+        # relations of one row to others: (entity, id, "contact" | "company" | "productrows") -> rows
+        self.links: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
         self.users = Table("user", schema.USER_FIELDS, self, schema.blank_user())
         self.departments = Table("department", schema.DEPARTMENT_FIELDS, self)
         self.leads = Table("lead", schema.LEAD_FIELDS, self, schema.blank_crm(schema.LEAD_FIELDS))
@@ -146,20 +150,35 @@ class Store:
         self.deals = Table("deal", schema.DEAL_FIELDS, self, schema.blank_crm(schema.DEAL_FIELDS))
         self.tasks = Table("task", schema.TASK_FIELDS, self, schema.blank_task())
         self.eventlog = Table("eventlog", schema.EVENTLOG_FIELDS, self)
+        self.statuses = Table("status", schema.STATUS_FIELDS, self)
+        self.comments = Table("timeline_comment", schema.COMMENT_FIELDS, self)
+        self._notifications = 0
 
     def multifield_id(self) -> str:
         """The next id of a PHONE/EMAIL/WEB/IM value (one sequence across the CRM, as on a portal)."""
         self._multifield_ids += 1
         return str(self._multifield_ids)
 
+    def notification_id(self) -> int:
+        self._notifications += 1
+        return self._notifications
+
+    def product_row_id(self) -> str:
+        self._product_row_ids += 1
+        return str(self._product_row_ids)
+
+    def set_links(self, key: tuple[str, int, str], rows: list[dict[str, Any]]) -> None:
+        self.links[key] = rows
+        self._relations_version += 1
+
     @property
     def version(self) -> int:
         """Grows with every write to any table (a cheap "has anything changed" check)."""
-        return sum(table.version for table in self._tables())
+        return sum(table.version for table in self._tables()) + self._relations_version
 
     def _tables(self) -> tuple[Table, ...]:
         return (self.users, self.departments, self.leads, self.contacts, self.companies, self.deals,
-                self.tasks, self.eventlog)
+                self.tasks, self.eventlog, self.statuses, self.comments)
 
     @property
     def crm(self) -> dict[int, Table]:
@@ -195,6 +214,25 @@ _MORE_WORDS = ["Umber", "Vertex", "Willow", "Xenon", "Yarrow", "Zenith"]  # comp
 _KINDS = ["Logistics", "Foods", "Software", "Textiles", "Energy", "Clinics", "Studio", "Motors", "Print"]
 _DEAL_STAGES = ["NEW", "PREPARATION", "PREPAYMENT_INVOICE", "EXECUTING", "FINAL_INVOICE", "WON", "LOSE"]
 _LEAD_STATUSES = ["NEW", "IN_PROCESS", "PROCESSED", "JUNK", "CONVERTED"]
+DEAL_CATEGORIES = [(0, "General", 300), (9, "Partners", 200)]  # (id, name, sort) of the deal pipelines
+# crm.status.list reference lists: ENTITY_ID -> [(STATUS_ID, NAME)]; stage lists carry their semantics
+_STATUS_LISTS = {
+    "DEAL_STAGE": [("NEW", "New"), ("PREPARATION", "Document preparation"),
+                   ("PREPAYMENT_INVOICE", "Invoice"), ("EXECUTING", "In progress"),
+                   ("FINAL_INVOICE", "Final invoice"), ("WON", "Deal won"), ("LOSE", "Deal lost")],
+    "STATUS": [("NEW", "Unassigned"), ("IN_PROCESS", "In progress"), ("PROCESSED", "Processed"),
+               ("JUNK", "Junk lead"), ("CONVERTED", "Good lead")],
+    "SOURCE": [("CALL", "Call"), ("EMAIL", "E-Mail"), ("WEB", "Website"), ("ADVERTISING", "Advertising"),
+               ("PARTNER", "Existing client"), ("RECOMMENDATION", "By recommendation"), ("OTHER", "Other")],
+    "DEAL_TYPE": [("SALE", "Sales"), ("COMPLEX", "Complex sale"), ("GOODS", "Sale of goods"),
+                  ("SERVICES", "Sale of services")],
+    "CONTACT_TYPE": [("CLIENT", "Clients"), ("SUPPLIER", "Suppliers"), ("PARTNER", "Partners")],
+    "COMPANY_TYPE": [("CUSTOMER", "Client"), ("PARTNER", "Partner"), ("SUPPLIER", "Supplier")],
+    "INDUSTRY": [("IT", "Information Technology"), ("MANUFACTURING", "Manufacturing"), ("DELIVERY", "Delivery"),
+                 ("OTHER", "Other")],
+    "EMPLOYEES": [("EMPLOYEES_1", "less than 50"), ("EMPLOYEES_2", "50-250"), ("EMPLOYEES_3", "250-500")],
+}
+_STAGE_COLORS = {"P": "#39A8EF", "S": "#7BD500", "F": "#FF5752"}
 _CURRENCIES = ["USD", "EUR", "RUB"]
 _SOURCES = ["CALL", "EMAIL", "WEB", "ADVERTISING", "PARTNER", "RECOMMENDATION", "OTHER"]
 _POSITIONS = ["Sales manager", "Developer", "Accountant", "Head of sales", "Support", "Designer"]
@@ -244,6 +282,19 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
     def iso(moment: dt.datetime) -> str:
         return moment.isoformat(timespec="seconds")  # seeded moments are already in the portal's zone
 
+    for entity, items in [*_STATUS_LISTS.items(), ("DEAL_STAGE_9", _STATUS_LISTS["DEAL_STAGE"])]:
+        for n, (status_id, name) in enumerate(items):
+            row: dict[str, Any] = {"ENTITY_ID": entity, "STATUS_ID": status_id, "NAME": name, "NAME_INIT": name,
+                                   "SORT": str(10 * (n + 1)), "SYSTEM": "Y" if n == 0 else "N",
+                                   "CATEGORY_ID": None, "COLOR": None, "SEMANTICS": None}
+            if entity.startswith(("DEAL_STAGE", "STATUS")):
+                semantic = "S" if status_id in ("WON", "CONVERTED") else "F" if status_id in ("LOSE", "JUNK") else "P"
+                row.update({"COLOR": _STAGE_COLORS[semantic], "SEMANTICS": None if semantic == "P" else semantic,
+                            "EXTRA": {"SEMANTICS": {"P": "process", "S": "success", "F": "failure"}[semantic],
+                                      "COLOR": _STAGE_COLORS[semantic]}})
+            if entity == "DEAL_STAGE_9":
+                row.update({"STATUS_ID": f"C9:{status_id}", "CATEGORY_ID": "9"})
+            store.statuses.insert(row)
     for name, parent in _DEPARTMENTS:
         store.departments.insert({"NAME": name, "SORT": "500", "PARENT": None if parent is None else str(parent),
                                   "UF_HEAD": "1"})
