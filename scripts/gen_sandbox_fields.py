@@ -100,6 +100,64 @@ def scopes(text: str) -> list[str]:
     return sorted(c for c in codes if re.fullmatch(r"[a-z][a-z0-9_.]*", c))
 
 
+def _shape(value: Any) -> dict[str, Any]:
+    """What an answer looks like, without its values: JSON type, the keys of an object (of the first row of a
+    list of objects), and one level further for a wrapper such as {"items": [...]} or {"task": {...}}."""
+    if isinstance(value, list):
+        rows = [v for v in value if isinstance(v, dict)]
+        out: dict[str, Any] = {"type": "array"}
+        if rows:
+            out["row_keys"] = sorted(k for k in rows[0] if not _is_custom(k))
+        return out
+    if isinstance(value, dict):
+        keys = sorted(k for k in value if not _is_custom(k))
+        out = {"type": "object", "keys": keys}
+        if len(keys) == 1 and isinstance(value[keys[0]], (dict, list)):
+            out["inner"] = _shape(value[keys[0]])
+        return out
+    return {"type": {bool: "boolean", int: "number", float: "number", str: "string"}.get(type(value), "null")}
+
+
+def page_of(ref: Path, method: str, v3: bool, titles: dict[str, list[Path]]) -> Path | None:
+    """The docs page of a method: the page named after it, else the one whose heading ends with its name."""
+    stem = method.replace(".", "-")
+    for name in ((f"{stem}-rest-v3.md",) if v3 else (f"{stem}.md",)):
+        named = [p for p in titles.get(method, []) if p.name == name] or list(ref.rglob(name))
+        if named:
+            return sorted(named)[0]
+    candidates = [p for p in titles.get(method, []) if p.name.endswith("-rest-v3.md") == v3]
+    return sorted(candidates)[0] if candidates else None
+
+
+def answers(ref: Path, methods: list[str], v3: bool) -> dict[str, Any]:
+    """The documented answer's shape of each method the sandbox serves that has a page with an example."""
+    titles: dict[str, list[Path]] = {}
+    for path in ref.rglob("*.md"):
+        with path.open(encoding="utf-8") as handle:
+            first = handle.readline()
+        match = re.match(r"#\s+.*?\b([a-z][a-zA-Z0-9]*(?:\.[a-zA-Z0-9]+)+)\s*$", first)
+        if match:
+            titles.setdefault(match.group(1).lower(), []).append(path)
+    out = {}
+    for method in methods:
+        page = page_of(ref, method, v3, titles)
+        if page is None:
+            continue
+        try:
+            out[method] = {"page": str(page.relative_to(ref)), **_shape(response_example(page.read_text("utf-8")))}
+        except ValueError:
+            continue
+    return out
+
+
+def served_methods() -> tuple[list[str], list[str]]:
+    """The sandbox's v2 and v3 method names (the project's own registries)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from b24explorer.sandbox import portal  # noqa: F401  (fills the registries)
+    from b24explorer.sandbox.registry import V2, V3
+    return sorted(V2), sorted(V3)
+
+
 def build(docs: Path) -> dict[str, Any]:
     ref = docs / "api-reference"
 
@@ -114,6 +172,8 @@ def build(docs: Path) -> dict[str, Any]:
         "product_row": sorted(response_example(read(PRODUCT_ROW_PAGE)).get("fields", {}))
         if (ref / PRODUCT_ROW_PAGE).exists() else [],
         "scopes": scopes(read(SCOPE_PAGE)),
+        "answers_v2": answers(ref, served_methods()[0], v3=False),
+        "answers_v3": answers(ref, served_methods()[1], v3=True),
     }
 
 

@@ -57,6 +57,12 @@ def F(name: str, type_: str = "string", title: str = "", **kw: Any) -> Field:
     return Field(name, type_, title or name.replace("_", " ").title(), **kw)
 
 
+def _get_only(entity: str) -> list[str]:
+    """Keys the docs' crm.<entity>.get example answers that crm.<entity>.fields does not list (FACE_ID…)."""
+    listed = {row[0] for row in FACTS["crm"][entity]}
+    return [k for k in FACTS["answers_v2"].get(f"crm.{entity}.get", {}).get("keys", []) if k not in listed]
+
+
 def _crm(entity: str) -> list[Field]:
     """A CRM entity's standard fields as the docs list them (docs_fields.py, made by scripts/gen_sandbox_fields.py)."""
     return [Field(name, type_, title, read_only="O" in flags, required="R" in flags, multiple="M" in flags,
@@ -114,10 +120,12 @@ COMMENT_FIELDS = [
 ]
 
 
-def blank_crm(fields: list[Field]) -> dict[str, Any]:
+def blank_crm(entity: str, fields: list[Field]) -> dict[str, Any]:
     """A new CRM row: null where nothing was set, "N" for Y/N flags, and no multi-fields (PHONE, EMAIL…)
     until they have values (crm-deal-get.md, crm-contact-get.md)."""
-    return {f.name: ("N" if f.type == "char" else None) for f in fields if f.type != "crm_multifield"}
+    blank: dict[str, Any] = {f.name: ("N" if f.type == "char" else None) for f in fields if f.type != "crm_multifield"}
+    blank.update({name: None for name in _get_only(entity)})
+    return blank
 
 
 def blank_user() -> dict[str, Any]:

@@ -144,10 +144,10 @@ class Store:
         self.links: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
         self.users = Table("user", schema.USER_FIELDS, self, schema.blank_user())
         self.departments = Table("department", schema.DEPARTMENT_FIELDS, self)
-        self.leads = Table("lead", schema.LEAD_FIELDS, self, schema.blank_crm(schema.LEAD_FIELDS))
-        self.contacts = Table("contact", schema.CONTACT_FIELDS, self, schema.blank_crm(schema.CONTACT_FIELDS))
-        self.companies = Table("company", schema.COMPANY_FIELDS, self, schema.blank_crm(schema.COMPANY_FIELDS))
-        self.deals = Table("deal", schema.DEAL_FIELDS, self, schema.blank_crm(schema.DEAL_FIELDS))
+        self.leads = Table("lead", schema.LEAD_FIELDS, self, schema.blank_crm("lead", schema.LEAD_FIELDS))
+        self.contacts = Table("contact", schema.CONTACT_FIELDS, self, schema.blank_crm("contact", schema.CONTACT_FIELDS))
+        self.companies = Table("company", schema.COMPANY_FIELDS, self, schema.blank_crm("company", schema.COMPANY_FIELDS))
+        self.deals = Table("deal", schema.DEAL_FIELDS, self, schema.blank_crm("deal", schema.DEAL_FIELDS))
         self.tasks = Table("task", schema.TASK_FIELDS, self, schema.blank_task())
         self.eventlog = Table("eventlog", schema.EVENTLOG_FIELDS, self)
         self.statuses = Table("status", schema.STATUS_FIELDS, self)
@@ -355,6 +355,7 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "OPPORTUNITY": f"{rng.randrange(100, 50_000)}.00",
             "COMPANY_TITLE": f"{rng.choice(_WORDS)} {rng.choice(_KINDS)}",
             "CONTACT_ID": str(rng.randint(1, contacts)) if contacts else None, **tail(),
+            **contacts_of(first, "example.net"),
         })
     for i in range(deals):
         category = 0 if rng.random() < 0.8 else 9
