@@ -1,6 +1,6 @@
 """Methods that need an application's context: app.info, app.option.*, event.*, placement.*.
 
-Called through a webhook they answer the errors the docs list for a call "outside the application context".
+Called through a webhook (app.info aside, which then describes the webhook) they answer the errors the docs list for a call "outside the application context".
 """
 
 from __future__ import annotations
@@ -30,9 +30,15 @@ def _text(ctx: Ctx, name: str) -> str:
     return str(value).strip()
 
 
+PORTAL_LICENSE = "de_ent10000"  # the plan's code with the portal's region, as app.info names it
+
+
 @v2("app.info", "", cost=0.002)
 def app_info(ctx: Ctx) -> Answer:
-    app = _app(ctx, "ACCESS_DENIED", 400)
+    """An application's own record; through an incoming webhook, its scopes and the portal's plan."""
+    if not isinstance(ctx.hook, AppHook):
+        return Answer({"SCOPE": ctx.portal.webhook_scopes(ctx.hook), "LICENSE": PORTAL_LICENSE})
+    app = ctx.hook.app
     return Answer({"ID": app.app_id, "CODE": app.code, "VERSION": app.version, "STATUS": APP_STATUS,
                    "INSTALLED": True, "PAYMENT_EXPIRED": "N", "DAYS": None, "LANGUAGE_ID": "en",
                    "LICENSE": "en_project", "LICENSE_TYPE": "project", "LICENSE_FAMILY": "project"})

@@ -251,7 +251,7 @@ def task_add(ctx: Ctx) -> Answer:
     table = ctx.portal.store.tasks
     values = _fields_in(ctx, TASK, table, creating=True)
     stamp = _stamp(ctx)
-    row = {f.name: None for f in table.fields}
+    row = dict(table.blank)
     row.update({"DESCRIPTION": "", "STATUS": "2", "PRIORITY": "1", "GROUP_ID": "0", "CREATED_DATE": stamp,
                 "CHANGED_DATE": stamp})
     row.update(values)

@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from . import methods_app, methods_v2, methods_v3  # noqa: F401  (they fill the registries)
+from . import (  # noqa: F401  (they fill the registries)
+    methods_app,
+    methods_crm_links,
+    methods_v2,
+    methods_v2_more,
+    methods_v3,
+)
 from .counters import Counters
+from .docs_fields import FACTS
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
 from .faults import Fault, FaultError, Faults, make_fault
 from .limits import PLANS, LeakyBucket, OperatingMeter
@@ -108,7 +115,17 @@ class Portal:
 
     @staticmethod
     def all_scopes() -> list[str]:
+        """The scopes of the methods the sandbox serves."""
         return sorted({s.scope for s in (*V2.values(), *V3.values()) if s.scope})
+
+    @classmethod
+    def portal_scopes(cls) -> list[str]:
+        """Every permission a portal has: the docs' scope table, and any scope the sandbox's methods use."""
+        return sorted(set(FACTS["scopes"]) | set(cls.all_scopes()))
+
+    def webhook_scopes(self, hook: Webhook) -> list[str]:
+        """What a webhook holds; a full-scope webhook holds every scope of the methods served."""
+        return self.all_scopes() if hook.scopes is None else sorted(hook.scopes)
 
     def reset(self) -> None:
         """Back to a clean slate between tests: faults, counters, limits, idempotency records."""
@@ -151,7 +168,7 @@ class Portal:
             return self._route(2, parts[1], parts[2], parts[3:], verb, query, headers, body)
         if len(parts) == 2 and parts[0] == "rest":  # an app's call: `auth=<token>` in the query or body
             return self._route(2, None, None, parts[1:], verb, query, headers, body)
-        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+        return self._method_not_found(2)
 
     def _route(self, api: int, uid: str | None, secret: str | None, rest: list[str], verb: str, query: str,
                headers: dict[str, str], body: bytes) -> Reply:
@@ -163,7 +180,7 @@ class Portal:
             return self._error(api, 400, "INVALID_REQUEST", "The sandbox answers in JSON only")
         method = method.strip("/")
         if not method or "/" in method:
-            return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+            return self._method_not_found(api)
         self.counters.count_request(method)
 
         fault = self.faults.take(method)
@@ -231,6 +248,11 @@ class Portal:
             return Reply(answer.status, page, [("Content-Type", "text/html; charset=utf-8")])
         return Reply(answer.status, dumps(answer.document), [("Content-Type", "application/json; charset=utf-8")])
 
+    def _method_not_found(self, api: int) -> Reply:
+        if api == 3:
+            return self._error(3, 404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", "Method not found")
+        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+
     def _api_error(self, api: int, exc: ApiError) -> Reply:
         return self._error(api, exc.status, exc.code, exc.description, exc.validation)
 
@@ -240,15 +262,16 @@ class Portal:
               headers: dict[str, str], body: bytes) -> Reply:
         start = self.clock()
         with self.lock:
-            hook = self.hooks.get(secret) if secret is not None else None
-            if secret is not None and (hook is None or str(hook.user_id) != uid):
-                return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
-            if not self.bucket.admit(start):
-                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+            # A portal looks the method up before it reads the credentials.
             registry = V3 if api == 3 else V2
             spec = registry.get(method)
             if spec is None and method != "batch":
-                return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+                return self._method_not_found(api)
+            hook = self.hooks.get(secret) if secret is not None else None
+            if secret is not None and (hook is None or str(hook.user_id) != uid):
+                return self._error(api, 401, "INVALID_CREDENTIALS", "Invalid request credentials")
+            if not self.bucket.admit(start):
+                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             try:
                 params = self._params(api, verb, query, headers, body)
             except BadRequestBody as exc:
@@ -498,7 +521,7 @@ class Portal:
                     raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
                 spec = V3.get(method)
                 if spec is None:
-                    raise ApiError(404, "ERROR_METHOD_NOT_FOUND", f"Method not found: {call['method']}")
+                    raise ApiError(404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", f"Method not found: {call['method']}")
                 query = call.get("query", call.get("params", {}))
                 if query is None:
                     query = {}

@@ -196,14 +196,16 @@ def test_scope_list_and_scopes(v3: httpx.Client, sb: Sandbox) -> None:
 def test_v2_only_or_unknown_methods_on_v3(v3: httpx.Client, method: str) -> None:
     r = v3.post(method, json={})
     assert r.status_code == 404
-    assert r.json()["error"]["code"] == "ERROR_METHOD_NOT_FOUND"
+    assert r.json()["error"]["code"] == P + "METHODNOTFOUNDEXCEPTION"
+    inside = v3.post("batch", json=[{"method": method, "query": {}}])
+    assert inside.json()["error"]["code"] == P + "METHODNOTFOUNDEXCEPTION"
 
 
 def test_v3_wrong_secret(sb: Sandbox) -> None:
     with httpx.Client() as c:
         r = c.post(f"{sb.base_url}/rest/api/1/nope/tasks.task.get", json={"id": 1})
     assert r.status_code == 401
-    assert r.json()["error"]["code"] == "NO_AUTH_FOUND"
+    assert r.json()["error"] == {"code": "INVALID_CREDENTIALS", "message": "Invalid request credentials"}
 
 
 def test_v3_batch_references_and_object_keyed_form(make_sandbox: Callable[..., Sandbox]) -> None:
