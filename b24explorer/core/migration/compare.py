@@ -75,17 +75,34 @@ def _walk(names: ObjectNames, v2: Any, v3: Any, p2: str, p3: str, rows: list[Fie
     if isinstance(v2, Mapping) and isinstance(v3, Mapping):
         _walk_objects(names, v2, v3, p2, p3, rows)
     elif isinstance(v2, list) and isinstance(v3, list):
-        for index in range(max(len(v2), len(v3))):
-            if index >= len(v3):
-                _one_side(v2[index], _join(p2, index), rows, Match.ONLY_V2)
-            elif index >= len(v2):
-                _one_side(v3[index], _join(p3, index), rows, Match.ONLY_V3)
+        for i2, i3 in _pair_items(v2, v3):
+            if i3 is None:
+                _one_side(v2[i2], _join(p2, i2), rows, Match.ONLY_V2)
+            elif i2 is None:
+                _one_side(v3[i3], _join(p3, i3), rows, Match.ONLY_V3)
             else:
-                _walk(names, v2[index], v3[index], _join(p2, index), _join(p3, index), rows)
+                _walk(names, v2[i2], v3[i3], _join(p2, i2), _join(p3, i3), rows)
     else:
         leaf = p3.rsplit(".", 1)[-1]
         status = Match.SAME if same_value(v2, v3, names.values.get(leaf, {})) else Match.DIFFERS
         rows.append(FieldRow(p2, p3, v2, v3, status))
+
+
+def _item_id(item: Any) -> Any:
+    if not isinstance(item, Mapping):
+        return None
+    value = item.get("id", item.get("ID"))
+    return None if value is None else str(value)
+
+
+def _pair_items(v2: list[Any], v3: list[Any]) -> list[tuple[int | None, int | None]]:
+    """Index pairs of list items: by id when every item has one (a v3 page may hold other rows), else by place."""
+    ids2, ids3 = [_item_id(i) for i in v2], [_item_id(i) for i in v3]
+    if None in ids2 or None in ids3:
+        return [(i if i < len(v2) else None, i if i < len(v3) else None) for i in range(max(len(v2), len(v3)))]
+    where3 = {item_id: index for index, item_id in enumerate(ids3)}
+    pairs: list[tuple[int | None, int | None]] = [(i2, where3.pop(item_id, None)) for i2, item_id in enumerate(ids2)]
+    return pairs + [(None, i3) for i3 in sorted(where3.values())]
 
 
 def _walk_objects(names: ObjectNames, v2: Mapping[str, Any], v3: Mapping[str, Any], p2: str, p3: str,

@@ -17,6 +17,10 @@ class Kind(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
 
+    @property
+    def writes(self) -> bool:
+        return self in (Kind.ADD, Kind.UPDATE, Kind.DELETE)
+
 
 @dataclass(frozen=True)
 class ObjectNames:

@@ -47,12 +47,20 @@ def test_only_v2_only_v3_and_differs(portal: Portal, schemas: SchemaSet) -> None
     }
 
 
-def test_lists_pair_up_by_position_and_extra_rows_are_one_sided() -> None:
+def test_list_items_pair_up_by_id_else_by_place_and_extra_ones_are_one_sided() -> None:
     v2 = {"tasks": [{"id": "1", "createdBy": "7"}, {"id": "2", "createdBy": "8"}]}
     v3 = {"items": [{"id": 1, "creatorId": 7}]}
     got = by_status(compare_answers("tasks.task.list", v2, v3))
     assert got == {Match.SAME: [("tasks[0].id", "items[0].id"), ("tasks[0].createdBy", "items[0].creatorId")],
                    Match.ONLY_V2: [("tasks[1].id", None), ("tasks[1].createdBy", None)]}
+    by_id = compare_answers("tasks.task.list", {"tasks": [{"id": "2"}, {"id": "9"}]},
+                            {"items": [{"id": 1}, {"id": 2}]})
+    assert by_status(by_id) == {Match.SAME: [("tasks[0].id", "items[1].id")], Match.ONLY_V2: [("tasks[1].id", None)],
+                                Match.ONLY_V3: [(None, "items[0].id")]}
+    by_place = compare_answers("tasks.task.list", {"tasks": [{"title": "a"}]},
+                               {"items": [{"title": "a"}, {"title": "b"}]})
+    assert by_status(by_place) == {Match.SAME: [("tasks[0].title", "items[0].title")],
+                                   Match.ONLY_V3: [(None, "items[1].title")]}
     reverse = by_status(compare_answers("tasks.task.list", {"tasks": []}, {"items": [{"id": 5}]}))
     assert reverse == {Match.ONLY_V3: [(None, "items[0].id")]}
 
