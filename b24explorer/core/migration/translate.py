@@ -6,7 +6,7 @@ dropped silently. v2 filter prefixes map to v3 operators as the REST 3.0 docs li
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +58,7 @@ def can_translate(method: str) -> bool:
 
 
 def split_v2_key(key: str) -> tuple[str, str]:
-    """`>=ID` → (`>=`, `ID`); no prefix is `=`."""
+    """`>=ID` → (`>=`, `ID`); a key without a prefix gives `""` (equals, or `in` for a list)."""
     for prefix in _V2_PREFIXES:
         if key.startswith(prefix):
             return prefix, key[len(prefix):]
@@ -150,19 +150,19 @@ class _Job:
             if spec is not None:
                 yield path, spec, value
 
-    def _id(self, take: Any) -> None:
-        for key in self.pair.id_keys:
-            found, value = take(key)
-            if found:
-                number = _as_int(value)
-                if number is None:
-                    self.refuse(key, value, "the id is not a whole number")
-                else:
-                    self.out["id"] = number
-                return
+    def _id(self, take: _Take) -> None:
+        given = [(key, value) for key in self.pair.id_keys for found, value in [take(key)] if found]
+        if given:  # `taskId` first, as the v2 method reads it
+            key, value = given[0]
+            number = _as_int(value)
+            if number is None:
+                self.refuse(key, value, "the id is not a whole number")
+            else:
+                self.out["id"] = number
+            return
         self.refuse(self.pair.id_keys[0], None, f"no `{self.pair.id_keys[0]}` in the v2 params; v3 requires `id`")
 
-    def _id_filter(self, take: Any) -> None:
+    def _id_filter(self, take: _Take) -> None:
         target = self.pair.id_filter
         assert target is not None
         found, value = take(target)
@@ -356,6 +356,7 @@ class _Job:
 
 
 _BAD = object()
+_Take = Callable[[str], tuple[bool, Any]]  # a top-level v2 param by name: (found, value)
 
 
 def _as_int(value: Any) -> int | None:

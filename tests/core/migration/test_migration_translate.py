@@ -47,7 +47,7 @@ def test_get_takes_id_for_task_id_and_camel_case_select(portal: Portal, schemas:
 
 
 def test_a_string_id_and_a_lower_case_key_become_the_v3_integer_id(portal: Portal) -> None:
-    for v2_params in ({"taskId": "5"}, {"TASKID": 5}, {"id": "5"}):
+    for v2_params in ({"taskId": "5"}, {"TASKID": 5}, {"id": "5"}, {"taskId": 5, "id": 9}):
         t = translate("tasks.task.get", v2_params)
         assert t.params == {"id": 5}, v2_params
         assert portal.call_v3("tasks.task.get", t.params)["item"]["id"] == 5
