@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -56,6 +57,23 @@ def test_curl_export_of_the_v3_form_runs(portal: Portal, schemas: SchemaSet, met
     assert answer == portal.call_v3(method, request.params)
     key = "item" if method.endswith(".get") else "items"
     assert answer[key]
+
+
+@pytest.mark.parametrize(("method", "params"), V2_CALLS)
+def test_b24pysdk_export_of_the_v3_form_runs(portal: Portal, schemas: SchemaSet, method: str, params: dict,
+                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    pytest.importorskip("b24pysdk")
+    hook = Webhook.parse(portal.sb.webhook_url)
+    request = v3_request(method, params, schemas)
+    text = ex.to_b24pysdk(hook, request)
+    # the SDK hard-codes https://; aim it at the plain-http loopback portal (its /api/ segment it adds itself)
+    caller = importlib.import_module("b24pysdk.api.callers.call_method")
+    monkeypatch.setattr(caller._MethodCaller, "_base_url", property(lambda self: f"{portal.sb.base_url}/rest"))
+    monkeypatch.setenv("B24_WEBHOOK", hook.url)
+    exec(compile(text, "snippet.py", "exec"), {"__name__": "__main__"})  # the generated snippet, as a user runs it
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["result"] == portal.call_v3(method, request.params)
+    assert portal.sb.counters.requests(method) == 2  # the snippet's call went to the v3 route, as did ours
 
 
 def test_sdk_exports_of_the_v3_form_call_v3_and_hide_the_secret(portal: Portal, schemas: SchemaSet) -> None:
