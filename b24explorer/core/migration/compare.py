@@ -39,10 +39,9 @@ def compare_answers(method: str, v2_result: Any, v3_result: Any) -> list[FieldRo
     names = pair.names if pair is not None else _GENERIC
     rows: list[FieldRow] = []
     if pair is not None and pair.v3_root and isinstance(v3_result, Mapping) and pair.v3_root in v3_result:
-        v2_part = v2_result.get(pair.v2_root) if pair.v2_root and isinstance(v2_result, Mapping) else v2_result
-        v2_path = pair.v2_root or ""
-        if pair.v2_root and not (isinstance(v2_result, Mapping) and pair.v2_root in v2_result):
-            v2_part, v2_path = v2_result, ""
+        wrapped = isinstance(v2_result, Mapping) and pair.v2_root in v2_result
+        v2_path = pair.v2_root if pair.v2_root and wrapped else ""
+        v2_part = v2_result[v2_path] if v2_path else v2_result
         _walk(names, v2_part, v3_result[pair.v3_root], v2_path, pair.v3_root, rows)
     else:
         _walk(names, v2_result, v3_result, "", "", rows)
@@ -76,11 +75,11 @@ def _walk(names: ObjectNames, v2: Any, v3: Any, p2: str, p3: str, rows: list[Fie
         _walk_objects(names, v2, v3, p2, p3, rows)
     elif isinstance(v2, list) and isinstance(v3, list):
         for i2, i3 in _pair_items(v2, v3):
-            if i3 is None:
-                _one_side(v2[i2], _join(p2, i2), rows, Match.ONLY_V2)
-            elif i2 is None:
+            if i2 is None and i3 is not None:
                 _one_side(v3[i3], _join(p3, i3), rows, Match.ONLY_V3)
-            else:
+            elif i3 is None and i2 is not None:
+                _one_side(v2[i2], _join(p2, i2), rows, Match.ONLY_V2)
+            elif i2 is not None and i3 is not None:
                 _walk(names, v2[i2], v3[i3], _join(p2, i2), _join(p3, i3), rows)
     else:
         leaf = p3.rsplit(".", 1)[-1]
