@@ -10,18 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..filterops import NO_V3_TWIN, V3_OPERATORS, split_v2_key, v3_operator
 from .pairs import Kind, MethodPair, pair_for
 from .schema import EntitySchema, FieldSpec, SchemaSet
 
-V3_OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "in", "between")
-
-# longest first, so `>=` is not read as `>` (the same prefixes a portal reads)
-_V2_PREFIXES = ("!><", "!=%", "!%=", "=%", "%=", "!%", "><", ">=", "<=", "!=", "!@", ">", "<", "@", "%", "=", "!")
-_NO_TWIN = {
-    "%": "substring match (`%`)", "!%": "negated substring match (`!%`)", "=%": "LIKE pattern (`=%`)",
-    "%=": "LIKE pattern (`%=`)", "!=%": "negated LIKE pattern (`!=%`)", "!%=": "negated LIKE pattern (`!%=`)",
-    "!@": "not in a list (`!@`)", "!><": "not between (`!><`)",
-}
 _V3_KEYS = {Kind.GET: ("id", "select"), Kind.LIST: ("select", "filter", "order", "pagination"),
             Kind.ADD: ("fields",), Kind.UPDATE: ("id", "fields"), Kind.DELETE: ("id",)}
 
@@ -55,14 +47,6 @@ class Translation:
 
 def can_translate(method: str) -> bool:
     return pair_for(method) is not None
-
-
-def split_v2_key(key: str) -> tuple[str, str]:
-    """`>=ID` → (`>=`, `ID`); a key without a prefix gives `""` (equals, or `in` for a list)."""
-    for prefix in _V2_PREFIXES:
-        if key.startswith(prefix):
-            return prefix, key[len(prefix):]
-    return "", key
 
 
 def translate(method: str, params: Any, schemas: SchemaSet | None = None) -> Translation:
@@ -243,8 +227,8 @@ class _Job:
 
     def _condition(self, key: str, value: Any, path: str) -> list[Any] | None:
         prefix, v2_name = split_v2_key(key)
-        if prefix in _NO_TWIN:
-            self.refuse(path, value, f"the v2 filter operator {_NO_TWIN[prefix]} has no REST v3 twin "
+        if prefix in NO_V3_TWIN:
+            self.refuse(path, value, f"the v2 filter operator {NO_V3_TWIN[prefix]} has no REST v3 twin "
                         f"(v3 has {', '.join(V3_OPERATORS)})")
             return None
         spec = self._field(path, v2_name, value)
@@ -256,23 +240,13 @@ class _Job:
                         f"{self.schema.described_filterable()} only")
             return None
         many = isinstance(value, list | tuple)
-        if prefix in ("", "=", "@"):
-            op = "in" if many or prefix == "@" else "="
-        elif prefix in ("!", "!="):
-            if many:
-                self.refuse(path, value, "`!` with a list means \"not in\", which has no REST v3 twin")
-                return None
-            op = "!="
-        elif prefix == "><":
-            if not many or len(value) != 2:
-                self.refuse(path, value, "`><` (between) needs a [from, to] pair")
-                return None
-            op = "between"
-        else:
-            if many:
-                self.refuse(path, value, f"`{prefix}` compares with one value, not a list")
-                return None
-            op = prefix
+        op = v3_operator(prefix, many)
+        if op is None:
+            self.refuse(path, value, _why_no_operator(prefix))
+            return None
+        if op == "between" and len(value) != 2:
+            self.refuse(path, value, _BETWEEN_PAIR)
+            return None
         if op in ("in", "between"):
             values = [self._value(spec.name, spec.type, v, path) for v in (value if many else [value])]
             if any(v is _BAD for v in values):
@@ -353,6 +327,17 @@ class _Job:
                 if converted is not _BAD:
                     fields[spec.name] = converted
         self.out["fields"] = fields
+
+
+_BETWEEN_PAIR = "`><` (between) needs a [from, to] pair"
+
+
+def _why_no_operator(prefix: str) -> str:
+    if prefix in ("!", "!="):
+        return "`!` with a list means \"not in\", which has no REST v3 twin"
+    if prefix == "><":
+        return _BETWEEN_PAIR
+    return f"`{prefix}` compares with one value, not a list"
 
 
 _BAD = object()
