@@ -301,7 +301,7 @@ class Sandbox:
         return self.portal.store
 
     def reset(self) -> None:
-        """Clear faults, counters, limit state and idempotency records (the data stays)."""
+        """Clear faults, counters, limit state and idempotency records (the data and the costs stay)."""
         self.portal.reset()
 
     def restore_data(self) -> bool:
