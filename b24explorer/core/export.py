@@ -19,9 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .encoding import batch_command
+
+if TYPE_CHECKING:
+    from .oauth import OAuthCredentials
 
 PLACEHOLDER = "<WEBHOOK_SECRET>"
 ENV_VAR = "B24_WEBHOOK"
@@ -96,8 +99,16 @@ Request = CallRequest | BatchRequest
 # ---------------------------------------------------------------- public API
 
 
-def export_code(fmt: Format | str, webhook: WebhookLike, request: Request, *, include_secret: bool = False) -> str:
-    """The request as code in the given format (see :class:`Format`)."""
+def export_code(fmt: Format | str, webhook: WebhookLike | OAuthCredentials, request: Request, *,
+                include_secret: bool = False) -> str:
+    """The request as code in the given format (see :class:`Format`); an app connection's credentials give the
+    application's variant (`auth=<access token>` at the portal's /rest/, see :mod:`.export_app`)."""
+    from .oauth import OAuthCredentials  # here: the window's start imports export before any app connection
+
+    if isinstance(webhook, OAuthCredentials):
+        from .export_app import export_app_code
+
+        return export_app_code(fmt, webhook, request, include_secret=include_secret)
     fmt = Format(fmt)
     if request.api not in (2, 3):
         raise ValueError("api must be 2 or 3")
@@ -305,25 +316,7 @@ def _b24pysdk(ctx: _Context, request: Request) -> str:
             '    webhook_token=webhook.path.replace("/rest/api/", "/rest/", 1).removeprefix("/rest/").strip("/"),',
             ")",
         ]
-    version = ", prefer_version=3" if request.api == 3 else ""
-    if isinstance(request, BatchRequest):
-        if request.labelled:
-            calls: Any = {str(k): (m, p or {}) for k, m, p in request.rows}
-        else:
-            calls = [(m, p or {}) for _, m, p in request.rows]
-        call_lines = [
-            f"commands = {_py(calls)}",
-            f"response = token.call_batch(commands, halt={request.halt!r}{version})",
-        ]
-        what = "batch"
-    else:
-        params = request.params if request.params is not None else {}
-        call_lines = [
-            f"params = {_py(params)}",
-            "# Any method, as is (the typed wrappers are on client, e.g. client.crm.deal.list(...)):",
-            f"response = token.call_method(api_method={request.method!r}, params=params{version})",
-        ]
-        what = f"{request.method} (REST v{request.api})"
+    call_lines, what = _b24pysdk_call_lines(request)
     parts = [
         f'"""{what}, exported by b24explorer (pip install b24pysdk)."""',
         "",
@@ -345,12 +338,28 @@ def _b24pysdk(ctx: _Context, request: Request) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _b24jssdk(ctx: _Context, request: Request) -> str:
-    hook = (
-        f"B24Hook.fromWebhookUrl({_js(ctx.url)})"
-        if ctx.include_secret
-        else f"B24Hook.fromWebhookUrl(process.env.{ENV_VAR} ?? {_js(ctx.url)})"
-    )
+def _b24pysdk_call_lines(request: Request) -> tuple[list[str], str]:
+    """The b24pysdk lines that send the request through `token`, and what they send (for the docstring)."""
+    version = ", prefer_version=3" if request.api == 3 else ""
+    if isinstance(request, BatchRequest):
+        if request.labelled:
+            calls: Any = {str(k): (m, p or {}) for k, m, p in request.rows}
+        else:
+            calls = [(m, p or {}) for _, m, p in request.rows]
+        return [
+            f"commands = {_py(calls)}",
+            f"response = token.call_batch(commands, halt={request.halt!r}{version})",
+        ], "batch"
+    params = request.params if request.params is not None else {}
+    return [
+        f"params = {_py(params)}",
+        "# Any method, as is (the typed wrappers are on client, e.g. client.crm.deal.list(...)):",
+        f"response = token.call_method(api_method={request.method!r}, params=params{version})",
+    ], f"{request.method} (REST v{request.api})"
+
+
+def _js_call_lines(request: Request) -> list[str]:
+    """The b24jssdk lines that send the request through `$b24` and print the answer."""
     version = f"v{request.api}"
     if isinstance(request, BatchRequest):
         if request.labelled:
@@ -365,10 +374,6 @@ def _b24jssdk(ctx: _Context, request: Request) -> str:
             f"  calls: {_indent(_js(calls), 2)},",
             f"  options: {_indent(_js(options), 2)}",
             "})",
-            "if (!response.isSuccess) {",
-            "  console.error(response.getErrorMessages())",
-            "}",
-            "console.log(JSON.stringify(response.getData(), null, 2))",
         ]
     else:
         params = request.params if request.params is not None else {}
@@ -381,13 +386,16 @@ def _b24jssdk(ctx: _Context, request: Request) -> str:
             call.append(f"  requestId: {_js(request.request_id)}")
         else:
             call[-1] = call[-1].rstrip(",")
-        call += [
-            "})",
-            "if (!response.isSuccess) {",
-            "  console.error(response.getErrorMessages())",
-            "}",
-            "console.log(JSON.stringify(response.getData(), null, 2))",
-        ]
+        call.append("})")
+    return [*call, "if (!response.isSuccess) {", "  console.error(response.getErrorMessages())", "}", "console.log(JSON.stringify(response.getData(), null, 2))"]
+
+
+def _b24jssdk(ctx: _Context, request: Request) -> str:
+    hook = (
+        f"B24Hook.fromWebhookUrl({_js(ctx.url)})"
+        if ctx.include_secret
+        else f"B24Hook.fromWebhookUrl(process.env.{ENV_VAR} ?? {_js(ctx.url)})"
+    )
     parts = [
         "// Exported by b24explorer (npm install @bitrix24/b24jssdk). Run as an ES module (e.g. a .mjs file).",
         "import { B24Hook } from '@bitrix24/b24jssdk'",
@@ -395,7 +403,7 @@ def _b24jssdk(ctx: _Context, request: Request) -> str:
         ctx.comment("//"),
         f"const $b24 = {hook}",
         "",
-        *call,
+        *_js_call_lines(request),
     ]
     return "\n".join(parts) + "\n"
 

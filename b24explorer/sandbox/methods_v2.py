@@ -171,11 +171,6 @@ def method_get(ctx: Ctx) -> Answer:
                    "isAvailable": spec is not None and ctx.portal.hook_allows(ctx.hook, spec.scope)})
 
 
-@v2("app.info", "", cost=0.001)
-def app_info(ctx: Ctx) -> Answer:
-    raise ApiError(400, "ACCESS_DENIED", "Access denied! Application context required")
-
-
 @v2("feature.get", "", cost=0.001)
 def feature_get(ctx: Ctx) -> Answer:
     code = ctx.param("CODE")

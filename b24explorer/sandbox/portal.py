@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from . import methods_v2, methods_v3  # noqa: F401  (they fill the registries)
+from . import methods_app, methods_v2, methods_v3  # noqa: F401  (they fill the registries)
 from .costs import Costs, WorkMeter
 from .counters import Counters
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
 from .faults import Fault, FaultError, Faults, make_fault
 from .limits import PLANS, LeakyBucket, OperatingMeter
+from .oauth import Answer as OAuthAnswer
+from .oauth import OAuthServer, handle_http
 from .query import Lister
 from .registry import V2, V3, Answer, ApiError, Ctx, MethodSpec, truthy
 from .store import PORTAL_TZ, RawJSON, Store, encode
@@ -88,6 +90,8 @@ class Portal:
         self.bucket = LeakyBucket(self.plan.drain_per_second, self.plan.burst)
         self.hooks: dict[str, Webhook] = {}
         self.main_hook = self.add_webhook(1, None, secret)
+        self.oauth = OAuthServer(lambda: self.clock(), self.counters.count_request,
+                                 member_id=hashlib.md5(f"sandbox-{seed}".encode()).hexdigest())
         self._idempotent: dict[tuple[str, str, str], tuple[str, int, bytes]] = {}
 
     # --- webhooks and scopes -------------------------------------------------------------------------
@@ -153,6 +157,8 @@ class Portal:
         return reply
 
     def _dispatch(self, verb: str, parts: list[str], query: str, headers: dict[str, str], body: bytes) -> Reply:
+        if parts and parts[0] == "oauth":
+            return self._oauth_reply(handle_http(self.oauth, parts[1:], query, headers, body))
         if len(parts) >= 4 and parts[0] == "rest" and parts[1] == "api":
             return self._route(3, parts[2], parts[3], parts[4:], verb, query, headers, body)
         if len(parts) == 3 and parts[0] == "rest" and parts[1] == "api":  # an app's call: `auth` in the body
@@ -232,6 +238,15 @@ class Portal:
             extra.append(("Retry-After", "1" if status == 503 else "60"))
         return Reply(status, dumps(body), [("Content-Type", "application/json; charset=utf-8"), *extra])
 
+    @staticmethod
+    def _oauth_reply(answer: OAuthAnswer) -> Reply:
+        if answer.location is not None:
+            return Reply(answer.status, b"", [("Location", answer.location), ("Content-Type", "text/html")])
+        if answer.page is not None:
+            page = f"<!doctype html><title>Authorization</title><p>{answer.page}</p>".encode()
+            return Reply(answer.status, page, [("Content-Type", "text/html; charset=utf-8")])
+        return Reply(answer.status, dumps(answer.document), [("Content-Type", "application/json; charset=utf-8")])
+
     def _api_error(self, api: int, exc: ApiError) -> Reply:
         return self._error(api, exc.status, exc.code, exc.description, exc.validation)
 
@@ -260,6 +275,10 @@ class Portal:
             if hook is None:
                 # App-style calls carry a token; the sandbox takes a webhook's secret as that user's token.
                 hook = self.hooks.get(token) if isinstance(token, str) else None
+                try:
+                    hook = hook or (self.oauth.identity(token) if isinstance(token, str) else None)  # type: ignore[assignment]
+                except ApiError as exc:
+                    return self._api_error(api, exc)
                 if hook is None:
                     return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
             if method == "batch":
@@ -560,6 +579,8 @@ class Portal:
         def ok(obj: Any, status: int = 200) -> Reply:
             return Reply(status, dumps(obj), [("Content-Type", "application/json; charset=utf-8")])
 
+        if parts[:1] == [self.main_hook.secret] and parts[1:] == ["oauth", "expire"] and verb == "POST":
+            return ok({"result": {"expired": self.oauth.expire_all()}})
         if len(parts) != 2 or parts[0] != self.main_hook.secret:
             return ok({"error": "NO_AUTH_FOUND", "error_description": "Wrong control secret"}, 401)
         what = parts[1]

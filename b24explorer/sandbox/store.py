@@ -38,7 +38,13 @@ def encode(obj: Any) -> str:
         return "{" + ",".join(json.dumps(str(k)) + ":" + encode(v) for k, v in obj.items()) + "}"
     if isinstance(obj, list) and obj and isinstance(obj[0], RawJSON):
         return "[" + ",".join(v.text if isinstance(v, RawJSON) else encode(v) for v in obj) + "]"
-    return json.dumps(obj, separators=(",", ":"))
+    try:
+        return json.dumps(obj, separators=(",", ":"))
+    except TypeError:
+        if not isinstance(obj, list):
+            raise
+        # a RawJSON further in (a batch's results: a profile, then a stored row)
+        return "[" + ",".join(encode(v) for v in obj) + "]"
 
 
 class Table:
