@@ -56,9 +56,11 @@ def list_page(ctx: Ctx, table: Table, flt: Any, order_raw: Any, lookup: Callable
         key = json.dumps([flt, order_raw], sort_keys=True, default=str) if pred is not None or order else None
         window = ctx.portal.lister.matching_ids(table, pred, order, key)
     if start == -1:
+        ctx.portal.charge_list_page(0)
         return window[:size], None, None
     start = max(start, 0)
     total = len(window)
+    ctx.portal.charge_list_page(total)  # `total` is a COUNT of every matching row
     nxt = start + size if start + size < total else None
     return window[start:start + size], total, nxt
 

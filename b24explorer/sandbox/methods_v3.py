@@ -198,6 +198,7 @@ def _list(ctx: Ctx, entity: Entity) -> Answer:
     select = entity.select(ctx, entity.list_default)
     key = json.dumps([_param(ctx, "filter"), _param(ctx, "order")], sort_keys=True, default=str)
     ids = ctx.portal.lister.matching_ids(table, pred, order, key)
+    ctx.portal.charge_list_page(0)  # REST v3 lists have no total, so nothing is counted
     rows = table.rows
     return Answer({"items": [entity.render(ctx, table, rows[i], select) for i in ids[offset:offset + limit]]})
 

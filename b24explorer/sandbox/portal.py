@@ -21,6 +21,7 @@ from . import (  # noqa: F401  (they fill the registries)
     methods_v2_more,
     methods_v3,
 )
+from .costs import Costs, WorkMeter
 from .counters import Counters
 from .docs_fields import FACTS
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
@@ -77,7 +78,7 @@ def php_map(items: dict[str, Any], list_keys: bool) -> Any:
 class Portal:
     def __init__(self, store: Store, *, plan: str, secret: str | None, page_size: int,
                  operating_limit: float | str | None, clock: Callable[[], float] | None, seed: int,
-                 max_body_bytes: int) -> None:
+                 max_body_bytes: int, costs: Costs | None = None) -> None:
         if plan not in PLANS:
             raise ValueError(f"unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
         self.plan = PLANS[plan]
@@ -88,6 +89,8 @@ class Portal:
         self.max_body_bytes = max_body_bytes
         self.counters = Counters()
         self.faults = Faults(seed)
+        self.costs = costs or Costs()
+        self.work = WorkMeter()
         self.lock = threading.RLock()
         limit = self.plan.operating_limit if operating_limit == "plan" else operating_limit
         self.meter = OperatingMeter(limit if not isinstance(limit, str) else None)
@@ -136,6 +139,12 @@ class Portal:
             self.bucket.reset()
             self._idempotent.clear()
 
+    # --- simulated costs -------------------------------------------------------------------------------
+
+    def charge_list_page(self, counted_rows: int) -> None:
+        """A list page was served; `counted_rows` matching rows were counted for its `total` (0: none)."""
+        self.work.add(self.costs.list_page(counted_rows))
+
     # --- time ----------------------------------------------------------------------------------------
 
     def time_block(self, start: float, finish: float, hook: Webhook | None, method: str | None) -> dict[str, Any]:
@@ -158,6 +167,13 @@ class Portal:
         parts = [p for p in path.split("/") if p]
         if len(parts) >= 2 and parts[0] == "_sandbox":
             return self._control(verb, parts[1:], body)
+        self.work.begin()
+        reply = self._dispatch(verb, parts, query, headers, body)
+        # Slept by the server after the lock is released: requests in flight wait side by side.
+        reply.delay += self.costs.request + self.work.spent()
+        return reply
+
+    def _dispatch(self, verb: str, parts: list[str], query: str, headers: dict[str, str], body: bytes) -> Reply:
         if parts and parts[0] == "oauth":
             return self._oauth_reply(handle_http(self.oauth, parts[1:], query, headers, body))
         if len(parts) >= 4 and parts[0] == "rest" and parts[1] == "api":
@@ -198,7 +214,7 @@ class Portal:
             elif pending.kind == "truncated":
                 reply.body = reply.body[: max(1, len(reply.body) // 2)]
             elif pending.kind == "delay":
-                reply.delay = pending.seconds
+                reply.delay += pending.seconds
         return reply
 
     def _fault_reply(self, api: int, fault: Fault, uid: str | None, secret: str | None,
@@ -341,6 +357,7 @@ class Portal:
             raise ApiError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
         self.counters.count_call(spec.name)
         ctx = Ctx(self, hook, spec.name, params, api)
+        worked = self.work.spent()
         try:
             return spec.handler(ctx)
         except ApiError:
@@ -349,8 +366,8 @@ class Portal:
             raise ApiError(400, "INVALID_REQUEST", "Parameters are nested too deeply") from None
         except Exception as exc:  # a handler bug must not kill the server; answer as a portal would
             raise ApiError(500, "INTERNAL_SERVER_ERROR", f"Internal server error ({type(exc).__name__})") from exc
-        finally:
-            self.meter.charge(key, spec.cost, self.clock())
+        finally:  # the simulated work of its pages adds to the method's operating time
+            self.meter.charge(key, spec.cost + self.work.spent() - worked, self.clock())
 
     # --- REST v2 batch --------------------------------------------------------------------------------
 
@@ -618,6 +635,18 @@ class Portal:
             if verb == "DELETE":
                 self.counters.reset()
                 return ok({"result": True})
+        elif what == "costs":
+            if verb == "GET":
+                return ok({"result": self.costs.to_dict()})
+            if verb == "DELETE":
+                self.costs = Costs()
+                return ok({"result": self.costs.to_dict()})
+            if verb == "POST":
+                try:
+                    self.costs = Costs.from_dict(json.loads(body or b"{}"), self.costs)
+                except (ValueError, TypeError) as exc:
+                    return ok({"error": "INVALID_COSTS", "error_description": str(exc)}, 400)
+                return ok({"result": self.costs.to_dict()})
         elif what == "reset" and verb == "POST":
             self.reset()
             return ok({"result": True})
