@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote
 from . import methods_app, methods_v2, methods_v3  # noqa: F401  (they fill the registries)
 from .counters import Counters
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
+from .events import EventHub
 from .faults import Fault, FaultError, Faults, make_fault
 from .limits import PLANS, LeakyBucket, OperatingMeter
 from .oauth import Answer as OAuthAnswer
@@ -90,6 +91,8 @@ class Portal:
         self.oauth = OAuthServer(lambda: self.clock(), self.counters.count_request,
                                  member_id=hashlib.md5(f"sandbox-{seed}".encode()).hexdigest())
         self._idempotent: dict[tuple[str, str, str], tuple[str, int, bytes]] = {}
+        self.admins = {1}  # the seeded administrator
+        self.events = EventHub(self)
 
     # --- webhooks and scopes -------------------------------------------------------------------------
 
@@ -319,7 +322,10 @@ class Portal:
         self.counters.count_call(spec.name)
         ctx = Ctx(self, hook, spec.name, params, api)
         try:
-            return spec.handler(ctx)
+            answer = spec.handler(ctx)
+            if spec.write:
+                self.events.after_write(ctx, answer.result)
+            return answer
         except ApiError:
             raise
         except RecursionError:
