@@ -9,17 +9,18 @@ the text (say, a webhook pasted into the params) is replaced by the placeholder 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pprint
 import re
 import shlex
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from .encoding import batch_command
 
@@ -141,17 +142,25 @@ def to_php(webhook: WebhookLike, request: Request, *, include_secret: bool = Fal
 
 def save_response(path: str | os.PathLike[str], raw: bytes) -> Path:
     """Writes a response body as is (atomically: a partial file never replaces a good one)."""
+    with replacing(path) as fh:
+        fh.write(raw)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A file written beside `path` that replaces it only when the block ends without an error (or a
+    cancellation): a partial file never replaces a good one, and nothing is left behind."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            yield fh
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
 
 
 # ---------------------------------------------------------------- shared pieces
