@@ -39,7 +39,7 @@ sys.path.insert(1, str(HERE.parent))
 
 from _table import Row, render  # noqa: E402
 
-from b24explorer.sandbox import Sandbox  # noqa: E402
+from b24explorer.sandbox import Costs, Sandbox  # noqa: E402
 
 DEALS = 10_000
 SELECT = ["ID", "TITLE", "STAGE_ID", "OPPORTUNITY"]
@@ -155,19 +155,26 @@ CONTENDERS: dict[str, Callable[[Portal], list[dict[str, Any]]]] = {
 
 # --- measuring ----------------------------------------------------------------------------------------------
 class Watch:
-    """Counts the sandbox's rate-bucket refusals (each becomes a 503 QUERY_LIMIT_EXCEEDED answer) and adds up
-    the time its handler spends answering, so a slow run can be told apart from a slow portal."""
+    """Counts the sandbox's rate-bucket refusals (each becomes a 503 QUERY_LIMIT_EXCEEDED answer) and its
+    operating-limit blocks (429 OPERATION_TIME_LIMIT), and adds up the time its handler spends answering, so a
+    slow run can be told apart from a slow portal."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.refused = 0
+        self.blocked = 0
         self.handling = 0.0
         portal = sandbox.portal
-        admit, handle = portal.bucket.admit, portal.handle
+        admit, handle, blocked = portal.bucket.admit, portal.handle, portal.meter.blocked
 
         def counting_admit(now: float) -> bool:
             admitted = admit(now)
             self.refused += not admitted
             return admitted
+
+        def counting_blocked(key: tuple[str, str], now: float) -> bool:
+            refused = blocked(key, now)
+            self.blocked += refused
+            return refused
 
         def timed_handle(*args: Any) -> Any:
             started = time.perf_counter()
@@ -177,10 +184,12 @@ class Watch:
                 self.handling += time.perf_counter() - started
 
         portal.bucket.admit = counting_admit  # type: ignore[method-assign]
+        portal.meter.blocked = counting_blocked  # type: ignore[method-assign]
         portal.handle = timed_handle  # type: ignore[method-assign]
 
     def clear(self) -> None:
         self.refused = 0
+        self.blocked = 0
         self.handling = 0.0
 
 
@@ -188,21 +197,22 @@ class Portal:
     """The sandbox as the contenders see it: its addresses, plus reset and counts for the benchmark.
 
     By default the sandbox runs in its own process, as a real portal is elsewhere: its work then neither
-    shares this process's GIL with the client being timed nor shows in the client's CPU time.
+    shares this process's GIL with the client being timed nor shows in the client's CPU time. `costs` gives it
+    a real portal's pace (none: loopback speed).
     """
 
-    def __init__(self, deals: int, in_process: bool = False) -> None:
+    def __init__(self, deals: int, in_process: bool = False, costs: Costs | None = None) -> None:
         self._sandbox: Sandbox | None = None
         self._conn: Any = None
         self._process: Any = None
         if in_process:
-            self._sandbox = Sandbox(seed=1, deals=deals, plan="standard").start()
+            self._sandbox = Sandbox(seed=1, deals=deals, plan="standard", costs=costs).start()
             self._watch = Watch(self._sandbox)
             info = _describe(self._sandbox)
         else:
             ctx = multiprocessing.get_context("spawn")
             self._conn, child = ctx.Pipe()
-            self._process = ctx.Process(target=_serve, args=(child, deals), daemon=True)
+            self._process = ctx.Process(target=_serve, args=(child, deals, costs), daemon=True)
             self._process.start()
             info = self._conn.recv()
         self.webhook_url: str = info["webhook_url"]
@@ -220,9 +230,9 @@ class Portal:
         """Counters, and the rate bucket back to a full burst."""
         self._ask("reset")
 
-    def counts(self) -> tuple[int, int, float]:
-        """HTTP requests that reached the sandbox, how many of them it refused (503 QUERY_LIMIT_EXCEEDED), and
-        the seconds its handler spent answering them."""
+    def counts(self) -> tuple[int, int, float, int]:
+        """HTTP requests that reached the sandbox, how many of them it refused (503 QUERY_LIMIT_EXCEEDED), the
+        seconds its handler spent answering them, and the calls its operating limit blocked (429)."""
         return self._ask("counts")  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -250,13 +260,13 @@ def _answer(sandbox: Sandbox, watch: Watch, command: str) -> Any:
         watch.clear()
         return None
     if command == "counts":
-        return sandbox.counters.requests(), watch.refused, watch.handling
+        return sandbox.counters.requests(), watch.refused, watch.handling, watch.blocked
     raise ValueError(command)
 
 
-def _serve(conn: Any, deals: int) -> None:
+def _serve(conn: Any, deals: int, costs: Costs | None = None) -> None:
     """The sandbox's process: serve until told to stop, answering the benchmark's commands on a pipe."""
-    with Sandbox(seed=1, deals=deals, plan="standard") as sandbox:
+    with Sandbox(seed=1, deals=deals, plan="standard", costs=costs) as sandbox:
         watch = Watch(sandbox)
         conn.send(_describe(sandbox))
         while (command := conn.recv()) != "stop":
@@ -264,9 +274,9 @@ def _serve(conn: Any, deals: int) -> None:
         conn.send(None)
 
 
-def run_once(portal: Portal, fn: Callable[[Portal], list[dict[str, Any]]],
-             profile: cProfile.Profile | None = None) -> Run:
-    portal.reset()
+def list_timed(portal: Any, fn: Callable[[Any], list[dict[str, Any]]],
+               profile: cProfile.Profile | None = None) -> tuple[float, float, list[int], str]:
+    """One list-all by a contender: wall seconds, CPU seconds, the ids it returned, and what it raised or warned."""
     problem = ""
     items: list[dict[str, Any]] = []
     with warnings.catch_warnings(record=True) as caught:
@@ -286,8 +296,14 @@ def run_once(portal: Portal, fn: Callable[[Portal], list[dict[str, Any]]],
         noisy = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
         if noisy:
             problem = f"warned: {noisy[0].message}"[:200]
-    ids = [int(row["ID"]) for row in items]
-    requests, refused, server = portal.counts()
+    return seconds, cpu, [int(row["ID"]) for row in items], problem
+
+
+def run_once(portal: Portal, fn: Callable[[Portal], list[dict[str, Any]]],
+             profile: cProfile.Profile | None = None) -> Run:
+    portal.reset()
+    seconds, cpu, ids, problem = list_timed(portal, fn, profile)
+    requests, refused, server, _ = portal.counts()
     return Run(seconds, cpu, server, requests, refused, ids, problem)
 
 

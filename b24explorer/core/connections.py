@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from .events import Event
+from .emitter import Emitter
 from .vault import Vault, new_reference
 from .webhook import Webhook
 
@@ -105,10 +105,10 @@ class ConnectionEvents:
     """
 
     def __init__(self, on_error: Callable[[str, BaseException], None] | None = None) -> None:
-        self.added: Event[Connection] = Event("added", on_error)
-        self.renamed: Event[Renamed] = Event("renamed", on_error)
-        self.changed: Event[Connection] = Event("changed", on_error)
-        self.removed: Event[Connection] = Event("removed", on_error)
+        self.added: Emitter[Connection] = Emitter("added", on_error)
+        self.renamed: Emitter[Renamed] = Emitter("renamed", on_error)
+        self.changed: Emitter[Connection] = Emitter("changed", on_error)
+        self.removed: Emitter[Connection] = Emitter("removed", on_error)
 
     def any_change(self, slot: Callable[[], object]) -> Callable[[], None]:
         """Connects ``slot`` to all four events (a list that just re-reads the registry); returns the disconnect."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .connections import Connection, Connections
-from .events import Event
+from .emitter import Emitter
 from .logbus import LogBus
 from .state import MemoryState, WorkspaceState
 from .vault import Vault
@@ -75,7 +75,7 @@ class Workspace:
         self.client_options = dict(client_options or {})
         self.connections = Connections(self.state, self.vault, on_error=self._listener_failed)
         #: a request's outcome is in the history now (the history panel refreshes)
-        self.recorded: Event[RequestOutcome] = Event("recorded", self._listener_failed)
+        self.recorded: Emitter[RequestOutcome] = Emitter("recorded", self._listener_failed)
         self._history = history
         self._history_factory = history_factory
         self._clients: dict[str, tuple[Connection, Webhook, B24Client]] = {}

@@ -15,8 +15,9 @@ Routes: v2 `/rest/<uid>/<secret>/<method>[.json][/]` (GET query, JSON, form or m
 literal or percent-encoded); v3 `/rest/api/<uid>/<secret>/<method>` (JSON body only); app-style
 `/rest/<method>` and `/rest/api/<method>` with `auth=<token>` (a webhook's secret serves as its user's token);
 the control API
-`/_sandbox/<secret>/faults` (POST a fault object or a list of them, GET, DELETE), `…/counters` (GET, DELETE)
-and `…/reset` (POST), where <secret> is the main webhook's.
+`/_sandbox/<secret>/faults` (POST a fault object or a list of them, GET, DELETE), `…/counters` (GET, DELETE),
+`…/costs` (GET; POST an object of seconds `{request, page, counted_row}`, keys left out keep their value;
+DELETE: all off) and `…/reset` (POST), where <secret> is the main webhook's. `reset` leaves the costs alone.
 
 Knobs beyond the contract:
 - `plan`: "standard" (2 req/s over a 50 burst), "enterprise" (5/s over 250), "unlimited" (no rate limit).
@@ -26,7 +27,12 @@ Knobs beyond the contract:
 - `clock`: a callable returning unix time, so tests move time instead of sleeping.
 - `page_size`: v2 list page size (50 on a real portal). Anything else breaks fidelity on purpose, for
   big-answer benchmarks: `Sandbox(deals=100_000, page_size=100_000)` answers one crm.deal.list with every deal
-  (about 550 bytes a deal with all fields, 240 with ten selected fields).
+  (about 950 bytes a deal with all documented fields, 240 with ten selected fields).
+- `costs`: `Costs(request=0.1, page=0.02, counted_row=21e-6)` makes it answer at a real portal's pace: seconds
+  per request (network), per list page (query, each page of a batch too) and per matching row counted for
+  `total` (pages asked with start >= 0; start=-1 counts nothing). Slept outside the portal's lock, so
+  concurrent requests are served concurrently; the pages' work also adds to operating time. Off by default;
+  `sb.costs = Costs(...)` or `POST /_sandbox/<secret>/costs` changes it while serving.
 - `max_body_bytes`: bodies above it get 413 (16 MiB by default).
 - counts of the other seeded tables: `leads`, `contacts`, `companies`, `tasks`, `events`.
 
@@ -34,7 +40,8 @@ Change data through the API or `Table.insert/update/delete` (rows' JSON is cache
 Fault SPEC syntax for `b24x sandbox --fault`: see `faults.SPEC_HELP`.
 """
 
+from .costs import Costs
 from .faults import Fault, Faults
 from .server import Sandbox, check_loopback
 
-__all__ = ["Fault", "Faults", "Sandbox", "check_loopback"]
+__all__ = ["Costs", "Fault", "Faults", "Sandbox", "check_loopback"]

@@ -8,6 +8,7 @@ import sys
 import threading
 from typing import Any
 
+from .costs import Costs
 from .faults import SPEC_HELP, FaultError, parse_spec
 from .limits import PLANS
 from .server import Sandbox, check_loopback
@@ -33,6 +34,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="inject a fault (repeatable); SPEC syntax below")
     parser.add_argument("--page-size", type=int, default=50,
                         help="list page size; anything but 50 is for big-answer benchmarks only")
+    parser.add_argument("--request-delay-ms", type=float, default=0.0, metavar="MS",
+                        help="simulated network round trip added to every answer (default 0)")
+    parser.add_argument("--page-cost-ms", type=float, default=0.0, metavar="MS",
+                        help="simulated query time of each list page, pages inside a batch too (default 0)")
+    parser.add_argument("--count-cost-us", type=float, default=0.0, metavar="US",
+                        help="simulated COUNT time per matching row, for list pages asked with start >= 0 "
+                             "(a real portal: about 21; default 0)")
     parser.set_defaults(func=run)
     return parser
 
@@ -45,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--deals must not be negative")
         if not 0 <= args.port <= 65535:
             raise ValueError("--port must be between 0 and 65535")
+        costs = Costs(request=args.request_delay_ms / 1000, page=args.page_cost_ms / 1000,
+                      counted_row=args.count_cost_us / 1_000_000)
         sandbox = Sandbox(seed=args.seed, deals=args.deals, plan=args.plan, host=args.host, port=args.port,
-                          page_size=args.page_size)
+                          page_size=args.page_size, costs=costs)
     except (ValueError, FaultError) as exc:
         print(f"b24x sandbox: {exc}", file=sys.stderr)
         return 2

@@ -14,9 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from . import methods_app, methods_v2, methods_v3  # noqa: F401  (they fill the registries)
+from . import (  # noqa: F401  (they fill the registries)
+    methods_app,
+    methods_crm_links,
+    methods_v2,
+    methods_v2_more,
+    methods_v3,
+)
+from .costs import Costs, WorkMeter
 from .counters import Counters
+from .docs_fields import FACTS
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
+from .events import EventHub
 from .faults import Fault, FaultError, Faults, make_fault
 from .limits import PLANS, LeakyBucket, OperatingMeter
 from .oauth import Answer as OAuthAnswer
@@ -70,7 +79,7 @@ def php_map(items: dict[str, Any], list_keys: bool) -> Any:
 class Portal:
     def __init__(self, store: Store, *, plan: str, secret: str | None, page_size: int,
                  operating_limit: float | str | None, clock: Callable[[], float] | None, seed: int,
-                 max_body_bytes: int) -> None:
+                 max_body_bytes: int, costs: Costs | None = None) -> None:
         if plan not in PLANS:
             raise ValueError(f"unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
         self.plan = PLANS[plan]
@@ -81,6 +90,8 @@ class Portal:
         self.max_body_bytes = max_body_bytes
         self.counters = Counters()
         self.faults = Faults(seed)
+        self.costs = costs or Costs()
+        self.work = WorkMeter()
         self.lock = threading.RLock()
         limit = self.plan.operating_limit if operating_limit == "plan" else operating_limit
         self.meter = OperatingMeter(limit if not isinstance(limit, str) else None)
@@ -90,6 +101,8 @@ class Portal:
         self.oauth = OAuthServer(lambda: self.clock(), self.counters.count_request,
                                  member_id=hashlib.md5(f"sandbox-{seed}".encode()).hexdigest())
         self._idempotent: dict[tuple[str, str, str], tuple[str, int, bytes]] = {}
+        self.admins = {1}  # the seeded administrator
+        self.events = EventHub(self)
 
     # --- webhooks and scopes -------------------------------------------------------------------------
 
@@ -108,7 +121,17 @@ class Portal:
 
     @staticmethod
     def all_scopes() -> list[str]:
+        """The scopes of the methods the sandbox serves."""
         return sorted({s.scope for s in (*V2.values(), *V3.values()) if s.scope})
+
+    @classmethod
+    def portal_scopes(cls) -> list[str]:
+        """Every permission a portal has: the docs' scope table, and any scope the sandbox's methods use."""
+        return sorted(set(FACTS["scopes"]) | set(cls.all_scopes()))
+
+    def webhook_scopes(self, hook: Webhook) -> list[str]:
+        """What a webhook holds; a full-scope webhook holds every scope of the methods served."""
+        return self.all_scopes() if hook.scopes is None else sorted(hook.scopes)
 
     def reset(self) -> None:
         """Back to a clean slate between tests: faults, counters, limits, idempotency records."""
@@ -118,6 +141,12 @@ class Portal:
             self.meter.reset()
             self.bucket.reset()
             self._idempotent.clear()
+
+    # --- simulated costs -------------------------------------------------------------------------------
+
+    def charge_list_page(self, counted_rows: int) -> None:
+        """A list page was served; `counted_rows` matching rows were counted for its `total` (0: none)."""
+        self.work.add(self.costs.list_page(counted_rows))
 
     # --- time ----------------------------------------------------------------------------------------
 
@@ -141,6 +170,13 @@ class Portal:
         parts = [p for p in path.split("/") if p]
         if len(parts) >= 2 and parts[0] == "_sandbox":
             return self._control(verb, parts[1:], body)
+        self.work.begin()
+        reply = self._dispatch(verb, parts, query, headers, body)
+        # Slept by the server after the lock is released: requests in flight wait side by side.
+        reply.delay += self.costs.request + self.work.spent()
+        return reply
+
+    def _dispatch(self, verb: str, parts: list[str], query: str, headers: dict[str, str], body: bytes) -> Reply:
         if parts and parts[0] == "oauth":
             return self._oauth_reply(handle_http(self.oauth, parts[1:], query, headers, body))
         if len(parts) >= 4 and parts[0] == "rest" and parts[1] == "api":
@@ -151,7 +187,7 @@ class Portal:
             return self._route(2, parts[1], parts[2], parts[3:], verb, query, headers, body)
         if len(parts) == 2 and parts[0] == "rest":  # an app's call: `auth=<token>` in the query or body
             return self._route(2, None, None, parts[1:], verb, query, headers, body)
-        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+        return self._method_not_found(2)
 
     def _route(self, api: int, uid: str | None, secret: str | None, rest: list[str], verb: str, query: str,
                headers: dict[str, str], body: bytes) -> Reply:
@@ -163,7 +199,7 @@ class Portal:
             return self._error(api, 400, "INVALID_REQUEST", "The sandbox answers in JSON only")
         method = method.strip("/")
         if not method or "/" in method:
-            return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+            return self._method_not_found(api)
         self.counters.count_request(method)
 
         fault = self.faults.take(method)
@@ -181,7 +217,7 @@ class Portal:
             elif pending.kind == "truncated":
                 reply.body = reply.body[: max(1, len(reply.body) // 2)]
             elif pending.kind == "delay":
-                reply.delay = pending.seconds
+                reply.delay += pending.seconds
         return reply
 
     def _fault_reply(self, api: int, fault: Fault, uid: str | None, secret: str | None,
@@ -231,6 +267,11 @@ class Portal:
             return Reply(answer.status, page, [("Content-Type", "text/html; charset=utf-8")])
         return Reply(answer.status, dumps(answer.document), [("Content-Type", "application/json; charset=utf-8")])
 
+    def _method_not_found(self, api: int) -> Reply:
+        if api == 3:
+            return self._error(3, 404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", "Method not found")
+        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+
     def _api_error(self, api: int, exc: ApiError) -> Reply:
         return self._error(api, exc.status, exc.code, exc.description, exc.validation)
 
@@ -240,15 +281,16 @@ class Portal:
               headers: dict[str, str], body: bytes) -> Reply:
         start = self.clock()
         with self.lock:
-            hook = self.hooks.get(secret) if secret is not None else None
-            if secret is not None and (hook is None or str(hook.user_id) != uid):
-                return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
-            if not self.bucket.admit(start):
-                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+            # A portal looks the method up before it reads the credentials.
             registry = V3 if api == 3 else V2
             spec = registry.get(method)
             if spec is None and method != "batch":
-                return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+                return self._method_not_found(api)
+            hook = self.hooks.get(secret) if secret is not None else None
+            if secret is not None and (hook is None or str(hook.user_id) != uid):
+                return self._error(api, 401, "INVALID_CREDENTIALS", "Invalid request credentials")
+            if not self.bucket.admit(start):
+                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             try:
                 params = self._params(api, verb, query, headers, body)
             except BadRequestBody as exc:
@@ -318,16 +360,20 @@ class Portal:
             raise ApiError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
         self.counters.count_call(spec.name)
         ctx = Ctx(self, hook, spec.name, params, api)
+        worked = self.work.spent()
         try:
-            return spec.handler(ctx)
+            answer = spec.handler(ctx)
+            if spec.write:
+                self.events.after_write(ctx, answer.result)
+            return answer
         except ApiError:
             raise
         except RecursionError:
             raise ApiError(400, "INVALID_REQUEST", "Parameters are nested too deeply") from None
         except Exception as exc:  # a handler bug must not kill the server; answer as a portal would
             raise ApiError(500, "INTERNAL_SERVER_ERROR", f"Internal server error ({type(exc).__name__})") from exc
-        finally:
-            self.meter.charge(key, spec.cost, self.clock())
+        finally:  # the simulated work of its pages adds to the method's operating time
+            self.meter.charge(key, spec.cost + self.work.spent() - worked, self.clock())
 
     # --- REST v2 batch --------------------------------------------------------------------------------
 
@@ -498,7 +544,7 @@ class Portal:
                     raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
                 spec = V3.get(method)
                 if spec is None:
-                    raise ApiError(404, "ERROR_METHOD_NOT_FOUND", f"Method not found: {call['method']}")
+                    raise ApiError(404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", f"Method not found: {call['method']}")
                 query = call.get("query", call.get("params", {}))
                 if query is None:
                     query = {}
@@ -595,6 +641,18 @@ class Portal:
             if verb == "DELETE":
                 self.counters.reset()
                 return ok({"result": True})
+        elif what == "costs":
+            if verb == "GET":
+                return ok({"result": self.costs.to_dict()})
+            if verb == "DELETE":
+                self.costs = Costs()
+                return ok({"result": self.costs.to_dict()})
+            if verb == "POST":
+                try:
+                    self.costs = Costs.from_dict(json.loads(body or b"{}"), self.costs)
+                except (ValueError, TypeError) as exc:
+                    return ok({"error": "INVALID_COSTS", "error_description": str(exc)}, 400)
+                return ok({"result": self.costs.to_dict()})
         elif what == "reset" and verb == "POST":
             self.reset()
             return ok({"result": True})

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from .costs import Costs
 from .counters import Counters
 from .faults import Faults
 from .portal import Portal, Reply, dumps
@@ -187,10 +188,13 @@ class Sandbox:
 
     def __init__(self, seed: int = 1, deals: int = 10_000, plan: str = "standard", *,
                  host: str = "127.0.0.1", port: int = 0, leads: int = 120, contacts: int = 200,
-                 companies: int = 50, tasks: int = 150, events: int = 500, secret: str | None = None,
+                 companies: int = 120, tasks: int = 150, events: int = 500, secret: str | None = None,
                  page_size: int = 50, operating_limit: float | str | None = "plan",
-                 clock: Callable[[], float] | None = None, max_body_bytes: int = 16 * 1024 * 1024) -> None:
+                 clock: Callable[[], float] | None = None, max_body_bytes: int = 16 * 1024 * 1024,
+                 costs: Costs | None = None) -> None:
         """`page_size` other than 50 breaks protocol fidelity on purpose: big-answer benchmarks only.
+
+        `costs`: simulated network and query time (see `Costs`); none by default. Changeable while serving.
 
         `operating_limit`: seconds of operating time per method per 10 minutes before 429
         OPERATION_TIME_LIMIT ("plan": 480 on standard/enterprise, none on unlimited; None: off).
@@ -203,11 +207,12 @@ class Sandbox:
         self.seed = seed
         self._seed_args = {"deals": deals, "leads": leads, "contacts": contacts, "companies": companies,
                            "tasks": tasks, "events": events}
-        store = seed_store(seed, **self._seed_args)
+        self._clock = clock or time.time
+        store = seed_store(seed, now=self._clock(), **self._seed_args)
         self._seeded_version = store.version
         self.portal = Portal(store, plan=plan, secret=secret, page_size=page_size,
                              operating_limit=operating_limit, clock=clock, seed=seed,
-                             max_body_bytes=max_body_bytes)
+                             max_body_bytes=max_body_bytes, costs=costs)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -219,6 +224,7 @@ class Sandbox:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._server = _Server((self.host, self._port), self.portal, family)
         self._port = self._server.server_address[1]
+        self.portal.events.host = f"{self.host}:{self._port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"b24-sandbox-{self._port}", daemon=True)
         self._thread.start()
@@ -282,6 +288,14 @@ class Sandbox:
         return self.portal.faults
 
     @property
+    def costs(self) -> Costs:
+        return self.portal.costs
+
+    @costs.setter
+    def costs(self, costs: Costs) -> None:
+        self.portal.costs = costs
+
+    @property
     def counters(self) -> Counters:
         return self.portal.counters
 
@@ -290,7 +304,7 @@ class Sandbox:
         return self.portal.store
 
     def reset(self) -> None:
-        """Clear faults, counters, limit state and idempotency records (the data stays)."""
+        """Clear faults, counters, limit state and idempotency records (the data and the costs stay)."""
         self.portal.reset()
 
     def restore_data(self) -> bool:
@@ -298,7 +312,7 @@ class Sandbox:
         with self.portal.lock:
             if self.portal.store.version == self._seeded_version:
                 return False
-            store = seed_store(self.seed, **self._seed_args)
+            store = seed_store(self.seed, now=self._clock(), **self._seed_args)
             self._seeded_version = store.version
             self.portal.store = store
             return True

@@ -15,7 +15,10 @@ PACKAGING = ROOT / "packaging"
 
 
 def _spec_exe_name() -> str:
-    match = re.search(r'EXE\(.*?name="([^"]+)"', (PACKAGING / "b24explorer.spec").read_text(), re.S)
+    """The executable's name: the spec's NAME (another spec running it may name its own program)."""
+    spec = (PACKAGING / "b24explorer.spec").read_text()
+    assert re.search(r"EXE\(.*?name=NAME,", spec, re.S)
+    match = re.search(r'^NAME = globals\(\)\.get\("NAME", "([^"]+)"\)$', spec, re.M)
     assert match
     return match.group(1)
 

@@ -79,8 +79,8 @@ async def test_an_app_only_method_answers_a_webhook_with_the_documented_error(ap
 
     async with B24Client(app_portal.webhook_url, limits=LimitsConfig.unlimited()) as hook_client:
         with pytest.raises(AjaxError) as denied:
-            await hook_client.call("app.info")
-        assert denied.value.code == "ACCESS_DENIED"
+            await hook_client.call("app.option.get")
+        assert denied.value.code == "AccessException"
         assert "Application context required" in denied.value.message
         with pytest.raises(AjaxError) as caught:
             await hook_client.call("event.bind", {"event": "ONCRMDEALADD", "handler": "https://example.com/h"})

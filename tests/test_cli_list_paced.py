@@ -1,0 +1,26 @@
+"""`b24x list` against a sandbox at a real portal's pace (a delay per request, query time per page, the COUNT
+behind `total`): every id arrives exactly once, within the standard plan's limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from b24explorer.cli import main
+from b24explorer.sandbox import Costs
+
+
+def test_list_at_a_portals_pace_gets_every_id_exactly_once(
+    make_sandbox: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paced = make_sandbox(deals=6_000, plan="standard", costs=Costs(request=0.05, page=0.002, counted_row=20e-6))
+    monkeypatch.setenv("B24X_WEBHOOK", paced.webhook_url)
+    code = main(["list", "crm.deal.list", "--params", '{"select": ["ID", "TITLE"]}'])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    ids = [int(json.loads(line)["ID"]) for line in out.splitlines()]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == paced.store.deals.ids
+    assert "error" not in err.lower()
