@@ -32,6 +32,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="inject a fault (repeatable); SPEC syntax below")
     parser.add_argument("--page-size", type=int, default=50,
                         help="list page size; anything but 50 is for big-answer benchmarks only")
+    parser.add_argument("--no-rest-v3", action="store_true",
+                        help="a portal without REST v3: every /rest/api/ call answers method not found")
+    parser.add_argument("--no-operating-time", action="store_true",
+                        help="answers' time blocks carry no operating / operating_reset_at")
     parser.set_defaults(func=run)
     return parser
 
@@ -45,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= args.port <= 65535:
             raise ValueError("--port must be between 0 and 65535")
         sandbox = Sandbox(seed=args.seed, deals=args.deals, plan=args.plan, host=args.host, port=args.port,
-                          page_size=args.page_size)
+                          page_size=args.page_size, rest_v3=not args.no_rest_v3,
+                          operating_time=not args.no_operating_time)
     except (ValueError, FaultError) as exc:
         print(f"b24x sandbox: {exc}", file=sys.stderr)
         return 2

@@ -196,7 +196,7 @@ def test_scope_list_and_scopes(v3: httpx.Client, sb: Sandbox) -> None:
 def test_v2_only_or_unknown_methods_on_v3(v3: httpx.Client, method: str) -> None:
     r = v3.post(method, json={})
     assert r.status_code == 404
-    assert r.json()["error"]["code"] == "ERROR_METHOD_NOT_FOUND"
+    assert r.json()["error"]["code"] == P + "METHODNOTFOUNDEXCEPTION"
 
 
 def test_v3_wrong_secret(sb: Sandbox) -> None:
