@@ -383,3 +383,14 @@ def test_history_lists_saved_requests(home: Path, capsys: pytest.CaptureFixture[
     assert code == 0
     assert "user.current" in out
     assert "crm.deal.get" not in out
+
+
+def test_batch_labelled_0_and_1_reads_the_arrays_php_writes(hooked: Sandbox,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    commands = {"0": ["crm.deal.get", {"id": 1}], "1": ["crm.deal.get", {"id": 2}]}
+    code, out, _ = run(capsys, "batch", "--cmd", json.dumps(commands))
+    assert code == 0
+    rows = json.loads(out)
+    assert [rows["0"]["result"]["ID"], rows["1"]["result"]["ID"]] == ["1", "2"]
+    assert rows["0"]["error"] is None
+    assert rows["1"]["time"]["duration"] >= 0

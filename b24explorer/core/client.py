@@ -142,14 +142,16 @@ class B24Client:
         *,
         api: int = 2,
         request_id: str | None = None,
+        check_v3: bool = True,
     ) -> AjaxResult:
-        """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures."""
+        """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures.
+        `check_v3=False`: the caller runs the v2 migration check itself (alongside the request)."""
         api = _check_api(api)
         method = _check_method(method)
         self._check_open()
         request_id = request_id or uuid7()
         body = _serialize(params, method, request_id)  # bad params fail here, before any request
-        if api == 2:
+        if api == 2 and check_v3:
             await self.warn_if_in_v3(method, request_id)
         try:
             return await self._request(method, params, api=api, request_id=request_id, body=body)
@@ -756,18 +758,29 @@ def normalize_batch(commands: Mapping[str, Any] | Sequence[Any]) -> tuple[list[_
     return rows, labelled
 
 
+def _position(key: str | int) -> int | None:
+    """A label's place in a JSON array: PHP turns labels "0", "1", … into integer keys, so a map of them with
+    keys 0..n-1 is written as an array (an empty one as `[]`)."""
+    if isinstance(key, int):
+        return key
+    return int(key) if key.isdigit() and (key == "0" or not key.startswith("0")) else None
+
+
 def _lookup(container: Any, key: str | int) -> Any:
     if isinstance(container, dict):
         return container.get(str(key))
-    if isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container):
-        return container[key]
+    if isinstance(container, list):
+        index = _position(key)
+        if index is not None and 0 <= index < len(container):
+            return container[index]
     return None
 
 
 def _has(container: Any, key: str | int) -> bool:
     if isinstance(container, dict):
         return str(key) in container
-    return isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container)
+    index = _position(key) if isinstance(container, list) else None
+    return index is not None and 0 <= index < len(container)
 
 
 def _batch_result(

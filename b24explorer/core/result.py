@@ -300,13 +300,15 @@ class BatchResult:
 
 @dataclass
 class ListResult:
-    """Everything a list-all fetched. `complete` is False when it stopped early (error or cancel)."""
+    """Everything a list-all fetched. `complete` is False when it stopped early; `incomplete_reason` then says
+    why (the first error, a cancel, the page cap, a cursor that did not advance or could not be read)."""
 
     items: list[Any] = field(default_factory=list)
     requests: int = 0
     errors: list[AjaxError] = field(default_factory=list)
     cancelled: bool = False
     complete: bool = False
+    incomplete_reason: str | None = None
     pages: int = 0
     elapsed: float = 0.0
     waited: float = 0.0

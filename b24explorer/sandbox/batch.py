@@ -135,7 +135,12 @@ def resolve(match: re.Match[str], results: dict[str, Any]) -> Any:
 
 
 def _plain(node: Any) -> Any:
-    return node.data if isinstance(node, RawJSON) else node
+    """Data kept with its JSON text (a row, a page of rows) as plain data."""
+    if isinstance(node, RawJSON):
+        return node.data
+    if isinstance(node, list) and node and isinstance(node[0], RawJSON):
+        return [_plain(item) for item in node]
+    return node
 
 
 def as_text(value: Any) -> str:
