@@ -26,7 +26,6 @@ from .errors import (
 )
 from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
-from .lazyjson import LazyObject, materialize
 from .limits import Failure, LimitsConfig, RestrictionManager
 from .logbus import Level, LogBus
 from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
@@ -448,12 +447,7 @@ class B24Client:
                     if not res.is_success and res.error is not None:
                         self._log_failure(res.error, quiet)
                     if res.is_success:
-                        rm.on_success(
-                            method,
-                            res.document.value("time"),
-                            batch_row_times=_row_times(res, batch_rows),
-                            elapsed=elapsed,
-                        )
+                        rm.on_success(method, res.document.value("time"), elapsed=elapsed)
                         if on_answer is not None:
                             await on_answer(res)
                     return res  # success, or an error inside a 200 body (returned, as the SDK does)
@@ -477,7 +471,7 @@ class B24Client:
             error.attempts = attempt + 1
             error.retry_reason = decision.reason
             self._log_failure(error, quiet)
-            if rm.config.is_soft_code(error.code):
+            if rm.config.is_soft_code(error.code) or _soft_v3(error, res, rm.config):
                 return res if res is not None else AjaxResult.from_error(error, api=api)
             raise error
 
@@ -625,6 +619,21 @@ def _trace_sent(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[N
     return trace
 
 
+_V3_HARD_STATUSES = frozenset({401, 408, 429})
+
+
+def _soft_v3(error: AjaxError, res: AjaxResult | None, config: LimitsConfig) -> bool:
+    """REST v3 errors by category: an error in the v3 envelope with HTTP 4xx other than 401, 408 and 429 is a
+    failed result, whatever its code (the portals ship more codes than any list), unless the code is hard."""
+    return (
+        res is not None
+        and res.api == 3
+        and 400 <= error.status <= 499
+        and error.status not in _V3_HARD_STATUSES
+        and error.code not in config.all_hard_codes
+    )
+
+
 # Failures a retry cannot fix and that must not be re-sent: a redirect names another host.
 _NEVER_RETRY = frozenset({"PORTAL_REDIRECT"})
 
@@ -682,22 +691,6 @@ def _loggable_params(params: Any, body: bytes) -> Any:
     if len(body) <= TRUNCATE_OVER:
         return params
     return body[:TRUNCATE_TO].decode("utf-8", errors="replace") + "..."
-
-
-def _row_times(res: AjaxResult, rows: Sequence[tuple[str | int, str]]) -> list[tuple[str, Any]] | None:
-    """For a v2 batch answer: (method, time block) per command, for the per-method operating stats."""
-    if not rows or res.api != 2:
-        return None
-    envelope = res.document.get("result")  # only `result_time` is read: the rows stay lazy until needed
-    if not isinstance(envelope, dict | LazyObject):
-        return None
-    times = materialize(envelope.get("result_time"))
-    out: list[tuple[str, Any]] = []
-    for key, method in rows:
-        t = _lookup(times, key)
-        if isinstance(t, dict):
-            out.append((method, t))
-    return out or None
 
 
 # --- batch shapes ---------------------------------------------------------------------------------------

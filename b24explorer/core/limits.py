@@ -15,7 +15,7 @@ import contextlib
 import math
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -547,11 +547,9 @@ class OperatingLimiter:
         return self._stats.get(_method_key(method))
 
     def time_to_free(self, method: str, batch_methods: Sequence[str] = ()) -> float:
-        """Seconds to wait before `method` may run; for `batch`, the longest wait of its commands."""
+        """Seconds to wait before `method` may run. A batch is billed to `batch` itself (the portal charges the
+        whole request there, whatever its commands), so `batch_methods` do not change the answer."""
         self._forget_old()
-        if _method_key(method) == "batch":
-            unique = {_method_key(m) for m in batch_methods if m}
-            return max((self.time_to_free(f"batch::{m}") for m in unique), default=0.0)
         stat = self._stats.get(_method_key(method))
         if stat is None:
             return 0.0
@@ -610,14 +608,10 @@ class AdaptiveDelayer:
         self.total_adaptive_delay = 0.0
 
     def delay(self, method: str, batch_methods: Sequence[str] = ()) -> float:
-        """The delay to apply before `method` (and count it); for `batch`, the largest over its commands."""
+        """The delay to apply before `method` (and count it); a batch's is that of `batch` itself."""
         if not self.enabled:
             return 0.0
-        if _method_key(method) == "batch":
-            unique = {_method_key(m) for m in batch_methods if m}
-            wait = max((self._calculate(f"batch::{m}") for m in unique), default=0.0)
-        else:
-            wait = self._calculate(method)
+        wait = self._calculate(method)
         if wait > 0:
             self.adaptive_delays += 1
             self.total_adaptive_delay += wait
@@ -811,11 +805,11 @@ class RestrictionManager:
         method: str,
         time_block: Mapping[str, Any] | Any | None,
         *,
-        batch_row_times: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
         elapsed: float | None = None,
     ) -> None:
-        """A successful answer. `time_block` is its `time`; `batch_row_times` (v2 batch only) maps each command's
-        method to its row's `time` (or is a sequence of (method, time) pairs, applied in order)."""
+        """A successful answer. `time_block` is its `time` (for a batch, the envelope's: the portal bills the
+        whole batch to `batch`; its commands' `result_time` figures are one running total of the request, shown
+        as information only). A `time` without `operating` changes no budget."""
         self._successful += 1
         self._count(method, elapsed)
         self._consecutive_errors = 0
@@ -824,16 +818,7 @@ class RestrictionManager:
             self.operating.update(
                 method, _field(time_block, "operating"), _field(time_block, "operating_reset_at")
             )
-            if not method.startswith("batch::"):
-                self.rate.on_success()
-        if batch_row_times:
-            rows = batch_row_times.items() if isinstance(batch_row_times, Mapping) else batch_row_times
-            for row_method, row_time in rows:
-                self.operating.update(
-                    f"batch::{row_method}",
-                    _field(row_time, "operating"),
-                    _field(row_time, "operating_reset_at"),
-                )
+            self.rate.on_success()
 
     def decide(
         self,
