@@ -28,6 +28,7 @@ from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
 from .limits import Failure, LimitsConfig, RestrictionManager
 from .logbus import Level, LogBus
+from .paramkeys import case_collisions
 from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
 from .result import BASE_ERROR, AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
 from .v3 import MIGRATION_CODE as V3_MIGRATION_CODE
@@ -35,12 +36,12 @@ from .v3 import OPENAPI_METHOD, V3Registry, methods_from_openapi, migration_mess
 from .webhook import Webhook
 
 MAX_BATCH_COMMANDS = 50
+PARAM_KEY_CASE_CODE = "PARAM_KEY_CASE_COLLISION"
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = f"b24explorer/{__version__}"
 _METHOD_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
 _LEGACY_TASK = re.compile(r"^task\.", re.IGNORECASE)
 _EXCERPT_LEN = 160
-
 
 
 def _excerpt(raw: bytes, secrets: tuple[str, ...]) -> str:
@@ -141,16 +142,19 @@ class B24Client:
         *,
         api: int = 2,
         request_id: str | None = None,
-        check_v3: bool = True,
+        pre_checks: bool = True,
     ) -> AjaxResult:
         """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures.
-        `check_v3=False`: the caller runs the v2 migration check itself (alongside the request)."""
+        `pre_checks=False`: the caller runs the checks before sending itself — the parameter-key case, and
+        the v2 migration check (list-all runs it alongside its requests)."""
         api = _check_api(api)
         method = _check_method(method)
         self._check_open()
         request_id = request_id or uuid7()
         body = _serialize(params, method, request_id)  # bad params fail here, before any request
-        if api == 2 and check_v3:
+        if pre_checks:
+            self.warn_key_case(method, params, request_id)
+        if api == 2 and pre_checks:
             await self.warn_if_in_v3(method, request_id)
         try:
             return await self._request(method, params, api=api, request_id=request_id, body=body)
@@ -185,6 +189,8 @@ class B24Client:
                 method="batch",
             )
         request_id = request_id or uuid7()
+        for r in rows:
+            self.warn_key_case(r.method, r.params, request_id)
         if api == 2:
             cmd: Any = (
                 {str(r.key): batch_command(r.method, r.params) for r in rows}
@@ -371,6 +377,19 @@ class B24Client:
                 method=method,
                 request_id=request_id,
                 context={"method": method, "request_id": request_id},
+            )
+
+    def warn_key_case(self, method: str, params: Any, request_id: str | None = None) -> None:
+        """A WARNING for each pair of parameter keys that differ only in case (`FILTER` and `filter`): the
+        portal reads one of them and silently drops the other."""
+        for first, second in case_collisions(params):
+            self.log.warning(
+                PARAM_KEY_CASE_CODE,
+                f"{method}: the params carry both `{first}` and `{second}`; the portal reads only one of them "
+                "and silently drops the other. Keep one spelling.",
+                method=method,
+                request_id=request_id,
+                context={"keys": [first, second]},
             )
 
     def explain_v3_only(self, err: AjaxError, method: str) -> None:

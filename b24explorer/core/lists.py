@@ -312,6 +312,7 @@ def _prepare(run: _Run, params: Mapping[str, Any] | None, *, v3: bool) -> dict[s
     if params is not None and not isinstance(params, Mapping):
         raise SdkError("JSSDK_INVALID_PARAMS", "List params must be a JSON object", 400)
     prepared = dict(params or {})
+    run.client.warn_key_case(run.method, prepared, run.request_id)
     run.warn_order(prepared)
     prepared.pop("start", None)
     if v3:
@@ -442,7 +443,9 @@ class _Pipeline:
         self.keys = keys
         self.queue: deque[_Ahead] = deque()
 
-    def hook(self, cursor: Any, received: int, wanted: int, ahead: _Ahead) -> Callable[[Any], Awaitable[None]]:
+    def hook(
+        self, cursor: Any, received: int, wanted: int, ahead: _Ahead
+    ) -> Callable[[Any], Awaitable[None]]:
         """`on_answer` for a batch sent ahead from `cursor` with `received` rows already in."""
 
         async def on_answer(res: Any) -> None:
@@ -640,7 +643,11 @@ async def _fetch_page(run: _Run, user: dict[str, Any], keys: ListKeys, cursor: A
         await _lookup_first(client, warning)
         res = await run.guarded(
             client.call(
-                run.method, _page_params(user, keys, cursor), api=2, request_id=run.request_id, check_v3=False
+                run.method,
+                _page_params(user, keys, cursor),
+                api=2,
+                request_id=run.request_id,
+                pre_checks=False,
             )
         )
     except AjaxError as err:
@@ -865,7 +872,9 @@ async def _pages_v3(
                 "pagination": {"limit": limit},  # offset 0: the cursor is in the filter,
             }
         try:
-            res = await run.guarded(client.call(method, page_params, api=3, request_id=run.request_id))
+            res = await run.guarded(
+                client.call(method, page_params, api=3, request_id=run.request_id, pre_checks=False)
+            )
         except AjaxError as err:
             run.fail(err)
             return
