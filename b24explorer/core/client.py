@@ -7,6 +7,7 @@ import json
 import re
 import ssl
 import time as _time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +27,7 @@ from .errors import (
 )
 from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
-from .limits import Failure, LimitsConfig, RestrictionManager
+from .limits import Failure, LimitsConfig, RestrictionManager, is_non_idempotent
 from .logbus import Level, LogBus
 from .paramkeys import case_collisions
 from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
@@ -37,6 +38,9 @@ from .webhook import Webhook
 
 MAX_BATCH_COMMANDS = 50
 PARAM_KEY_CASE_CODE = "PARAM_KEY_CASE_COLLISION"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENT_REPLAYED_CODE = "IDEMPOTENT_REPLAYED"
+KEY_REUSED_CODE = "BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION"
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = f"b24explorer/{__version__}"
 _METHOD_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
@@ -143,10 +147,15 @@ class B24Client:
         api: int = 2,
         request_id: str | None = None,
         pre_checks: bool = True,
+        idempotency_key: str | None = None,
     ) -> AjaxResult:
         """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures.
         `pre_checks=False`: the caller runs the checks before sending itself — the parameter-key case, and
-        the v2 migration check (list-all runs it alongside its requests)."""
+        the v2 migration check (list-all runs it alongside its requests).
+
+        A v3 call of a method that creates, changes or deletes carries an `Idempotency-Key` (`idempotency_key`,
+        else a new one): a re-send after an ambiguous failure (timeout, connection dropped after sending) reuses
+        it, so the portal answers the repeat with its stored answer instead of running the write twice."""
         api = _check_api(api)
         method = _check_method(method)
         self._check_open()
@@ -156,8 +165,11 @@ class B24Client:
             self.warn_key_case(method, params, request_id)
         if api == 2 and pre_checks:
             await self.warn_if_in_v3(method, request_id)
+        key = _idempotency_key(method, api, idempotency_key)
         try:
-            return await self._request(method, params, api=api, request_id=request_id, body=body)
+            return await self._request(
+                method, params, api=api, request_id=request_id, body=body, idempotency_key=key
+            )
         except AjaxError as err:
             if api == 2 and err.code == "ERROR_METHOD_NOT_FOUND":
                 await self.v3.methods()
@@ -422,8 +434,10 @@ class B24Client:
         on_sent: Callable[[], None] | None = None,
         on_answer: Callable[[AjaxResult], Awaitable[None]] | None = None,
         lookup: bool = False,
+        idempotency_key: str | None = None,
     ) -> AjaxResult:
         batch_methods = tuple(m for _, m in batch_rows)
+        headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
         if body is None:
             body = _serialize(params, method, request_id)
         url = self._url(method, api)
@@ -446,7 +460,7 @@ class B24Client:
             res: AjaxResult | None
             self.lookup_requests += lookup  # (counted apart: other requests may go out meanwhile)
             try:
-                response = await self._send(url, query, body, on_sent)
+                response = await self._send(url, query, body, on_sent, headers)
                 raw = response.content
             except AjaxError as err:
                 error = self._annotate(err, method, params, request_id)
@@ -463,6 +477,8 @@ class B24Client:
                         request_id=request_id,
                         context={"status": res.status, "elapsed": round(elapsed, 4), "size": res.size},
                     )
+                    if idempotency_key:
+                        self._note_idempotency(res, idempotency_key, attempt)
                     if not res.is_success and res.error is not None:
                         self._log_failure(res.error, quiet)
                     if res.is_success:
@@ -480,6 +496,7 @@ class B24Client:
                 attempt,
                 batch_methods=batch_methods,
                 request_id=request_id,
+                keyed=idempotency_key is not None,
             )
             if decision.retry:
                 self.retries += 1
@@ -489,13 +506,20 @@ class B24Client:
                 continue
             error.attempts = attempt + 1
             error.retry_reason = decision.reason
+            if idempotency_key and res is not None:
+                self._note_idempotency(res, idempotency_key, attempt)
             self._log_failure(error, quiet)
             if rm.config.is_soft_code(error.code) or _soft_v3(error, res, rm.config):
                 return res if res is not None else AjaxResult.from_error(error, api=api)
             raise error
 
     async def _send(
-        self, url: str, query: dict[str, str], body: bytes, on_sent: Callable[[], None] | None = None
+        self,
+        url: str,
+        query: dict[str, str],
+        body: bytes,
+        on_sent: Callable[[], None] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         self.requests_sent += 1
         extensions = {"trace": _trace_sent(on_sent)} if on_sent is not None else None
@@ -504,7 +528,7 @@ class B24Client:
                 url,
                 params=query,
                 content=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **(headers or {})},
                 extensions=extensions,
             )
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -549,6 +573,28 @@ class B24Client:
                 kind=KIND_NETWORK_AFTER_SEND,
                 original_error=exc,
             ) from None
+
+    def _note_idempotency(self, res: AjaxResult, key: str, attempt: int) -> None:
+        """A replayed answer is logged as such; a refused reuse of the key is explained."""
+        if res.replayed:
+            again = " (after a re-send)" if attempt else ""
+            self.log.notice(
+                IDEMPOTENT_REPLAYED_CODE,
+                f"{res.method}: the portal answered with its stored answer for Idempotency-Key {key}{again}; "
+                "the write did not run again",
+                method=res.method,
+                request_id=res.request_id,
+                context={"idempotency_key": key, "attempt": attempt + 1},
+            )
+        error = res.error
+        if error is not None and error.code == KEY_REUSED_CODE and "Idempotency-Key" not in error.description:
+            error.description = (
+                f"The Idempotency-Key {key} was already used for this method with a different request body, "
+                "so the portal refused it (the first call's answer is kept for 24 hours). A repeat of the same "
+                "call must send the same body; a different call needs a new key. "
+                f"The portal said: {error.description or error.code}"
+            )
+            error.args = (error.message,)
 
     def _annotate(self, err: AjaxError, method: str, params: Any, request_id: str) -> AjaxError:
         return AjaxError(
@@ -651,6 +697,13 @@ def _soft_v3(error: AjaxError, res: AjaxResult | None, config: LimitsConfig) -> 
         and error.status not in _V3_HARD_STATUSES
         and error.code not in config.all_hard_codes
     )
+
+
+def _idempotency_key(method: str, api: int, given: str | None) -> str | None:
+    """The key a v3 write goes with (the given one, else a new one); None for reads and v2 (which ignores it)."""
+    if api != 3 or not is_non_idempotent(method):
+        return None
+    return given or str(uuid.uuid4())
 
 
 # Failures a retry cannot fix and that must not be re-sent: a redirect names another host.

@@ -829,10 +829,12 @@ class RestrictionManager:
         batch_methods: Sequence[str] = (),
         request_id: str | None = None,
         elapsed: float | None = None,
+        keyed: bool = False,
     ) -> RetryDecision:
         """Whether to send attempt `attempt + 1` (attempts count from 0) and how long to wait before it.
 
-        The caller sleeps `wait` itself (through the same clock). The last attempt never waits.
+        The caller sleeps `wait` itself (through the same clock). The last attempt never waits. `keyed`: the
+        call carries an Idempotency-Key (a v3 write), so a re-send after an ambiguous failure is safe.
         """
         self._failed += 1
         self._count(method, elapsed)
@@ -852,7 +854,7 @@ class RestrictionManager:
             attempt={"current": attempt + 1, "max": self.config.max_retries},
             error={"code": failure.code, "status": failure.status, "message": failure.message},
         )
-        rule, reason = self._classify(method, failure, batch_methods)
+        rule, reason = self._classify(method, failure, batch_methods, keyed)
 
         if attempt + 1 >= self.config.max_retries:
             _emit(self._log, "warning", LOG_RETRIES_EXHAUSTED, "http all retry attempts exhausted", ctx)
@@ -902,7 +904,9 @@ class RestrictionManager:
         )
         return RetryDecision(True, wait, reason, rule)
 
-    def _classify(self, method: str, failure: Failure, batch_methods: Sequence[str]) -> tuple[str, str]:
+    def _classify(
+        self, method: str, failure: Failure, batch_methods: Sequence[str], keyed: bool = False
+    ) -> tuple[str, str]:
         """The §4.3 table in order, plus the rule for non-idempotent methods. Pure: no side effects."""
         code = str(failure.code or "")
         if failure.is_rate_limit:
@@ -925,8 +929,10 @@ class RestrictionManager:
                 "network_disabled",
                 f"{code or failure.kind} is not retried (retry on network errors is off)",
             )
-        if failure.ambiguous and is_non_idempotent(method, batch_methods):
+        if failure.ambiguous and is_non_idempotent(method, batch_methods) and not keyed:
             return "not_idempotent", f"not retried: {method} may have run on the server"
+        if failure.ambiguous and keyed:
+            return "backoff", f"{code or failure.kind}: re-sent with the same Idempotency-Key"
         return "backoff", f"{code or failure.kind} (status {failure.status}): retrying with backoff"
 
     def backoff(self, attempt: int) -> float:
