@@ -235,3 +235,19 @@ def test_a_v3_write_answered_after_the_timeout_is_re_sent_with_its_key(sb, monke
     assert "replayed (Idempotency-Key" in err
     assert sb.counters.requests("tasks.task.add") == 2
     assert sb.counters.writes("tasks.task.add") == 1
+
+
+def test_no_v3_advice_on_a_portal_without_rest_v3(make_sandbox, monkeypatch, capsys) -> None:
+    plain = make_sandbox(deals=3, rest_v3=False)
+    argv = ["call", "tasks.task.get", "--params", '{"taskId": 1}', "--webhook", plain.webhook_url, "--no-history"]
+    code, out, err = run(argv, monkeypatch, capsys)
+    assert code == 0
+    assert json.loads(out)["result"]["task"]
+    assert "METHOD_AVAILABLE_IN_API_V3" not in err
+    assert "restApi:v3" not in err
+    code, _, err = run(argv, monkeypatch, capsys)
+    assert code == 0
+    assert "restApi:v3" not in err
+    # the portal's answer ("no REST v3") is cached: the second call costs one request, not two
+    assert plain.counters.requests("rest.documentation.openapi") == 1
+    assert plain.counters.requests("tasks.task.get") == 2

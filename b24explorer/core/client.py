@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import re
@@ -33,10 +34,25 @@ from .paramkeys import case_collisions
 from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
 from .result import BASE_ERROR, AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
 from .v3 import MIGRATION_CODE as V3_MIGRATION_CODE
-from .v3 import OPENAPI_METHOD, V3Registry, methods_from_openapi, migration_message
+from .v3 import (
+    NOT_FOUND_CODES,
+    OPENAPI_METHOD,
+    SOURCE_BUILTIN,
+    SOURCE_CACHE,
+    SOURCE_NONE,
+    SOURCE_PORTAL,
+    NoRestV3,
+    V3Listing,
+    V3Registry,
+    methods_from_openapi,
+    migration_message,
+)
+from .v3cache import FRESH_SECONDS as V3_FRESH_SECONDS
+from .v3cache import PortalEntry, V3Cache, hook_digest
 from .webhook import Webhook
 
 MAX_BATCH_COMMANDS = 50
+V3_SCOPES_METHOD = "rest.scope.list"
 PARAM_KEY_CASE_CODE = "PARAM_KEY_CASE_COLLISION"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENT_REPLAYED_CODE = "IDEMPOTENT_REPLAYED"
@@ -81,6 +97,7 @@ class B24Client:
         transport: httpx.AsyncBaseTransport | None = None,
         v3_methods: Iterable[str] | None = None,
         user_agent: str = USER_AGENT,
+        v3_cache: V3Cache | bool = True,
     ) -> None:
         self.webhook = webhook if isinstance(webhook, Webhook) else Webhook.parse(webhook)
         self.log = log if log is not None else LogBus()
@@ -103,6 +120,12 @@ class B24Client:
         )
         self.v3 = V3Registry(self._fetch_v3_methods, notice=self._v3_notice)
         self._openapi: Any = None  # the portal's v3 OpenAPI document, from the registry's one fetch
+        self._v3_cache = (
+            V3Cache(self.webhook.portal) if v3_cache is True else (v3_cache or None)
+        )  # the portal's v3 facts on disk (False: none)
+        self._v3_entry: PortalEntry | None = None
+        self._v3_refresh: asyncio.Future[None] | None = None  # an old entry being read again
+        self._scope_lock: asyncio.Lock | None = None
         if v3_methods is not None:
             self.v3.preload(v3_methods)
         self.requests_sent = 0  # HTTP requests put on the wire (attempts included)
@@ -119,6 +142,11 @@ class B24Client:
         await self.aclose()
 
     async def aclose(self) -> None:
+        refresh, self._v3_refresh = self._v3_refresh, None
+        if refresh is not None and not refresh.done():
+            refresh.cancel()
+        if refresh is not None:
+            await asyncio.gather(refresh, return_exceptions=True)
         await self._http.aclose()
 
     @property
@@ -349,23 +377,120 @@ class B24Client:
         return fetch_tail(self, method, params, **kw)
 
     # --- v3 registry --------------------------------------------------------------------------------------
-    async def _fetch_v3_methods(self) -> frozenset[str]:
-        res = await self._request(
-            OPENAPI_METHOD,
-            None,
-            api=3,
-            request_id=uuid7(),
-            quiet=True,
-            retry=False,
-            on_sent=self._lookup_out,
-            lookup=True,
-        )
+    async def _fetch_v3_methods(self) -> V3Listing:
+        """The portal's v3 methods: from the disk cache while it is fresh (an old entry is used and read again in
+        the background), else from the portal (and cached). Raises NoRestV3 for a portal without REST v3, and
+        the failure for anything else (the registry then falls back to the built-in list)."""
+        cache = self._v3_cache
+        entry = cache.load() if cache is not None else None
+        if entry is None:
+            return await self._read_v3_document()
+        self._v3_entry = entry
+        self._openapi = entry.document
+        age = entry.age()
+        if age >= V3_FRESH_SECONDS and self._v3_refresh is None:
+            self._v3_refresh = asyncio.ensure_future(self._refresh_v3())
+        if not entry.available:
+            raise NoRestV3
+        return V3Listing(frozenset(entry.methods), SOURCE_CACHE, age)
+
+    async def _read_v3_document(self) -> V3Listing:
+        try:
+            res = await self._request(
+                OPENAPI_METHOD,
+                None,
+                api=3,
+                request_id=uuid7(),
+                quiet=True,
+                retry=False,
+                on_sent=self._lookup_out,
+                lookup=True,
+            )
+        except AjaxError as err:
+            if err.code in NOT_FOUND_CODES:
+                self._save_v3_entry(PortalEntry(_time.time(), available=False))
+                raise NoRestV3 from None
+            raise
         if not res.is_success:
+            if res.error is not None and res.error.code in NOT_FOUND_CODES:
+                self._save_v3_entry(PortalEntry(_time.time(), available=False))
+                raise NoRestV3
             raise res.error or SdkError("V3_OPENAPI_FAILED", "rest.documentation.openapi failed")
         document = res.document.to_python()
         methods = methods_from_openapi(document)
         self._openapi = document
-        return methods
+        self._save_v3_entry(PortalEntry(_time.time(), True, sorted(methods), document))
+        return V3Listing(methods, SOURCE_PORTAL, 0.0)
+
+    def _save_v3_entry(self, entry: PortalEntry) -> None:
+        previous = self._v3_entry
+        if previous is not None:  # what else was known of the portal stays (scopes, webhooks)
+            entry.scopes, entry.scopes_at, entry.hooks = previous.scopes, previous.scopes_at, previous.hooks
+        self._v3_entry = entry
+        if self._v3_cache is not None:
+            self._v3_cache.save(entry)
+
+    async def _refresh_v3(self) -> None:
+        """Read an old cache entry's document again; the connection's list follows when it is read."""
+        try:
+            listing = await self._read_v3_document()
+        except NoRestV3:
+            self.v3.preload((), SOURCE_NONE)
+        except Exception as exc:  # the old entry stays in use; the next connection tries again
+            self.log.debug("V3_METHODS_REFRESH_FAILED", f"re-reading the v3 method list failed: {exc!r}")
+            return
+        else:
+            self.v3.preload(listing.methods, SOURCE_PORTAL)
+        self.v3.age = 0.0
+
+    async def missing_v3_scope(self, method: str) -> str | None:
+        """The scope `method` needs in REST v3 (rest.scope.list) when this webhook does not hold it (v2
+        `scope`); None when it does, or when either could not be read. Both are cached with the portal's entry."""
+        entry = self._v3_entry
+        if entry is None:
+            return None
+        if self._scope_lock is None:
+            self._scope_lock = asyncio.Lock()
+        async with self._scope_lock:  # pages of one list ask at once: one look-up for all of them
+            try:
+                needed = (await self._v3_scopes(entry)).get(method.lower())
+                if not needed:
+                    return None
+                held = await self._hook_scopes(entry)
+            except (AjaxError, SdkError):
+                return None
+        return None if held is None or needed in held else needed
+
+    async def _v3_scopes(self, entry: PortalEntry) -> dict[str, str]:
+        if entry.scopes is None or _time.time() - entry.scopes_at >= V3_FRESH_SECONDS:
+            res = await self._request(
+                V3_SCOPES_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False, lookup=True
+            )
+            if not res.is_success:
+                return entry.scopes or {}
+            found = res.result.get("item", res.result) if isinstance(res.result, dict) else None
+            entry.scopes = (
+                {str(k).lower(): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+            )
+            entry.scopes_at = _time.time()
+            if self._v3_cache is not None:
+                self._v3_cache.save(entry)
+        return entry.scopes
+
+    async def _hook_scopes(self, entry: PortalEntry) -> set[str] | None:
+        digest = hook_digest(self.webhook.portal, self.webhook.user_id, self.webhook.secret)
+        known = entry.hooks.get(digest)
+        if known is None or _time.time() - float(known.get("at", 0)) >= V3_FRESH_SECONDS:
+            res = await self._request(
+                "scope", None, api=2, request_id=uuid7(), quiet=True, retry=False, lookup=True
+            )
+            if not res.is_success or not isinstance(res.result, list):
+                return None
+            known = {"scopes": [str(s) for s in res.result], "at": _time.time()}
+            entry.hooks[digest] = known
+            if self._v3_cache is not None:
+                self._v3_cache.save(entry)
+        return {str(s) for s in known.get("scopes", [])}
 
     async def v3_openapi(self) -> Any:
         """The portal's v3 OpenAPI document, read by the same one-time look-up the migration warning uses (a call
@@ -381,15 +506,28 @@ class B24Client:
         self.log.notice(code, message, method=OPENAPI_METHOD, context=context)
 
     async def warn_if_in_v3(self, method: str, request_id: str | None = None) -> None:
-        """The migration WARNING when the portal also offers `method` in REST v3 (fetches the list once)."""
-        if await self.v3.contains(method):
-            self.log.warning(
-                V3_MIGRATION_CODE,
-                migration_message(method),
-                method=method,
-                request_id=request_id,
-                context={"method": method, "request_id": request_id},
-            )
+        """The migration WARNING when the portal also offers `method` in REST v3 (looked up once per portal and
+        cached on disk). It says when the list is the built-in one, and when the webhook lacks the v3 method's
+        scope; a portal without REST v3 gets none."""
+        if not await self.v3.contains(method):
+            return
+        registry = self.v3
+        fallback = registry.failure if registry.source == SOURCE_BUILTIN else None
+        missing = await self.missing_v3_scope(method) if registry.source != SOURCE_BUILTIN else None
+        self.log.warning(
+            V3_MIGRATION_CODE,
+            migration_message(method, fallback=fallback, missing_scope=missing),
+            method=method,
+            request_id=request_id,
+            context={
+                "method": method,
+                "request_id": request_id,
+                "source": registry.source,
+                "age": None if registry.age is None else round(registry.age, 1),
+                "fallback_reason": fallback,
+                "missing_scope": missing,
+            },
+        )
 
     def warn_key_case(self, method: str, params: Any, request_id: str | None = None) -> None:
         """A WARNING for each pair of parameter keys that differ only in case (`FILTER` and `filter`): the

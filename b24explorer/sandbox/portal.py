@@ -128,8 +128,6 @@ class Portal:
         parts = [p for p in path.split("/") if p]
         if len(parts) >= 2 and parts[0] == "_sandbox":
             return self._control(verb, parts[1:], body)
-        if len(parts) >= 3 and parts[0] == "rest" and parts[1] == "api" and not self.rest_v3:
-            return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
         if len(parts) >= 4 and parts[0] == "rest" and parts[1] == "api":
             return self._route(3, parts[2], parts[3], parts[4:], verb, query, headers, body)
         if len(parts) == 3 and parts[0] == "rest" and parts[1] == "api":  # an app's call: `auth` in the body
@@ -152,6 +150,8 @@ class Portal:
         if not method or "/" in method:
             return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
         self.counters.count_request(method)
+        if api == 3 and not self.rest_v3:  # a portal without REST v3 knows no /rest/api/ method
+            return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
 
         fault = self.faults.take(method)
         pending: Fault | None = None
