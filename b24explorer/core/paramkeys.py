@@ -1,24 +1,24 @@
-"""Parameter keys that differ only in case (`FILTER` and `filter`): the portal reads one and drops the other."""
+"""Params keys that differ only by case (``FILTER`` and ``filter``): the portal keeps one of them and the other is
+silently ignored, the usual reason a filter "does nothing"."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
 def case_collisions(params: Any) -> list[tuple[str, str]]:
-    """Pairs of top-level keys of `params` that differ only in case, in the order they appear:
-    `{"FILTER": …, "filter": …}` → `[("FILTER", "filter")]`. Not a mapping → no pairs."""
-    if not isinstance(params, Mapping):
+    """Pairs of top-level keys of ``params`` that differ only by case, each later key paired with the first key of
+    its spelling group, in the order the keys appear. Anything but a mapping has none."""
+    if not isinstance(params, dict):
         return []
-    first: dict[str, str] = {}
+    first_of: dict[str, str] = {}
     pairs: list[tuple[str, str]] = []
     for key in params:
         if not isinstance(key, str):
             continue
-        folded = key.casefold()
-        if folded in first:
-            pairs.append((first[folded], key))
+        folded = key.lower()
+        if folded in first_of:
+            pairs.append((first_of[folded], key))
         else:
-            first[folded] = key
+            first_of[folded] = key
     return pairs

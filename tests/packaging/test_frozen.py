@@ -65,6 +65,9 @@ def test_resources_ship_next_to_the_package(frozen_app: Path) -> None:
     assert (resources / "b24explorer.svg").read_bytes() == (ROOT / "resources" / "b24explorer.svg").read_bytes()
     assert (resources / "icons" / "b24explorer-256.png").is_file()
     assert (resources / "b24explorer.desktop").is_file()
+    catalog = Path("reference") / "reference-catalog.json.gz"
+    assert (resources / catalog).read_bytes() == (ROOT / "resources" / catalog).read_bytes()
+    assert (resources / "reference" / "LICENSE-b24restdocs.txt").is_file()
 
 
 def test_no_upx(frozen_app: Path) -> None:

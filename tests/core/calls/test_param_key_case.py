@@ -4,16 +4,6 @@ from __future__ import annotations
 
 from b24explorer.core import Level
 from b24explorer.core.client import PARAM_KEY_CASE_CODE
-from b24explorer.core.paramkeys import case_collisions
-
-
-def test_case_collisions_pairs_keys_that_differ_only_in_case() -> None:
-    params = {"FILTER": {"ID": 1}, "select": ["ID"], "filter": {}, "SELECT": [], "Order": {}, "start": 0}
-    assert case_collisions(params) == [("FILTER", "filter"), ("select", "SELECT")]
-    assert case_collisions({"filter": {}, "order": {}}) == []
-    assert case_collisions(["FILTER", "filter"]) == []
-    assert case_collisions(None) == []
-    assert case_collisions({"a": 1, "A": 2, "á": 3}) == [("a", "A")]
 
 
 async def test_a_call_with_filter_and_FILTER_warns_naming_both(make_client, sb) -> None:
