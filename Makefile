@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test lint bench reliability package clean sandbox
+.PHONY: run test lint bench reliability fidelity package clean sandbox
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ sandbox: $(STAMP)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run_all.py
+
+## The sandbox against outside references, offline: the official Python SDK and fast_bitrix24 as clients, and
+## the answers' shapes, field sets and errors the REST docs give (README: the JS SDK's suite, by hand).
+fidelity: $(STAMP)
+	QT_QPA_PLATFORM=offscreen scripts/run-tests $(PY) -m pytest -q tests/sandbox/test_sandbox_peers.py \
+		tests/sandbox/test_sandbox_docs_answers.py tests/sandbox/test_sandbox_fidelity.py \
+		tests/sandbox/test_sandbox_more_methods.py
 
 reliability: $(STAMP)
 	QT_QPA_PLATFORM=offscreen scripts/run-tests $(PY) bench/reliability.py

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from .limits import LimitsConfig
     from .lists import ListProgress
     from .logbus import Level, LogBus, LogRecord
+    from .oauth import OAuthApp, OAuthCredentials, OAuthSession, TokenSet
     from .result import AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
     from .v3 import MIGRATION_CODE, migration_message
     from .webhook import Webhook
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "B24Client": ".client", "AjaxError": ".errors", "SdkError": ".errors", "LimitsConfig": ".limits",
     "ListProgress": ".lists", "Level": ".logbus", "LogBus": ".logbus", "LogRecord": ".logbus",
+    "OAuthApp": ".oauth", "OAuthCredentials": ".oauth", "OAuthSession": ".oauth", "TokenSet": ".oauth",
     "AjaxResult": ".result", "BatchResult": ".result", "BatchRow": ".result", "ListResult": ".result",
     "TimeInfo": ".result", "MIGRATION_CODE": ".v3", "migration_message": ".v3", "Webhook": ".webhook",
 }
@@ -45,8 +47,12 @@ __all__ = [
     "ListResult",
     "LogBus",
     "LogRecord",
+    "OAuthApp",
+    "OAuthCredentials",
+    "OAuthSession",
     "SdkError",
     "TimeInfo",
+    "TokenSet",
     "Webhook",
     "migration_message",
 ]

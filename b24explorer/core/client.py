@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import re
 import ssl
@@ -30,9 +29,11 @@ from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
 from .limits import Failure, LimitsConfig, RestrictionManager, is_non_idempotent
 from .logbus import Level, LogBus
+from .oauth import EXPIRED_TOKEN, OAUTH_REFRESH_REFUSED, OAUTH_SERVER_FAILED, OAuthSession
 from .paramkeys import case_collisions
 from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
 from .result import BASE_ERROR, AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
+from .tls import TLS_CERTIFICATE_UNTRUSTED, certificate_failure, describe_certificate_failure, tls_context
 from .v3 import MIGRATION_CODE as V3_MIGRATION_CODE
 from .v3 import (
     NOT_FOUND_CODES,
@@ -73,22 +74,24 @@ def _excerpt(raw: bytes, secrets: tuple[str, ...]) -> str:
     return redact_text(text, secrets) or "(empty body)"
 
 
-@functools.cache
 def shared_tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA store costs ~30 ms, too much for every client."""
-    return httpx.create_ssl_context()
+    """The verifying TLS context over the OS trust store that every client without a CA file of its own shares."""
+    return tls_context(None)
 
 
 class B24Client:
-    """An async client for one webhook. Use as `async with B24Client(wh) as client: ...`.
+    """An async client for one webhook or one application. Use as `async with B24Client(wh) as client: ...`.
 
-    Holds one httpx.AsyncClient (keep-alive pool) and one RestrictionManager per API version. Redirects are
-    never followed: a moved portal becomes a readable error instead of a silently re-sent request.
+    A webhook carries its secret in the URL path; an application (an :class:`OAuthSession`) sends
+    `auth=<access token>` in the body to the portal's /rest/ and renews an expired token once, then re-sends.
+    Holds one httpx.AsyncClient (keep-alive pool; the environment's proxy settings apply) and one
+    RestrictionManager per API version. Redirects are never followed: a moved portal becomes a readable error
+    instead of a silently re-sent request. TLS is verified against the OS trust store plus `ca_file`.
     """
 
     def __init__(
         self,
-        webhook: Webhook | str,
+        webhook: Webhook | str | OAuthSession,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         limits: LimitsConfig | None = None,
@@ -97,15 +100,23 @@ class B24Client:
         transport: httpx.AsyncBaseTransport | None = None,
         v3_methods: Iterable[str] | None = None,
         user_agent: str = USER_AGENT,
+        ca_file: str | None = None,
         v3_cache: V3Cache | bool = True,
     ) -> None:
-        self.webhook = webhook if isinstance(webhook, Webhook) else Webhook.parse(webhook)
+        self.oauth = webhook if isinstance(webhook, OAuthSession) else None
+        self.webhook: Webhook | OAuthSession = (
+            webhook if isinstance(webhook, Webhook | OAuthSession) else Webhook.parse(webhook)
+        )
         self.log = log if log is not None else LogBus()
-        self.log.add_secret(self.webhook.secret)
+        for secret in self._secrets:
+            self.log.add_secret(secret)
         self.clock: Clock = clock or SystemClock()
         self.limits_config = limits if limits is not None else LimitsConfig.standard()
         self.timeout = timeout
-        self._secrets = (self.webhook.secret,)
+        self.ca_file = ca_file or None
+        verify = tls_context(self.ca_file)
+        if self.oauth is not None and self.ca_file:
+            self.oauth.set_verify(verify)
         log_fn = self.log.as_callable()
         self._limits = {
             2: RestrictionManager(self.limits_config, self.clock, log=log_fn),
@@ -113,7 +124,8 @@ class B24Client:
         }
         self._http = httpx.AsyncClient(
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            verify=shared_tls_context(),
+            verify=verify,
+            trust_env=True,
             follow_redirects=False,
             transport=transport,
             headers={"User-Agent": user_agent, "Accept": "application/json"},
@@ -156,6 +168,14 @@ class B24Client:
     def _check_open(self) -> None:
         if self._http.is_closed:
             raise SdkError("CLIENT_CLOSED", "This connection was closed; open a new B24Client", 500)
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        """Every secret this connection knows (an app's tokens change on refresh; old ones stay masked)."""
+        if self.oauth is not None:
+            return self.oauth.secrets
+        assert isinstance(self.webhook, Webhook)
+        return (self.webhook.secret,)
 
     def limiter(self, api: int = 2) -> RestrictionManager:
         return self._limits[api]
@@ -478,6 +498,8 @@ class B24Client:
         return entry.scopes
 
     async def _hook_scopes(self, entry: PortalEntry) -> set[str] | None:
+        if not isinstance(self.webhook, Webhook):  # an application's token: its scopes are not cached here
+            return None
         digest = hook_digest(self.webhook.portal, self.webhook.user_id, self.webhook.secret)
         known = entry.hooks.get(digest)
         if known is None or _time.time() - float(known.get("at", 0)) >= V3_FRESH_SECONDS:
@@ -580,6 +602,10 @@ class B24Client:
             body = _serialize(params, method, request_id)
         url = self._url(method, api)
         query = {} if _LEGACY_TASK.match(method) else {"bx24_request_id": request_id}
+        refreshed = False  # an expired token is renewed once per request
+        if self.oauth is not None and self.oauth.expired():
+            refreshed = True
+            await self._refresh(self.oauth.access_token, method, params, request_id)
         rm = self._limits[api]
         log_level = Level.DEBUG if quiet else Level.INFO
         self.log.emit(
@@ -597,8 +623,11 @@ class B24Client:
             error: AjaxError | None
             res: AjaxResult | None
             self.lookup_requests += lookup  # (counted apart: other requests may go out meanwhile)
+            token = self.oauth.access_token if self.oauth is not None else None
             try:
-                response = await self._send(url, query, body, on_sent, headers)
+                response = await self._send(
+                    url, query, _with_auth(body, token) if token else body, on_sent, headers
+                )
                 raw = response.content
             except AjaxError as err:
                 error = self._annotate(err, method, params, request_id)
@@ -625,6 +654,10 @@ class B24Client:
                             await on_answer(res)
                     return res  # success, or an error inside a 200 body (returned, as the SDK does)
             assert error is not None
+            if self.oauth is not None and token and not refreshed and error.code.lower() == EXPIRED_TOKEN:
+                refreshed = True  # the portal did not run the call: renew the token and re-send, reads and writes
+                await self._refresh(token, method, params, request_id)
+                continue
             if error.code in _NEVER_RETRY or not retry:
                 self._log_failure(error, quiet)
                 raise error
@@ -650,6 +683,25 @@ class B24Client:
             if rm.config.is_soft_code(error.code) or _soft_v3(error, res, rm.config):
                 return res if res is not None else AjaxResult.from_error(error, api=api)
             raise error
+
+    async def _refresh(self, stale_token: str, method: str, params: Any, request_id: str) -> None:
+        assert self.oauth is not None
+        self.log.info("OAUTH_TOKEN_EXPIRED", "The access token expired; renewing it", method=method,
+                      request_id=request_id)
+        try:
+            await self.oauth.refresh(stale_token)
+        except AjaxError as err:
+            error = self._annotate(err, method, params, request_id)
+            self._log_failure(error)
+            raise error from None
+        finally:
+            for secret in self._secrets:
+                self.log.add_secret(secret)
+        if self.oauth.save_failure is not None:
+            failure, self.oauth.save_failure = self.oauth.save_failure, None
+            self.log.warning("OAUTH_TOKENS_NOT_SAVED", f"The renewed tokens work but could not be saved to the "
+                             f"keyring ({failure}); the next run will have to authorize again", method=method,
+                             request_id=request_id)
 
     async def _send(
         self,
@@ -695,6 +747,19 @@ class B24Client:
                 original_error=exc,
             ) from None
         except httpx.ConnectError as exc:
+            failure = certificate_failure(exc)
+            if failure is not None:
+                target = httpx.URL(url)
+                problem = await asyncio.to_thread(
+                    describe_certificate_failure, failure, target.host, target.port or 443
+                )
+                raise AjaxError(
+                    TLS_CERTIFICATE_UNTRUSTED,
+                    problem.message(self.ca_file),
+                    0,
+                    kind=KIND_NETWORK_BEFORE_SEND,
+                    original_error=exc,
+                ) from None
             raise AjaxError(
                 "NETWORK_ERROR",
                 "Network connection failed (could not connect to the portal; nothing was sent)",
@@ -845,7 +910,22 @@ def _idempotency_key(method: str, api: int, given: str | None) -> str | None:
 
 
 # Failures a retry cannot fix and that must not be re-sent: a redirect names another host.
-_NEVER_RETRY = frozenset({"PORTAL_REDIRECT"})
+# A certificate nobody trusts and a refused token refresh do not change by asking again.
+_NEVER_RETRY = frozenset({"PORTAL_REDIRECT", TLS_CERTIFICATE_UNTRUSTED, OAUTH_REFRESH_REFUSED, OAUTH_SERVER_FAILED})
+
+
+def _with_auth(body: bytes, token: str) -> bytes:
+    """The JSON body with an app's `auth` field first (a positional array becomes the object PHP reads it as)."""
+    field = b'"auth":' + json.dumps(token).encode()
+    text = body.lstrip()
+    if text.startswith(b"["):
+        items = json.loads(body)
+        text = json.dumps({str(i): v for i, v in enumerate(items)}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+    if not text.startswith(b"{"):
+        return body
+    rest = text[1:].lstrip()
+    return b"{" + field + (b"" if rest.startswith(b"}") else b",") + rest
 
 
 def urlhost(url: str) -> str:

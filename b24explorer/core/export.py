@@ -9,19 +9,23 @@ the text (say, a webhook pasted into the params) is replaced by the placeholder 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pprint
 import re
 import shlex
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from .encoding import batch_command
+
+if TYPE_CHECKING:
+    from .oauth import OAuthCredentials
 
 PLACEHOLDER = "<WEBHOOK_SECRET>"
 ENV_VAR = "B24_WEBHOOK"
@@ -96,8 +100,16 @@ Request = CallRequest | BatchRequest
 # ---------------------------------------------------------------- public API
 
 
-def export_code(fmt: Format | str, webhook: WebhookLike, request: Request, *, include_secret: bool = False) -> str:
-    """The request as code in the given format (see :class:`Format`)."""
+def export_code(fmt: Format | str, webhook: WebhookLike | OAuthCredentials, request: Request, *,
+                include_secret: bool = False) -> str:
+    """The request as code in the given format (see :class:`Format`); an app connection's credentials give the
+    application's variant (`auth=<access token>` at the portal's /rest/, see :mod:`.export_app`)."""
+    from .oauth import OAuthCredentials  # here: the window's start imports export before any app connection
+
+    if isinstance(webhook, OAuthCredentials):
+        from .export_app import export_app_code
+
+        return export_app_code(fmt, webhook, request, include_secret=include_secret)
     fmt = Format(fmt)
     if request.api not in (2, 3):
         raise ValueError("api must be 2 or 3")
@@ -130,17 +142,25 @@ def to_php(webhook: WebhookLike, request: Request, *, include_secret: bool = Fal
 
 def save_response(path: str | os.PathLike[str], raw: bytes) -> Path:
     """Writes a response body as is (atomically: a partial file never replaces a good one)."""
+    with replacing(path) as fh:
+        fh.write(raw)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A file written beside `path` that replaces it only when the block ends without an error (or a
+    cancellation): a partial file never replaces a good one, and nothing is left behind."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            yield fh
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -305,25 +325,7 @@ def _b24pysdk(ctx: _Context, request: Request) -> str:
             '    webhook_token=webhook.path.replace("/rest/api/", "/rest/", 1).removeprefix("/rest/").strip("/"),',
             ")",
         ]
-    version = ", prefer_version=3" if request.api == 3 else ""
-    if isinstance(request, BatchRequest):
-        if request.labelled:
-            calls: Any = {str(k): (m, p or {}) for k, m, p in request.rows}
-        else:
-            calls = [(m, p or {}) for _, m, p in request.rows]
-        call_lines = [
-            f"commands = {_py(calls)}",
-            f"response = token.call_batch(commands, halt={request.halt!r}{version})",
-        ]
-        what = "batch"
-    else:
-        params = request.params if request.params is not None else {}
-        call_lines = [
-            f"params = {_py(params)}",
-            "# Any method, as is (the typed wrappers are on client, e.g. client.crm.deal.list(...)):",
-            f"response = token.call_method(api_method={request.method!r}, params=params{version})",
-        ]
-        what = f"{request.method} (REST v{request.api})"
+    call_lines, what = _b24pysdk_call_lines(request)
     parts = [
         f'"""{what}, exported by b24explorer (pip install b24pysdk)."""',
         "",
@@ -345,12 +347,28 @@ def _b24pysdk(ctx: _Context, request: Request) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _b24jssdk(ctx: _Context, request: Request) -> str:
-    hook = (
-        f"B24Hook.fromWebhookUrl({_js(ctx.url)})"
-        if ctx.include_secret
-        else f"B24Hook.fromWebhookUrl(process.env.{ENV_VAR} ?? {_js(ctx.url)})"
-    )
+def _b24pysdk_call_lines(request: Request) -> tuple[list[str], str]:
+    """The b24pysdk lines that send the request through `token`, and what they send (for the docstring)."""
+    version = ", prefer_version=3" if request.api == 3 else ""
+    if isinstance(request, BatchRequest):
+        if request.labelled:
+            calls: Any = {str(k): (m, p or {}) for k, m, p in request.rows}
+        else:
+            calls = [(m, p or {}) for _, m, p in request.rows]
+        return [
+            f"commands = {_py(calls)}",
+            f"response = token.call_batch(commands, halt={request.halt!r}{version})",
+        ], "batch"
+    params = request.params if request.params is not None else {}
+    return [
+        f"params = {_py(params)}",
+        "# Any method, as is (the typed wrappers are on client, e.g. client.crm.deal.list(...)):",
+        f"response = token.call_method(api_method={request.method!r}, params=params{version})",
+    ], f"{request.method} (REST v{request.api})"
+
+
+def _js_call_lines(request: Request) -> list[str]:
+    """The b24jssdk lines that send the request through `$b24` and print the answer."""
     version = f"v{request.api}"
     if isinstance(request, BatchRequest):
         if request.labelled:
@@ -365,10 +383,6 @@ def _b24jssdk(ctx: _Context, request: Request) -> str:
             f"  calls: {_indent(_js(calls), 2)},",
             f"  options: {_indent(_js(options), 2)}",
             "})",
-            "if (!response.isSuccess) {",
-            "  console.error(response.getErrorMessages())",
-            "}",
-            "console.log(JSON.stringify(response.getData(), null, 2))",
         ]
     else:
         params = request.params if request.params is not None else {}
@@ -381,13 +395,16 @@ def _b24jssdk(ctx: _Context, request: Request) -> str:
             call.append(f"  requestId: {_js(request.request_id)}")
         else:
             call[-1] = call[-1].rstrip(",")
-        call += [
-            "})",
-            "if (!response.isSuccess) {",
-            "  console.error(response.getErrorMessages())",
-            "}",
-            "console.log(JSON.stringify(response.getData(), null, 2))",
-        ]
+        call.append("})")
+    return [*call, "if (!response.isSuccess) {", "  console.error(response.getErrorMessages())", "}", "console.log(JSON.stringify(response.getData(), null, 2))"]
+
+
+def _b24jssdk(ctx: _Context, request: Request) -> str:
+    hook = (
+        f"B24Hook.fromWebhookUrl({_js(ctx.url)})"
+        if ctx.include_secret
+        else f"B24Hook.fromWebhookUrl(process.env.{ENV_VAR} ?? {_js(ctx.url)})"
+    )
     parts = [
         "// Exported by b24explorer (npm install @bitrix24/b24jssdk). Run as an ES module (e.g. a .mjs file).",
         "import { B24Hook } from '@bitrix24/b24jssdk'",
@@ -395,7 +412,7 @@ def _b24jssdk(ctx: _Context, request: Request) -> str:
         ctx.comment("//"),
         f"const $b24 = {hook}",
         "",
-        *call,
+        *_js_call_lines(request),
     ]
     return "\n".join(parts) + "\n"
 

@@ -90,7 +90,7 @@ HINTS: tuple[MethodHint, ...] = (
                doc=f"{_SYS}/scope.md"),
     MethodHint("method.get", "basic", "Whether a method exists and is available to this webhook",
                {"name": "crm.deal.list"}, doc=f"{_SYS}/method-get.md"),
-    MethodHint("app.info", "basic", "Information about the calling application (not for webhooks)", {},
+    MethodHint("app.info", "basic", "The calling application, or through a webhook its scopes and the plan", {},
                doc=f"{_SYS}/app-info.md"),
     MethodHint("feature.get", "basic", "Whether a portal feature is enabled", {"CODE": "rest_offline_extended"},
                doc=f"{_SYS}/feature-get.md"),

@@ -105,6 +105,11 @@ class LazyNode:
         """The node's JSON text: a zero-copy view of the body, or bytes rebuilt from its children's texts."""
         return self._raw if self._raw is not None else self._rebuilt()
 
+    @property
+    def body_raw(self) -> msgspec.Raw | None:
+        """The node's text as a view of the body; None when it would have to be rebuilt (a copy)."""
+        return self._raw
+
     def _rebuilt(self) -> bytes:  # pragma: no cover - both subclasses define it
         raise NotImplementedError
 
@@ -273,9 +278,9 @@ class LazyArray(LazyNode):
 def at_pointer(value: Any, pointer: str) -> Any:
     """The value at a JSON Pointer (RFC 6901) below a lazy node or plain Python; `KeyError`/`IndexError` when
     absent."""
-    if pointer in ("", "/"):
+    if pointer == "":
         return value
-    for part in pointer.lstrip("/").split("/"):
+    for part in pointer.removeprefix("/").split("/"):  # "/" is the key "" (RFC 6901), not the root
         key = part.replace("~1", "/").replace("~0", "~")
         value = value[int(key)] if isinstance(value, LazyArray | list) else value[key]
     return value

@@ -356,6 +356,11 @@ class RateLimiter:
     def tokens(self) -> float:
         return self._tokens
 
+    def level(self) -> float:
+        """The tokens in the bucket now (refilled for the time since the last take), without taking one."""
+        elapsed = max(0.0, self._clock.monotonic() - self._last_refill)
+        return min(self.burst, self._tokens + elapsed * self.drain_rate)
+
     def _refill(self) -> None:
         now = self._clock.monotonic()
         elapsed = max(0.0, now - self._last_refill)
@@ -720,6 +725,7 @@ class RestrictionManager:
         self.operating = OperatingLimiter(self._clock, log=log)
         self._build(self.config, keep_tokens=False)
         self._zero_stats()
+        self._observers: list[Callable[[], None]] = []
 
     # ---- configuration
 
@@ -757,6 +763,17 @@ class RestrictionManager:
     def clock(self) -> Clock:
         return self._clock
 
+    def observe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback()` after each attempt takes its token, each success and each retry decision (the
+        moments the bucket and the budgets change); returns a function that stops it."""
+        self._observers.append(callback)
+        return lambda: self._observers.remove(callback) if callback in self._observers else None
+
+    def _changed(self) -> None:
+        for callback in list(self._observers):
+            with contextlib.suppress(Exception):  # a failing observer must never break a call
+                callback()
+
     # ---- before a call
 
     async def before_attempt(
@@ -786,6 +803,7 @@ class RestrictionManager:
             )
 
         await self.rate.acquire(on_rate_wait)
+        self._changed()
         return self._clock.monotonic() - start
 
     def _blocked(self, limiter: str, code: str, method: str, wait: float, request_id: str | None) -> None:
@@ -819,6 +837,7 @@ class RestrictionManager:
                 method, _field(time_block, "operating"), _field(time_block, "operating_reset_at")
             )
             self.rate.on_success()
+        self._changed()
 
     def decide(
         self,
@@ -902,6 +921,7 @@ class RestrictionManager:
         _emit(
             self._log, "debug", LOG_HTTP_WAIT, f"http wait {wait:.2f} sec.", {**ctx, "wait": round(wait, 3)}
         )
+        self._changed()
         return RetryDecision(True, wait, reason, rule)
 
     def _classify(

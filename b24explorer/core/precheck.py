@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from .filterops import split_v2_key, v3_operator
 from .limits import command_method, is_read_only
 from .paramkeys import case_collisions
 from .reference import MethodRef, ReferenceCatalog, ReferenceCatalogError, reference_catalog
@@ -63,9 +64,6 @@ class ConnectionFacts:
 # Keys every call may carry besides its documented params.
 _ALWAYS_ALLOWED = frozenset({"auth"})
 _V3_LOGIC_KEYS = frozenset({"logic", "conditions"})
-# v2 filter key prefixes → v3 operators (the v3 filter is a list of [field, operator, value] conditions)
-_V2_TO_V3_OPERATORS = (("!@", None), ("<=", "<="), (">=", ">="), ("!=", "!="), ("=%", None), ("%=", None),
-                       ("@", "in"), ("<", "<"), (">", ">"), ("!", "!="), ("=", "="), ("%", None))
 _BASIC_SCOPES = frozenset({"basic", ""})
 
 
@@ -261,18 +259,13 @@ def _looks_v3(value: Any) -> bool:
 
 def _as_v3_filter(value: Mapping[str, Any]) -> list[list[Any]] | None:
     """``{">=ID": 5, "STATUS": "NEW"}`` → ``[["ID", ">=", 5], ["STATUS", "=", "NEW"]]``; None when a key uses an
-    operator v3 has no equivalent for (LIKE, NOT IN)."""
+    operator v3 has no equivalent for (LIKE, NOT IN; see ``filterops``)."""
     conditions: list[list[Any]] = []
     for key, item in value.items():
-        operator, field = "=", str(key)
-        for prefix, v3 in _V2_TO_V3_OPERATORS:
-            if field.startswith(prefix):
-                if v3 is None:
-                    return None
-                operator, field = v3, field[len(prefix):]
-                break
-        if operator == "=" and isinstance(item, list):
-            operator = "in"
+        prefix, field = split_v2_key(str(key))
+        operator = v3_operator(prefix, isinstance(item, list))
+        if operator is None:
+            return None
         conditions.append([field, operator, item])
     return conditions
 

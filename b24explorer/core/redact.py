@@ -20,6 +20,7 @@ SENSITIVE_KEYS = frozenset(
         "sessid",
         "key",
         "signature",
+        "authorization",  # an HTTP header carrying a bearer token
     }
 )
 MAX_DEPTH = 6  # object levels walked: a log context's params.fields.X.password is 4 levels down
@@ -38,6 +39,9 @@ _JSON_PAIR = r'"(?P<name>[A-Za-z_][A-Za-z0-9_]*)"\s*:\s*"(?P<val>(?:[^"\\]|\\.)*
 
 # A webhook path anywhere in a text: /rest/<id>/<secret> or /rest/api/<id>/<secret>
 _WEBHOOK_PATH = r"(/rest/(?:api/)?\d+/)([A-Za-z0-9_\-]{8,})"
+
+# An OAuth bearer token in a header-like text: "Bearer <token>"
+_BEARER = r"(?i)(\bBearer\s+)([A-Za-z0-9_\-.~+/]{8,}=*)"
 
 
 def _is_sensitive(key: object) -> bool:
@@ -68,8 +72,10 @@ def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Mask key=value credentials, webhook paths and any known secret inside a string."""
+    """Mask key=value credentials, webhook paths, bearer tokens and any known secret inside a string."""
     text = re.sub(_WEBHOOK_PATH, lambda m: m.group(1) + mask_secret(m.group(2)), text)
+    if "earer" in text or "EARER" in text:
+        text = re.sub(_BEARER, lambda m: m.group(1) + REDACTED, text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, mask_secret(secret))

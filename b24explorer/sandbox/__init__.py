@@ -26,7 +26,7 @@ Knobs beyond the contract:
 - `clock`: a callable returning unix time, so tests move time instead of sleeping.
 - `page_size`: v2 list page size (50 on a real portal). Anything else breaks fidelity on purpose, for
   big-answer benchmarks: `Sandbox(deals=100_000, page_size=100_000)` answers one crm.deal.list with every deal
-  (about 550 bytes a deal with all fields, 240 with ten selected fields).
+  (about 950 bytes a deal with all documented fields, 240 with ten selected fields).
 - `max_body_bytes`: bodies above it get 413 (16 MiB by default).
 - counts of the other seeded tables: `leads`, `contacts`, `companies`, `tasks`, `events`.
 

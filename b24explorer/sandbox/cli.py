@@ -18,7 +18,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "sandbox",
         help="serve a local Bitrix24 portal on loopback (seeded data, v2 and v3 protocol, limits, faults)",
         description="Serve a local Bitrix24 portal on loopback. The first line on stdout is "
-                    "'WEBHOOK <url>'; it serves until SIGINT/SIGTERM.",
+                    "'WEBHOOK <url>', the second 'OAUTH client_id=<id> client_secret=<secret> server=<url>' (a local "
+                    "application registered on it); it serves until SIGINT/SIGTERM.",
         epilog=SPEC_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -65,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(f"WEBHOOK {sandbox.webhook_url}", flush=True)
+        app = sandbox.portal.oauth.app
+        print(f"OAUTH client_id={app.client_id} client_secret={app.client_secret} "
+              f"server={sandbox.base_url}/oauth/token/", flush=True)
         print(f"b24x sandbox: {args.deals} deals, seed {args.seed}, plan {args.plan}; control API at "
               f"{sandbox.control_url}; Ctrl+C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.5):

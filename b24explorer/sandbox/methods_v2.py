@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import schema
-from .query import Lister, compile_v2_filter, parse_order
+from .query import Lister, QueryError, compile_v2_filter, parse_order
 from .registry import V2, Answer, ApiError, Ctx, as_int, as_list, truthy, v2
 from .schema import Field
 from .store import Table, iso
@@ -21,23 +21,38 @@ def lookup_upper(table: Table) -> Callable[[str], Field | None]:
     return lambda name: by_name.get(name.upper())
 
 
+def lookup_item(table: Table) -> Callable[[str], Field | None]:
+    """crm.item.* names (`createdTime`), falling back to the classic UPPER_CASE ones."""
+    by_item, by_name = table.by_item, table.by_name
+    return lambda name: by_item.get(name) or by_name.get(name.upper())
+
+
 def lookup_camel(table: Table) -> Callable[[str], Field | None]:
     by_camel, by_name = table.by_camel, table.by_name
     return lambda name: by_camel.get(name) or by_name.get(name.upper())
 
 
 def list_page(ctx: Ctx, table: Table, flt: Any, order_raw: Any, lookup: Callable[[str], Field | None],
-              default_order: dict[str, str] | None = None) -> tuple[list[int], int | None, int | None]:
-    """One v2 page: (ids, total, next). `start=-1` skips the count, so no total and no next."""
+              default_order: dict[str, str] | None = None,
+              strict: bool = False) -> tuple[list[int], int | None, int | None]:
+    """One v2 page: (ids, total, next). `start=-1` skips the count, so no total and no next.
+
+    `strict` refuses filter and order fields the table does not have (400 INVALID_ARG_VALUE), as
+    `crm.item.list` does; the classic list methods ignore them."""
     size = ctx.portal.page_size
     start_raw = ctx.param("start", 0)
     start = as_int(start_raw, 0) or 0
-    order = parse_order(order_raw, lookup) or parse_order(default_order or {"ID": "ASC"}, lookup)
     if not isinstance(flt, (dict, list)):
         flt = {}
+    try:
+        order = parse_order(order_raw, lookup, strict=strict) or parse_order(default_order or {"ID": "ASC"}, lookup)
+        pred = compile_v2_filter(table, flt, lookup, strict=True) if strict else None
+    except QueryError as exc:
+        raise ApiError(400, "INVALID_ARG_VALUE", str(exc)) from None
     window = Lister.id_window(table, flt, order)
     if window is None:
-        pred = compile_v2_filter(table, flt, lookup)
+        if not strict:
+            pred = compile_v2_filter(table, flt, lookup)
         key = json.dumps([flt, order_raw], sort_keys=True, default=str) if pred is not None or order else None
         window = ctx.portal.lister.matching_ids(table, pred, order, key)
     if start == -1:
@@ -70,6 +85,23 @@ def clean_fields(table: Table, raw: Any, *, creating: bool, lookup: Callable[[st
             continue
         out[field.name] = schema.to_v2_value(field, value)
     return out
+
+
+def merge_multifields(ctx: Ctx, table: Table, before: dict[str, Any], values: dict[str, Any]) -> None:
+    """PHONE/EMAIL/WEB/IM as a portal changes them: a value with an ID replaces that value (or removes it when
+    its VALUE is empty), one without is added with a new ID; HAS_PHONE/HAS_EMAIL/HAS_IMOL follow."""
+    for name in [n for n in values if table.by_name[n].type == "crm_multifield"]:
+        current = [dict(v) for v in before.get(name) or []]
+        for item in values[name]:
+            if "ID" in item:
+                current = [({**v, **item} if v["ID"] == item["ID"] else v) for v in current
+                           if not (v["ID"] == item["ID"] and not item["VALUE"])]
+            elif item["VALUE"]:
+                current.append({"ID": ctx.portal.store.multifield_id(), **item})
+        values[name] = current
+        flag = {"PHONE": "HAS_PHONE", "EMAIL": "HAS_EMAIL", "IM": "HAS_IMOL"}.get(name)
+        if flag in table.by_name:
+            values[flag] = "Y" if current else "N"
 
 
 def now_iso(ctx: Ctx) -> str:
@@ -142,9 +174,10 @@ def department_get(ctx: Ctx) -> Answer:
 
 @v2("scope", "", cost=0.001)
 def scope(ctx: Ctx) -> Answer:
-    if truthy(ctx.param("full", False)) or ctx.hook.scopes is None:
-        return Answer(ctx.portal.all_scopes())
-    return Answer(sorted(ctx.hook.scopes))
+    """The webhook's scopes; with `full=true`, every permission the portal has (scopes/permissions.md)."""
+    if truthy(ctx.param("full", False)):
+        return Answer(ctx.portal.portal_scopes())
+    return Answer(ctx.portal.webhook_scopes(ctx.hook))
 
 
 @v2("methods", "", cost=0.002)
@@ -167,11 +200,6 @@ def method_get(ctx: Ctx) -> Answer:
     spec = V2.get(name) if name else None
     return Answer({"isExisting": spec is not None,
                    "isAvailable": spec is not None and ctx.portal.hook_allows(ctx.hook, spec.scope)})
-
-
-@v2("app.info", "", cost=0.001)
-def app_info(ctx: Ctx) -> Answer:
-    raise ApiError(400, "ACCESS_DENIED", "Access denied! Application context required")
 
 
 @v2("feature.get", "", cost=0.001)
@@ -232,7 +260,7 @@ def _register_crm(entity: str) -> None:
         values = clean_fields(table, ctx.param("fields"), creating=True, lookup=lookup_upper(table))
         if entity == "company" and not values.get("TITLE"):
             raise ApiError(400, "", "Required fields are not filled: Company name")
-        row = {f.name: None for f in table.fields}
+        row = dict(table.blank)
         stamp = now_iso(ctx)
         row.update({"ASSIGNED_BY_ID": str(ctx.hook.user_id), "CREATED_BY_ID": str(ctx.hook.user_id),
                     "MODIFY_BY_ID": str(ctx.hook.user_id), "DATE_CREATE": stamp, "DATE_MODIFY": stamp,
@@ -243,6 +271,7 @@ def _register_crm(entity: str) -> None:
                         "IS_MANUAL_OPPORTUNITY": "N", "COMPANY_ID": "0"})
         if entity == "lead":
             row.update({"STATUS_ID": "NEW", "CURRENCY_ID": "USD", "OPPORTUNITY": "0.00"})
+        merge_multifields(ctx, table, {}, values)
         row.update(values)
         if "TITLE" in table.by_name and not row.get("TITLE"):
             row["TITLE"] = f"{entity.capitalize()} #{table.next_id}"
@@ -254,6 +283,7 @@ def _register_crm(entity: str) -> None:
         table = _crm_table(ctx, entity)
         row = _crm_row(ctx, table)
         values = clean_fields(table, ctx.param("fields"), creating=False, lookup=lookup_upper(table))
+        merge_multifields(ctx, table, row, values)
         values["DATE_MODIFY"] = now_iso(ctx)
         values["MODIFY_BY_ID"] = str(ctx.hook.user_id)
         table.update(int(row["ID"]), values)
@@ -296,8 +326,8 @@ def render_item(table: Table, row: dict[str, Any], select: list[str] | None = No
     if select:
         wanted = {s for s in select if isinstance(s, str)}
         if "*" not in wanted:
-            fields = [f for f in fields if f.name == "ID" or f.camel in wanted or f.name in wanted]
-    return {f.camel: schema.to_native(f, row.get(f.name)) for f in fields}
+            fields = [f for f in fields if f.name == "ID" or schema.item_name(f) in wanted or f.name in wanted]
+    return {schema.item_name(f): schema.to_native(f, row.get(f.name)) for f in fields}
 
 
 def _item_row(ctx: Ctx, table: Table) -> dict[str, Any]:
@@ -310,7 +340,7 @@ def _item_row(ctx: Ctx, table: Table) -> dict[str, Any]:
 @v2("crm.item.fields", "crm", cost=0.005)
 def item_fields(ctx: Ctx) -> Answer:
     table = item_table(ctx)
-    return Answer({"fields": {f.camel: schema.descriptor(f, with_upper_name=True) for f in table.fields}})
+    return Answer({"fields": {schema.item_name(f): schema.descriptor(f, with_upper_name=True) for f in table.fields}})
 
 
 @v2("crm.item.get", "crm", cost=0.01)
@@ -322,8 +352,8 @@ def item_get(ctx: Ctx) -> Answer:
 @v2("crm.item.list", "crm", cost=0.05)
 def item_list(ctx: Ctx) -> Answer:
     table = item_table(ctx)
-    lookup = lookup_camel(table)
-    ids, total, nxt = list_page(ctx, table, ctx.param("filter"), ctx.param("order"), lookup)
+    lookup = lookup_item(table)
+    ids, total, nxt = list_page(ctx, table, ctx.param("filter"), ctx.param("order"), lookup, strict=True)
     select = [str(s) for s in as_list(ctx.param("select"))]
     rows = table.rows
     return Answer({"items": [render_item(table, rows[i], select) for i in ids]}, total, nxt)
@@ -335,7 +365,7 @@ def item_add(ctx: Ctx) -> Answer:
     table = item_table(ctx)
     entity = ENTITY_BY_TYPE_ID[as_int(ctx.param("entityTypeId")) or 0]
     raw = ctx.param("fields")
-    upper = {(table.by_camel[k].name if k in table.by_camel else k): v for k, v in raw.items()} \
+    upper = {(table.by_item[k].name if k in table.by_item else k): v for k, v in raw.items()} \
         if isinstance(raw, dict) else {}
     ctx.params = {**ctx.params, "fields": upper}
     answer = V2[f"crm.{entity}.add"].handler(ctx)
@@ -346,7 +376,8 @@ def item_add(ctx: Ctx) -> Answer:
 def item_update(ctx: Ctx) -> Answer:
     table = item_table(ctx)
     row = _item_row(ctx, table)
-    values = clean_fields(table, ctx.param("fields"), creating=False, lookup=lookup_camel(table))
+    values = clean_fields(table, ctx.param("fields"), creating=False, lookup=lookup_item(table))
+    merge_multifields(ctx, table, row, values)
     values["DATE_MODIFY"] = now_iso(ctx)
     table.update(int(row["ID"]), values)
     ctx.wrote()
@@ -376,11 +407,25 @@ def render_task_v2(table: Table, row: dict[str, Any], select: list[str] | None =
     return {TASK_V2_NAMES.get(f.name, f.camel): row.get(f.name) for f in fields}
 
 
-def _task_row(ctx: Ctx) -> dict[str, Any]:
+WRONG_TASK_ID = ApiError(400, "0", "wrong task id")
+
+
+def _task_id(ctx: Ctx) -> int:
+    """The `taskId` (or `id`) param: error "0" "wrong task id" when it is no positive number."""
     raw = ctx.param("taskId")
     if raw is None:
         raw = ctx.param("id")
-    row = ctx.portal.store.tasks.get(raw)
+    if raw is None:
+        raise ApiError(400, "100", "CTaskItem All parameters in the constructor must have real class type "
+                                   "(internal error)")
+    number = as_int(raw)
+    if number is None or number <= 0:
+        raise WRONG_TASK_ID
+    return number
+
+
+def _task_row(ctx: Ctx) -> dict[str, Any]:
+    row = ctx.portal.store.tasks.get(_task_id(ctx))
     if row is None:
         raise ApiError(400, "ERROR_CORE", "Task not found or not accessible")
     return row
@@ -388,9 +433,16 @@ def _task_row(ctx: Ctx) -> dict[str, Any]:
 
 @v2("tasks.task.get", "task", cost=0.01)
 def task_get(ctx: Ctx) -> Answer:
+    """A task that does not exist or is not accessible answers 200 with `"result": []`."""
     table = ctx.portal.store.tasks
-    select = [str(s) for s in as_list(ctx.param("select"))]
-    return Answer({"task": render_task_v2(table, _task_row(ctx), select)})
+    select = ctx.param("select")
+    if select is not None and not isinstance(select, (list, dict)):
+        raise ApiError(400, "100", f"Invalid value {json.dumps(select)} to match with parameter {{select}}. "
+                                   "Should be value of type array. (internal error)")
+    row = table.get(_task_id(ctx))
+    if row is None:
+        return Answer([])
+    return Answer({"task": render_task_v2(table, row, [str(s) for s in as_list(select)])})
 
 
 @v2("tasks.task.list", "task", cost=0.05)
@@ -409,7 +461,7 @@ def task_add(ctx: Ctx) -> Answer:
     if not values.get("TITLE"):
         raise ApiError(400, "ERROR_CORE", "Required fields are not filled: TITLE")
     stamp = now_iso(ctx)
-    row = {f.name: None for f in table.fields}
+    row = dict(table.blank)
     row.update({"DESCRIPTION": "", "STATUS": "2", "PRIORITY": "1", "RESPONSIBLE_ID": str(ctx.hook.user_id),
                 "CREATED_BY": str(ctx.hook.user_id), "GROUP_ID": "0", "CREATED_DATE": stamp, "CHANGED_DATE": stamp})
     row.update(values)

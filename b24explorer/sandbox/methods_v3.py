@@ -18,6 +18,11 @@ from .store import Table, iso
 P = "BITRIX_REST_V3_EXCEPTION_"
 
 
+def _param(ctx: Ctx, name: str) -> Any:
+    """A top-level v3 parameter, by its exact name (v3 keys are case-sensitive: `ID` is not `id`)."""
+    return ctx.params.get(name)
+
+
 def validation_error(items: list[tuple[str, str]]) -> ApiError:
     return ApiError(400, P + "VALIDATION_REQUESTVALIDATIONEXCEPTION", "Error validating request object",
                     [{"message": m, "field": f} for f, m in items])
@@ -38,6 +43,8 @@ class Entity:
     related: dict[str, str] = field(default_factory=dict)  # relation name -> UPPER field holding a user id
     max_limit: int = 1000
     required: list[str] = field(default_factory=list)
+    filterable: frozenset[str] | None = None  # v3 names a filter may use; None: all
+    sortable: frozenset[str] | None = None  # v3 names `order` may use; None: all
 
     def fields(self, table: Table) -> dict[str, Field]:
         return {self.names.get(f.name, f.camel): f for f in table.fields}
@@ -71,7 +78,7 @@ class Entity:
         return out
 
     def select(self, ctx: Ctx, default: list[str]) -> list[str]:
-        raw = ctx.param("select")
+        raw = _param(ctx, "select")
         if raw is None:
             return default
         if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
@@ -81,11 +88,15 @@ class Entity:
 
 TASK = Entity(
     dto="TaskDto", table=lambda ctx: ctx.portal.store.tasks,
-    names={"CREATED_BY": "creatorId"},
+    names={"CREATED_BY": "creatorId", "CREATED_DATE": "created", "CHANGED_DATE": "changed", "CLOSED_DATE": "closed"},
     basic=["id", "title", "description", "status", "priority", "responsibleId", "creatorId", "groupId",
-           "deadline", "createdDate", "changedDate", "closedDate"],
+           "deadline", "created", "changed", "closed"],
     list_default=["id"], related={"responsible": "RESPONSIBLE_ID", "creator": "CREATED_BY"},
     max_limit=1000, required=["title", "creatorId", "responsibleId"],
+    # the docs: tasks filter on `id` only; these sort (of the fields this portal has)
+    filterable=frozenset({"id"}),
+    sortable=frozenset({"id", "title", "creatorId", "created", "responsibleId", "deadline", "groupId", "priority",
+                        "status", "changed", "closed"}),
 )
 EVENTLOG = Entity(
     dto="EventLogDto", table=lambda ctx: ctx.portal.store.eventlog, names={},
@@ -105,7 +116,8 @@ def _order(entity: Entity, table: Table, raw: Any) -> list[tuple[Field, bool]]:
     out = []
     for name, direction in raw.items():
         fld = lookup(str(name))
-        if fld is None or str(direction).upper() not in ("ASC", "DESC"):
+        sortable = entity.sortable is None or name in entity.sortable
+        if fld is None or not sortable or str(direction).upper() not in ("ASC", "DESC"):
             raise ApiError(400, P + "INVALIDORDEREXCEPTION",
                            f"Unable to recognize sorting parameter `{json.dumps({name: direction})}`")
         out.append((fld, str(direction).upper() == "DESC"))
@@ -133,7 +145,43 @@ def _pagination(entity: Entity, raw: Any) -> tuple[int, int]:
     return offset, limit
 
 
+def _check_filter(entity: Entity, table: Table, raw: Any) -> None:
+    """What a portal checks before it runs a filter: known fields, known operators, filterable, value types."""
+    conditions = [raw] if isinstance(raw, list) and raw and isinstance(raw[0], str) else raw
+    if isinstance(conditions, dict):
+        conditions = [conditions]
+    if not isinstance(conditions, list):
+        return  # the filter compiler names the shape error
+    by_v3 = entity.fields(table)
+    for cond in conditions:
+        if isinstance(cond, dict):
+            inner = cond.get("conditions")
+            if isinstance(inner, list):
+                _check_filter(entity, table, inner)
+            continue
+        if not isinstance(cond, list) or len(cond) not in (2, 3) or not isinstance(cond[0], str):
+            continue
+        name = cond[0]
+        op = str(cond[1]).lower() if len(cond) == 3 else ("in" if isinstance(cond[1], list) else "=")
+        value = cond[-1]
+        fld = by_v3.get(name)
+        if fld is None:
+            raise ApiError(400, P + "UNKNOWNDTOPROPERTYEXCEPTION", f"Unknown field `{name}` for entity `{entity.dto}`")
+        if op not in FILTER_OPERATORS:
+            raise ApiError(400, P + "UNKNOWNFILTEROPERATOREXCEPTION", f"Unknown filter operator `{cond[1]}`")
+        if entity.filterable is not None and name not in entity.filterable:
+            raise validation_error([(name, f"In DTO `{entity.dto}`, the `{name}` field requires the `Filterable` "
+                                           "attribute for such a request")])
+        values = value if isinstance(value, list) and op in ("in", "between") else [value]
+        if fld.type in schema.INT_TYPES and any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+            raise validation_error([(name, f"Field `{name}` must be an integer")])
+
+
+FILTER_OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "in", "between")
+
+
 def _filter(entity: Entity, table: Table, raw: Any) -> Any:
+    _check_filter(entity, table, raw)
     try:
         return compile_v3_filter(raw, entity.lookup(table))
     except QueryError as exc:
@@ -144,18 +192,18 @@ def _filter(entity: Entity, table: Table, raw: Any) -> Any:
 
 def _list(ctx: Ctx, entity: Entity) -> Answer:
     table = entity.table(ctx)
-    pred = _filter(entity, table, ctx.param("filter"))
-    order = _order(entity, table, ctx.param("order"))
-    offset, limit = _pagination(entity, ctx.param("pagination"))
+    pred = _filter(entity, table, _param(ctx, "filter"))
+    order = _order(entity, table, _param(ctx, "order"))
+    offset, limit = _pagination(entity, _param(ctx, "pagination"))
     select = entity.select(ctx, entity.list_default)
-    key = json.dumps([ctx.param("filter"), ctx.param("order")], sort_keys=True, default=str)
+    key = json.dumps([_param(ctx, "filter"), _param(ctx, "order")], sort_keys=True, default=str)
     ids = ctx.portal.lister.matching_ids(table, pred, order, key)
     rows = table.rows
     return Answer({"items": [entity.render(ctx, table, rows[i], select) for i in ids[offset:offset + limit]]})
 
 
 def _row(ctx: Ctx, entity: Entity, table: Table) -> dict[str, Any]:
-    raw = ctx.param("id")
+    raw = _param(ctx, "id")
     if raw is None:
         raise validation_error([("id", "Required field `id` is not specified")])
     if as_int(raw) is None or isinstance(raw, bool):
@@ -173,7 +221,7 @@ def _get(ctx: Ctx, entity: Entity) -> Answer:
 
 
 def _fields_in(ctx: Ctx, entity: Entity, table: Table, creating: bool) -> dict[str, Any]:
-    raw = ctx.param("fields")
+    raw = _param(ctx, "fields")
     if not isinstance(raw, dict):
         raise validation_error([("fields", "Required field `fields` is not specified")])
     by_v3 = entity.fields(table)
@@ -251,7 +299,7 @@ def task_add(ctx: Ctx) -> Answer:
     table = ctx.portal.store.tasks
     values = _fields_in(ctx, TASK, table, creating=True)
     stamp = _stamp(ctx)
-    row = {f.name: None for f in table.fields}
+    row = dict(table.blank)
     row.update({"DESCRIPTION": "", "STATUS": "2", "PRIORITY": "1", "GROUP_ID": "0", "CREATED_DATE": stamp,
                 "CHANGED_DATE": stamp})
     row.update(values)
@@ -304,7 +352,7 @@ _CURSOR = {"type": "object", "required": ["field", "value"],
     params=_obj([], select=_SELECT, filter=_FILTER, cursor=_CURSOR))
 def eventlog_tail(ctx: Ctx) -> Answer:
     table = ctx.portal.store.eventlog
-    cursor = ctx.param("cursor") or {"field": "id", "value": 0, "order": "ASC", "limit": 50}
+    cursor = _param(ctx, "cursor") or {"field": "id", "value": 0, "order": "ASC", "limit": 50}
     if not isinstance(cursor, dict):
         raise validation_error([("cursor", "`cursor` must be an object")])
     field_name = cursor.get("field", "id")
@@ -322,7 +370,7 @@ def eventlog_tail(ctx: Ctx) -> Answer:
         problems.append(("cursor.limit", "`limit` must be an integer from 1 to 1000"))
     if problems:
         raise validation_error(problems)
-    pred = _filter(EVENTLOG, table, ctx.param("filter"))
+    pred = _filter(EVENTLOG, table, _param(ctx, "filter"))
     select = EVENTLOG.select(ctx, EVENTLOG.list_default)
     ids = table.ids
     if order == "ASC":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 import threading
@@ -12,13 +13,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from . import methods_v2, methods_v3  # noqa: F401  (they fill the registries)
+from . import (  # noqa: F401  (they fill the registries)
+    methods_app,
+    methods_crm_links,
+    methods_v2,
+    methods_v2_more,
+    methods_v3,
+)
 from .batch import BATCH_LIMIT, BATCH_METHOD, parse_command, run_batch
 from .counters import Counters
+from .docs_fields import FACTS
 from .encoding import BadRequestBody, parse_body, parse_json_strict, parse_query
 from .faults import Fault, FaultError, Faults, make_fault
 from .idempotency import IdempotencyRecords, body_digest, valid_key
 from .limits import PLANS, LeakyBucket, OperatingMeter
+from .oauth import Answer as OAuthAnswer
+from .oauth import OAuthServer, handle_http
 from .query import Lister
 from .registry import V2, V3, Answer, ApiError, Ctx, MethodSpec
 from .store import PORTAL_TZ, Store, encode
@@ -74,6 +84,8 @@ class Portal:
         self.bucket = LeakyBucket(self.plan.drain_per_second, self.plan.burst)
         self.hooks: dict[str, Webhook] = {}
         self.main_hook = self.add_webhook(1, None, secret)
+        self.oauth = OAuthServer(lambda: self.clock(), self.counters.count_request,
+                                 member_id=hashlib.md5(f"sandbox-{seed}".encode()).hexdigest())
         self._idempotent = IdempotencyRecords()
         self.rest_v3 = True  # False: a portal without REST v3 (every /rest/api/ call: method not found)
         self.operating_time = True  # False: answers' `time` carries no `operating` / `operating_reset_at`
@@ -95,7 +107,17 @@ class Portal:
 
     @staticmethod
     def all_scopes() -> list[str]:
+        """The scopes of the methods the sandbox serves."""
         return sorted({s.scope for s in (*V2.values(), *V3.values()) if s.scope})
+
+    @classmethod
+    def portal_scopes(cls) -> list[str]:
+        """Every permission a portal has: the docs' scope table, and any scope the sandbox's methods use."""
+        return sorted(set(FACTS["scopes"]) | set(cls.all_scopes()))
+
+    def webhook_scopes(self, hook: Webhook) -> list[str]:
+        """What a webhook holds; a full-scope webhook holds every scope of the methods served."""
+        return self.all_scopes() if hook.scopes is None else sorted(hook.scopes)
 
     def reset(self) -> None:
         """Back to a clean slate between tests: faults, counters, limits, idempotency records."""
@@ -128,6 +150,8 @@ class Portal:
         parts = [p for p in path.split("/") if p]
         if len(parts) >= 2 and parts[0] == "_sandbox":
             return self._control(verb, parts[1:], body)
+        if parts and parts[0] == "oauth":
+            return self._oauth_reply(handle_http(self.oauth, parts[1:], query, headers, body))
         if len(parts) >= 4 and parts[0] == "rest" and parts[1] == "api":
             return self._route(3, parts[2], parts[3], parts[4:], verb, query, headers, body)
         if len(parts) == 3 and parts[0] == "rest" and parts[1] == "api":  # an app's call: `auth` in the body
@@ -136,7 +160,7 @@ class Portal:
             return self._route(2, parts[1], parts[2], parts[3:], verb, query, headers, body)
         if len(parts) == 2 and parts[0] == "rest":  # an app's call: `auth=<token>` in the query or body
             return self._route(2, None, None, parts[1:], verb, query, headers, body)
-        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+        return self._method_not_found(2)
 
     def _route(self, api: int, uid: str | None, secret: str | None, rest: list[str], verb: str, query: str,
                headers: dict[str, str], body: bytes) -> Reply:
@@ -148,7 +172,7 @@ class Portal:
             return self._error(api, 400, "INVALID_REQUEST", "The sandbox answers in JSON only")
         method = method.strip("/")
         if not method or "/" in method:
-            return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+            return self._method_not_found(api)
         self.counters.count_request(method)
         if api == 3 and not self.rest_v3:  # a portal without REST v3 knows no /rest/api/ method
             return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
@@ -209,6 +233,20 @@ class Portal:
             extra.append(("Retry-After", "1" if status == 503 else "60"))
         return Reply(status, dumps(body), [("Content-Type", "application/json; charset=utf-8"), *extra])
 
+    @staticmethod
+    def _oauth_reply(answer: OAuthAnswer) -> Reply:
+        if answer.location is not None:
+            return Reply(answer.status, b"", [("Location", answer.location), ("Content-Type", "text/html")])
+        if answer.page is not None:
+            page = f"<!doctype html><title>Authorization</title><p>{answer.page}</p>".encode()
+            return Reply(answer.status, page, [("Content-Type", "text/html; charset=utf-8")])
+        return Reply(answer.status, dumps(answer.document), [("Content-Type", "application/json; charset=utf-8")])
+
+    def _method_not_found(self, api: int) -> Reply:
+        if api == 3:
+            return self._error(3, 404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", "Method not found")
+        return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+
     def _api_error(self, api: int, exc: ApiError) -> Reply:
         return self._error(api, exc.status, exc.code, exc.description, exc.validation)
 
@@ -218,17 +256,16 @@ class Portal:
               headers: dict[str, str], body: bytes) -> Reply:
         start = self.clock()
         with self.lock:
-            hook = self.hooks.get(secret) if secret is not None else None
-            if secret is not None and (hook is None or str(hook.user_id) != uid):
-                return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
-            if not self.bucket.admit(start):
-                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+            # A portal looks the method up before it reads the credentials.
             registry = V3 if api == 3 else V2
             spec = registry.get(method)
             if spec is None and method != "batch":
-                if api == 3:
-                    return self._error(3, 404, _V3_PREFIX + "METHODNOTFOUNDEXCEPTION", f"Method not found: {method}")
-                return self._error(api, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
+                return self._method_not_found(api)
+            hook = self.hooks.get(secret) if secret is not None else None
+            if secret is not None and (hook is None or str(hook.user_id) != uid):
+                return self._error(api, 401, "INVALID_CREDENTIALS", "Invalid request credentials")
+            if not self.bucket.admit(start):
+                return self._error(api, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             try:
                 params = self._params(api, verb, query, headers, body)
             except BadRequestBody as exc:
@@ -239,6 +276,10 @@ class Portal:
             if hook is None:
                 # App-style calls carry a token; the sandbox takes a webhook's secret as that user's token.
                 hook = self.hooks.get(token) if isinstance(token, str) else None
+                try:
+                    hook = hook or (self.oauth.identity(token) if isinstance(token, str) else None)  # type: ignore[assignment]
+                except ApiError as exc:
+                    return self._api_error(api, exc)
                 if hook is None:
                     return self._error(api, 401, "NO_AUTH_FOUND", "Wrong authorization data")
             if method == "batch":
@@ -455,6 +496,8 @@ class Portal:
         def ok(obj: Any, status: int = 200) -> Reply:
             return Reply(status, dumps(obj), [("Content-Type", "application/json; charset=utf-8")])
 
+        if parts[:1] == [self.main_hook.secret] and parts[1:] == ["oauth", "expire"] and verb == "POST":
+            return ok({"result": {"expired": self.oauth.expire_all()}})
         if len(parts) != 2 or parts[0] != self.main_hook.secret:
             return ok({"error": "NO_AUTH_FOUND", "error_description": "Wrong control secret"}, 401)
         what = parts[1]

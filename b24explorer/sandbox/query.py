@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import json
 import re
 from collections import OrderedDict
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .schema import Field
-from .store import Table
+from .store import PORTAL_TZ, Table
 
 Row = dict[str, Any]
 Pred = Callable[[Row], bool]
@@ -28,6 +29,8 @@ class QueryError(ValueError):
 def _coerce(field: Field, value: Any) -> Any:
     if value is None:
         return None
+    if field.type in ("datetime", "date") and isinstance(value, str) and value:
+        return _moment(value)
     if field.numeric:
         if isinstance(value, bool):
             return int(value)
@@ -40,6 +43,17 @@ def _coerce(field: Field, value: Any) -> Any:
     if isinstance(value, bool):
         return value
     return str(value)
+
+
+def _moment(text: str) -> Any:
+    """A date or date-time as unix time, so values written with different offsets compare by moment."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1) if len(text.strip()) > 10 else text.strip())
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PORTAL_TZ)
+    return moment.timestamp()
 
 
 def _row_value(field: Field, row: Row) -> Any:
@@ -123,10 +137,12 @@ def split_v2_key(key: str) -> tuple[str, str]:
     return "=", key
 
 
-def compile_v2_filter(table: Table, flt: Any, lookup: Callable[[str], Field | None]) -> Pred | None:
+def compile_v2_filter(table: Table, flt: Any, lookup: Callable[[str], Field | None], *,
+                      strict: bool = False) -> Pred | None:
     """A v2 filter object (`{">ID": 5, "@STAGE_ID": [...], "0": {"LOGIC": "OR", ...}}`) as a predicate.
 
-    Unknown fields are ignored, as a portal does; `None` means "matches everything".
+    Unknown fields are ignored, as the classic methods do, or refused with QueryError when `strict`
+    (`crm.item.list`); `None` means "matches everything".
     """
     if isinstance(flt, list):
         flt = {str(i): v for i, v in enumerate(flt)}
@@ -140,13 +156,15 @@ def compile_v2_filter(table: Table, flt: Any, lookup: Callable[[str], Field | No
             logic = str(value).upper()
             continue
         if key.isdigit() and isinstance(value, dict):
-            sub = compile_v2_filter(table, value, lookup)
+            sub = compile_v2_filter(table, value, lookup, strict=strict)
             if sub is not None:
                 preds.append(sub)
             continue
         op, name = split_v2_key(key)
         field = lookup(name)
         if field is None:
+            if strict:
+                raise QueryError(f"Invalid filter: field '{name}' is not allowed in filter", field=name)
             continue
         preds.append(_compare(op, field, value))
     if not preds:
@@ -208,14 +226,22 @@ def _v3_condition(cond: Any, lookup: Callable[[str], Field | None]) -> Pred:
     return _compare(op, field, value)
 
 
-def parse_order(order: Any, lookup: Callable[[str], Field | None]) -> list[tuple[Field, bool]]:
-    """[(field, descending)] from `{"FIELD": "ASC"|"DESC"}`; unknown fields are skipped."""
+def parse_order(order: Any, lookup: Callable[[str], Field | None], *,
+                strict: bool = False) -> list[tuple[Field, bool]]:
+    """[(field, descending)] from `{"FIELD": "ASC"|"DESC"}`; unknown fields are skipped, or refused with
+    QueryError when `strict`."""
     out: list[tuple[Field, bool]] = []
     if isinstance(order, dict):
         for name, direction in order.items():
             field = lookup(str(name))
+            word = str(direction).strip().upper()
+            if strict and field is None:
+                raise QueryError(f"Invalid order: field '{name}' is not allowed in order", field=str(name))
+            if strict and word not in ("ASC", "DESC"):
+                raise QueryError(f"Invalid order: allowed sort directions are ASC, DESC. But got '{direction}' "
+                                 f"for field '{name}'", field=str(name))
             if field is not None:
-                out.append((field, str(direction).strip().upper() == "DESC"))
+                out.append((field, word == "DESC"))
     return out
 
 

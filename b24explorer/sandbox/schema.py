@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .docs_fields import FACTS
+
 INT_TYPES = frozenset(
     {"integer", "user", "crm_company", "crm_contact", "crm_lead", "crm_category", "crm_quote", "group", "department"}
 )
@@ -34,6 +36,17 @@ class Field:
         return self.type in INT_TYPES or self.type == "double"
 
 
+# crm.item.* names the classic CRM fields its own way where camelCase of the classic name would differ
+# (api-reference/crm/universal/crm-item-fields.md).
+ITEM_NAMES = {"DATE_CREATE": "createdTime", "DATE_MODIFY": "updatedTime", "CREATED_BY_ID": "createdBy",
+              "MODIFY_BY_ID": "updatedBy", "BEGINDATE": "begindate", "CLOSEDATE": "closedate"}
+
+
+def item_name(field: Field) -> str:
+    """The field's name in crm.item.* answers and parameters."""
+    return ITEM_NAMES.get(field.name) or field.camel
+
+
 def camel_case(upper: str) -> str:
     """`ASSIGNED_BY_ID` -> `assignedById`."""
     parts = upper.lower().split("_")
@@ -44,109 +57,98 @@ def F(name: str, type_: str = "string", title: str = "", **kw: Any) -> Field:
     return Field(name, type_, title or name.replace("_", " ").title(), **kw)
 
 
-_COMMON_TAIL = [
-    F("ASSIGNED_BY_ID", "user", "Responsible"),
-    F("CREATED_BY_ID", "user", "Created by", read_only=True),
-    F("MODIFY_BY_ID", "user", "Modified by", read_only=True),
-    F("DATE_CREATE", "datetime", "Created on", read_only=True),
-    F("DATE_MODIFY", "datetime", "Modified on", read_only=True),
-    F("OPENED", "char", "Available to everyone"),
-    F("COMMENTS", "string", "Comment"),
-    F("SOURCE_ID", "crm_status", "Source", status_type="SOURCE"),
+def _get_only(entity: str) -> list[str]:
+    """Keys the docs' crm.<entity>.get example answers that crm.<entity>.fields does not list (FACE_ID…)."""
+    listed = {row[0] for row in FACTS["crm"][entity]}
+    return [k for k in FACTS["answers_v2"].get(f"crm.{entity}.get", {}).get("keys", []) if k not in listed]
+
+
+def _crm(entity: str) -> list[Field]:
+    """A CRM entity's standard fields as the docs list them (docs_fields.py, made by scripts/gen_sandbox_fields.py)."""
+    return [Field(name, type_, title, read_only="O" in flags, required="R" in flags, multiple="M" in flags,
+                  immutable="I" in flags, status_type=status)
+            for name, type_, title, flags, status in FACTS["crm"][entity]]
+
+
+DEAL_FIELDS = _crm("deal")
+LEAD_FIELDS = _crm("lead")
+CONTACT_FIELDS = _crm("contact")
+COMPANY_FIELDS = _crm("company")
+
+# user.fields names and titles only; the types are those of user.get's answers (user-get.md)
+_USER_TYPES = {"ID": "integer", "ACTIVE": "boolean", "UF_DEPARTMENT": "department", "LAST_LOGIN": "datetime",
+               "DATE_REGISTER": "datetime", "PERSONAL_BIRTHDAY": "date", "UF_EMPLOYMENT_DATE": "date"}
+USER_FIELDS = [Field(name, _USER_TYPES.get(name, "string"), title, read_only=name == "ID",
+                     multiple=name == "UF_DEPARTMENT") for name, title in FACTS["user"]]
+USER_TITLES = {name: title for name, title in FACTS["user"]}
+
+_DEPARTMENT_TYPES = {"ID": "integer", "SORT": "integer", "PARENT": "department", "UF_HEAD": "user"}
+DEPARTMENT_FIELDS = [Field(name, _DEPARTMENT_TYPES.get(name, "string"), title, read_only=name == "ID")
+                     for name, title in FACTS["department"]]
+DEPARTMENT_TITLES = {name: title for name, title in FACTS["department"]}
+
+# tasks.task.getFields gives type, title, required flag, default and enum values; the dates the portal stamps
+# itself cannot be written.
+_TASK_READ_ONLY = {"ID", "CREATED_DATE", "CHANGED_DATE", "CLOSED_DATE", "CHANGED_BY", "CLOSED_BY",
+                   "STATUS_CHANGED_BY", "STATUS_CHANGED_DATE", "ACTIVITY_DATE", "COMMENTS_COUNT",
+                   "SERVICE_COMMENTS_COUNT", "NEW_COMMENTS_COUNT"}
+# the sandbox's own types where it needs more than the docs' type: users and groups are ids, and STATUS and
+# PRIORITY are numeric codes (the v3 rendering answers them as integers)
+_TASK_USER_FIELDS = {"CREATED_BY": "user", "RESPONSIBLE_ID": "user", "CHANGED_BY": "user", "CLOSED_BY": "user",
+                     "STATUS_CHANGED_BY": "user", "GROUP_ID": "group", "STATUS": "integer", "PRIORITY": "integer"}
+TASK_FIELDS = [Field(name, _TASK_USER_FIELDS.get(name, type_), title or name, read_only=name in _TASK_READ_ONLY,
+                     required=required, multiple=type_ == "array")
+               for name, type_, title, required, _default, _values in FACTS["task"]]
+TASK_DEFAULTS = {name: default for name, _t, _ti, _r, default, _v in FACTS["task"] if default is not None}
+TASK_GETFIELDS = {name: {k: v for k, v in (("title", title or None), ("type", type_), ("required", required or None),
+                                           ("default", default), ("values", values)) if v is not None}
+                  for name, type_, title, required, default, values in FACTS["task"]}
+
+STATUS_FIELDS = [
+    F("ID", "integer", "ID", read_only=True), F("ENTITY_ID", "string", "Entity"), F("STATUS_ID", "string", "Status"),
+    F("NAME", "string", "Name"), F("NAME_INIT", "string", "Initial name"), F("SORT", "integer", "Sort"),
+    F("SYSTEM", "char", "System"), F("CATEGORY_ID", "integer", "Pipeline"), F("COLOR", "string", "Color"),
+    F("SEMANTICS", "string", "Semantics"), F("EXTRA", "object", "Extra"),
 ]
 
-DEAL_FIELDS = [
-    F("ID", "integer", "ID", read_only=True),
-    F("TITLE", "string", "Name"),
-    F("TYPE_ID", "crm_status", "Type", status_type="DEAL_TYPE"),
-    F("CATEGORY_ID", "crm_category", "Pipeline", immutable=True),
-    F("STAGE_ID", "crm_status", "Deal stage", status_type="DEAL_STAGE"),
-    F("STAGE_SEMANTIC_ID", "string", "Stage group", read_only=True),
-    F("IS_NEW", "char", "New deal", read_only=True),
-    F("PROBABILITY", "integer", "Probability"),
-    F("CURRENCY_ID", "crm_currency", "Currency"),
-    F("OPPORTUNITY", "double", "Amount"),
-    F("IS_MANUAL_OPPORTUNITY", "char", "Manual amount"),
-    F("COMPANY_ID", "crm_company", "Company"),
-    F("CONTACT_ID", "crm_contact", "Contact"),
-    F("LEAD_ID", "crm_lead", "Lead", read_only=True),
-    F("BEGINDATE", "date", "Start date"),
-    F("CLOSEDATE", "date", "End date"),
-    F("CLOSED", "char", "Closed"),
-    *_COMMON_TAIL,
+COMMENT_FIELDS = [
+    F("ID", "integer", "ID", read_only=True), F("CREATED", "datetime", "Created on", read_only=True),
+    F("ENTITY_ID", "integer", "Entity ID", required=True, immutable=True),
+    F("ENTITY_TYPE", "string", "Entity type", required=True, immutable=True),
+    F("AUTHOR_ID", "user", "Author", read_only=True), F("COMMENT", "string", "Comment", required=True),
+    F("FILES", "attached_diskfile", "Files", multiple=True),
 ]
 
-LEAD_FIELDS = [
-    F("ID", "integer", "ID", read_only=True),
-    F("TITLE", "string", "Lead name"),
-    F("NAME", "string", "First name"),
-    F("LAST_NAME", "string", "Last name"),
-    F("STATUS_ID", "crm_status", "Stage", status_type="STATUS"),
-    F("CURRENCY_ID", "crm_currency", "Currency"),
-    F("OPPORTUNITY", "double", "Amount"),
-    F("COMPANY_TITLE", "string", "Company name"),
-    F("CONTACT_ID", "crm_contact", "Contact"),
-    *_COMMON_TAIL,
-]
 
-CONTACT_FIELDS = [
-    F("ID", "integer", "ID", read_only=True),
-    F("NAME", "string", "First name"),
-    F("LAST_NAME", "string", "Last name"),
-    F("POST", "string", "Position"),
-    F("TYPE_ID", "crm_status", "Contact type", status_type="CONTACT_TYPE"),
-    F("COMPANY_ID", "crm_company", "Company"),
-    F("EXPORT", "char", "Included in export"),
-    *_COMMON_TAIL,
-]
+def blank_crm(entity: str, fields: list[Field]) -> dict[str, Any]:
+    """A new CRM row: null where nothing was set, "N" for Y/N flags, and no multi-fields (PHONE, EMAIL…)
+    until they have values (crm-deal-get.md, crm-contact-get.md)."""
+    blank: dict[str, Any] = {f.name: ("N" if f.type == "char" else None) for f in fields if f.type != "crm_multifield"}
+    blank.update({name: None for name in _get_only(entity)})
+    return blank
 
-COMPANY_FIELDS = [
-    F("ID", "integer", "ID", read_only=True),
-    F("TITLE", "string", "Company name", required=True),
-    F("COMPANY_TYPE", "crm_status", "Company type", status_type="COMPANY_TYPE"),
-    F("INDUSTRY", "crm_status", "Industry", status_type="INDUSTRY"),
-    F("EMPLOYEES", "crm_status", "Employees", status_type="EMPLOYEES"),
-    F("REVENUE", "double", "Annual revenue"),
-    F("CURRENCY_ID", "crm_currency", "Currency"),
-    *_COMMON_TAIL,
-]
 
-USER_FIELDS = [
-    F("ID", "integer", "ID", read_only=True),
-    F("ACTIVE", "boolean", "Active"),
-    F("NAME", "string", "First name"),
-    F("LAST_NAME", "string", "Last name"),
-    F("EMAIL", "string", "E-mail"),
-    F("WORK_POSITION", "string", "Position"),
-    F("PERSONAL_GENDER", "string", "Gender"),
-    F("UF_DEPARTMENT", "department", "Departments", multiple=True),
-    F("DATE_REGISTER", "datetime", "Registered on"),
-    F("IS_ONLINE", "char", "Online"),
-    F("TIME_ZONE", "string", "Time zone"),
-]
+def blank_user() -> dict[str, Any]:
+    """A new user: "" for empty text, as user.get answers (user-current.md)."""
+    return {f.name: "" for f in USER_FIELDS if f.type in ("string", "date", "datetime")}
 
-DEPARTMENT_FIELDS = [
-    F("ID", "integer", "ID", read_only=True),
-    F("NAME", "string", "Name"),
-    F("SORT", "integer", "Sort"),
-    F("PARENT", "department", "Parent department"),
-    F("UF_HEAD", "user", "Head"),
-]
 
-TASK_FIELDS = [
-    F("ID", "integer", "ID", read_only=True),
-    F("TITLE", "string", "Title", required=True),
-    F("DESCRIPTION", "string", "Description"),
-    F("STATUS", "integer", "Status"),
-    F("PRIORITY", "integer", "Priority"),
-    F("RESPONSIBLE_ID", "user", "Assignee", required=True),
-    F("CREATED_BY", "user", "Created by", required=True),
-    F("GROUP_ID", "group", "Project"),
-    F("DEADLINE", "datetime", "Deadline"),
-    F("CREATED_DATE", "datetime", "Created on", read_only=True),
-    F("CHANGED_DATE", "datetime", "Modified on", read_only=True),
-    F("CLOSED_DATE", "datetime", "Completed on", read_only=True),
-]
+def blank_task() -> dict[str, Any]:
+    """A new task: tasks.task.getFields' defaults, as the v2 strings a portal returns."""
+    out: dict[str, Any] = {f.name: None for f in TASK_FIELDS}
+    out.update({name: str(value) for name, value in TASK_DEFAULTS.items()})
+    return out
+
+
+def multifield(field: Field, value: Any) -> dict[str, str]:
+    """One PHONE/EMAIL/WEB/IM value as a portal stores it: {VALUE_TYPE, VALUE, TYPE_ID} (the ID is the store's)."""
+    data = {str(k).upper(): v for k, v in value.items()} if isinstance(value, dict) else {"VALUE": value}
+    out = {"VALUE_TYPE": str(data.get("VALUE_TYPE") or "WORK"), "VALUE": str(data.get("VALUE") or ""),
+           "TYPE_ID": field.name}
+    if data.get("ID") not in (None, ""):
+        out = {"ID": str(data["ID"]), **out}
+    return out
+
 
 EVENTLOG_FIELDS = [
     F("ID", "integer", "ID", read_only=True),
@@ -168,6 +170,10 @@ def to_v2_value(field: Field, value: Any) -> Any:
     """Normalise an incoming value to how a v2 portal stores and returns it (strings, Y/N)."""
     if value is None:
         return None
+    if field.type == "crm_multifield":
+        items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) and \
+            not {"VALUE", "value"} & set(value) else [value]
+        return [multifield(field, v) for v in items]
     if field.multiple:
         items = value if isinstance(value, list) else [value]
         return [to_v2_value(Field(field.name, field.type), v) for v in items]

@@ -186,7 +186,7 @@ class Sandbox:
 
     def __init__(self, seed: int = 1, deals: int = 10_000, plan: str = "standard", *,
                  host: str = "127.0.0.1", port: int = 0, leads: int = 120, contacts: int = 200,
-                 companies: int = 50, tasks: int = 150, events: int = 500, secret: str | None = None,
+                 companies: int = 120, tasks: int = 150, events: int = 500, secret: str | None = None,
                  page_size: int = 50, operating_limit: float | str | None = "plan",
                  clock: Callable[[], float] | None = None, max_body_bytes: int = 16 * 1024 * 1024,
                  rest_v3: bool = True, operating_time: bool = True) -> None:
@@ -205,7 +205,8 @@ class Sandbox:
         self.seed = seed
         self._seed_args = {"deals": deals, "leads": leads, "contacts": contacts, "companies": companies,
                            "tasks": tasks, "events": events}
-        store = seed_store(seed, **self._seed_args)
+        self._clock = clock or time.time
+        store = seed_store(seed, now=self._clock(), **self._seed_args)
         self._seeded_version = store.version
         self.portal = Portal(store, plan=plan, secret=secret, page_size=page_size,
                              operating_limit=operating_limit, clock=clock, seed=seed,
@@ -302,7 +303,7 @@ class Sandbox:
         with self.portal.lock:
             if self.portal.store.version == self._seeded_version:
                 return False
-            store = seed_store(self.seed, **self._seed_args)
+            store = seed_store(self.seed, now=self._clock(), **self._seed_args)
             self._seeded_version = store.version
             self.portal.store = store
             return True

@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 import json
 import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from . import schema
 from .schema import Field
 
 PORTAL_TZ = dt.timezone(dt.timedelta(hours=3))
-_EPOCH = dt.datetime(2024, 1, 1, 9, 0, tzinfo=PORTAL_TZ)
+_HISTORY_DAYS = 700  # seeded rows were created within this many days before the sandbox's "today"
 
 
 def iso(moment: dt.datetime) -> str:
@@ -38,17 +39,26 @@ def encode(obj: Any) -> str:
         return "{" + ",".join(json.dumps(str(k)) + ":" + encode(v) for k, v in obj.items()) + "}"
     if isinstance(obj, list) and obj and isinstance(obj[0], (RawJSON, list)):  # pages, or a batch's list of them
         return "[" + ",".join(v.text if isinstance(v, RawJSON) else encode(v) for v in obj) + "]"
-    return json.dumps(obj, separators=(",", ":"))
+    try:
+        return json.dumps(obj, separators=(",", ":"))
+    except TypeError:
+        if not isinstance(obj, list):
+            raise
+        # a RawJSON further in (a batch's results: a profile, then a stored row)
+        return "[" + ",".join(encode(v) for v in obj) + "]"
 
 
 class Table:
     """Rows keyed by integer id, with a sorted id index so `>ID` windows are a bisect away."""
 
-    def __init__(self, name: str, fields: list[Field], store: Store) -> None:
+    def __init__(self, name: str, fields: list[Field], store: Store, blank: dict[str, Any] | None = None) -> None:
         self.name = name
         self.fields = fields
+        # what a new row holds before its values are set: every documented field is present
+        self.blank = blank if blank is not None else {f.name: None for f in fields}
         self.by_name = {f.name: f for f in fields}
         self.by_camel = {f.camel: f for f in fields}
+        self.by_item = {schema.item_name(f): f for f in fields}
         self.rows: dict[int, dict[str, Any]] = {}
         self.ids: list[int] = []
         self.next_id = 1
@@ -80,6 +90,7 @@ class Table:
         row_id = self.next_id
         self.next_id += 1
         fresh = {"ID": ""}
+        fresh.update(self.blank)
         fresh.update(row)
         fresh["ID"] = str(row_id)
         self.rows[row_id] = fresh
@@ -132,23 +143,48 @@ class Store:
 
     def __init__(self) -> None:
         self._journal: list[Callable[[], None]] | None = None
-        self.users = Table("user", schema.USER_FIELDS, self)
+        self._multifield_ids = 0
+        self._product_row_ids = 0
+        self._relations_version = 0
+        # relations of one row to others: (entity, id, "contact" | "company" | "productrows") -> rows
+        self.links: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+        self.users = Table("user", schema.USER_FIELDS, self, schema.blank_user())
         self.departments = Table("department", schema.DEPARTMENT_FIELDS, self)
-        self.leads = Table("lead", schema.LEAD_FIELDS, self)
-        self.contacts = Table("contact", schema.CONTACT_FIELDS, self)
-        self.companies = Table("company", schema.COMPANY_FIELDS, self)
-        self.deals = Table("deal", schema.DEAL_FIELDS, self)
-        self.tasks = Table("task", schema.TASK_FIELDS, self)
+        self.leads = Table("lead", schema.LEAD_FIELDS, self, schema.blank_crm("lead", schema.LEAD_FIELDS))
+        self.contacts = Table("contact", schema.CONTACT_FIELDS, self, schema.blank_crm("contact", schema.CONTACT_FIELDS))
+        self.companies = Table("company", schema.COMPANY_FIELDS, self, schema.blank_crm("company", schema.COMPANY_FIELDS))
+        self.deals = Table("deal", schema.DEAL_FIELDS, self, schema.blank_crm("deal", schema.DEAL_FIELDS))
+        self.tasks = Table("task", schema.TASK_FIELDS, self, schema.blank_task())
         self.eventlog = Table("eventlog", schema.EVENTLOG_FIELDS, self)
+        self.statuses = Table("status", schema.STATUS_FIELDS, self)
+        self.comments = Table("timeline_comment", schema.COMMENT_FIELDS, self)
+        self._notifications = 0
+
+    def multifield_id(self) -> str:
+        """The next id of a PHONE/EMAIL/WEB/IM value (one sequence across the CRM, as on a portal)."""
+        self._multifield_ids += 1
+        return str(self._multifield_ids)
+
+    def notification_id(self) -> int:
+        self._notifications += 1
+        return self._notifications
+
+    def product_row_id(self) -> str:
+        self._product_row_ids += 1
+        return str(self._product_row_ids)
+
+    def set_links(self, key: tuple[str, int, str], rows: list[dict[str, Any]]) -> None:
+        self.links[key] = rows
+        self._relations_version += 1
 
     @property
     def version(self) -> int:
         """Grows with every write to any table (a cheap "has anything changed" check)."""
-        return sum(table.version for table in self._tables())
+        return sum(table.version for table in self._tables()) + self._relations_version
 
     def _tables(self) -> tuple[Table, ...]:
         return (self.users, self.departments, self.leads, self.contacts, self.companies, self.deals,
-                self.tasks, self.eventlog)
+                self.tasks, self.eventlog, self.statuses, self.comments)
 
     @property
     def crm(self) -> dict[int, Table]:
@@ -175,13 +211,34 @@ class Store:
 
 _FIRST = ["Anna", "Boris", "Clara", "Dmitry", "Elena", "Felix", "Galina", "Hugo", "Irina", "Jonas",
           "Katya", "Leon", "Maria", "Nikolai", "Olga", "Pavel", "Quentin", "Rosa", "Sergey", "Tanya"]
+_MORE_FIRST = ["Ulrich", "Vera", "Walter", "Xenia", "Yuri", "Zoe"]  # contacts' names run from A to Z
 _LAST = ["Ivanova", "Petrov", "Schmidt", "Novak", "Garcia", "Kowalski", "Smirnova", "Weber", "Rossi",
          "Dubois", "Larsen", "Nowak", "Popova", "Fischer", "Silva", "Kuznetsov", "Meyer", "Horvat"]
 _WORDS = ["Alpha", "Birch", "Cobalt", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper",
           "Kestrel", "Lumen", "Maple", "Nimbus", "Orbit", "Pioneer", "Quartz", "River", "Summit", "Tundra"]
+_MORE_WORDS = ["Umber", "Vertex", "Willow", "Xenon", "Yarrow", "Zenith"]  # companies' titles run from A to Z
 _KINDS = ["Logistics", "Foods", "Software", "Textiles", "Energy", "Clinics", "Studio", "Motors", "Print"]
 _DEAL_STAGES = ["NEW", "PREPARATION", "PREPAYMENT_INVOICE", "EXECUTING", "FINAL_INVOICE", "WON", "LOSE"]
 _LEAD_STATUSES = ["NEW", "IN_PROCESS", "PROCESSED", "JUNK", "CONVERTED"]
+DEAL_CATEGORIES = [(0, "General", 300), (9, "Partners", 200)]  # (id, name, sort) of the deal pipelines
+# crm.status.list reference lists: ENTITY_ID -> [(STATUS_ID, NAME)]; stage lists carry their semantics
+_STATUS_LISTS = {
+    "DEAL_STAGE": [("NEW", "New"), ("PREPARATION", "Document preparation"),
+                   ("PREPAYMENT_INVOICE", "Invoice"), ("EXECUTING", "In progress"),
+                   ("FINAL_INVOICE", "Final invoice"), ("WON", "Deal won"), ("LOSE", "Deal lost")],
+    "STATUS": [("NEW", "Unassigned"), ("IN_PROCESS", "In progress"), ("PROCESSED", "Processed"),
+               ("JUNK", "Junk lead"), ("CONVERTED", "Good lead")],
+    "SOURCE": [("CALL", "Call"), ("EMAIL", "E-Mail"), ("WEB", "Website"), ("ADVERTISING", "Advertising"),
+               ("PARTNER", "Existing client"), ("RECOMMENDATION", "By recommendation"), ("OTHER", "Other")],
+    "DEAL_TYPE": [("SALE", "Sales"), ("COMPLEX", "Complex sale"), ("GOODS", "Sale of goods"),
+                  ("SERVICES", "Sale of services")],
+    "CONTACT_TYPE": [("CLIENT", "Clients"), ("SUPPLIER", "Suppliers"), ("PARTNER", "Partners")],
+    "COMPANY_TYPE": [("CUSTOMER", "Client"), ("PARTNER", "Partner"), ("SUPPLIER", "Supplier")],
+    "INDUSTRY": [("IT", "Information Technology"), ("MANUFACTURING", "Manufacturing"), ("DELIVERY", "Delivery"),
+                 ("OTHER", "Other")],
+    "EMPLOYEES": [("EMPLOYEES_1", "less than 50"), ("EMPLOYEES_2", "50-250"), ("EMPLOYEES_3", "250-500")],
+}
+_STAGE_COLORS = {"P": "#39A8EF", "S": "#7BD500", "F": "#FF5752"}
 _CURRENCIES = ["USD", "EUR", "RUB"]
 _SOURCES = ["CALL", "EMAIL", "WEB", "ADVERTISING", "PARTNER", "RECOMMENDATION", "OTHER"]
 _POSITIONS = ["Sales manager", "Developer", "Accountant", "Head of sales", "Support", "Designer"]
@@ -215,16 +272,35 @@ class _FastRandom:
 
 
 def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: int, tasks: int,
-               events: int, users: int = 12) -> Store:
+               events: int, users: int = 12, now: float | None = None) -> Store:
+    """The seeded portal. Its dates lie in the days before `now` (unix time; the sandbox's clock), counted
+    from that day's midnight, so the same seed gives the same rows all day and "the last 6 months" finds
+    rows whenever it runs."""
     rng = _FastRandom(seed)
     store = Store()
+    today = dt.datetime.fromtimestamp(time.time() if now is None else now, PORTAL_TZ)
+    today = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    epoch = today - dt.timedelta(days=_HISTORY_DAYS)
 
-    def moment(max_days: int = 700) -> dt.datetime:
-        return _EPOCH + dt.timedelta(minutes=rng.randrange(max_days * 24 * 60))
+    def moment(max_days: int = _HISTORY_DAYS) -> dt.datetime:
+        return epoch + dt.timedelta(minutes=rng.randrange(max_days * 24 * 60))
 
     def iso(moment: dt.datetime) -> str:
         return moment.isoformat(timespec="seconds")  # seeded moments are already in the portal's zone
 
+    for entity, items in [*_STATUS_LISTS.items(), ("DEAL_STAGE_9", _STATUS_LISTS["DEAL_STAGE"])]:
+        for n, (status_id, name) in enumerate(items):
+            row: dict[str, Any] = {"ENTITY_ID": entity, "STATUS_ID": status_id, "NAME": name, "NAME_INIT": name,
+                                   "SORT": str(10 * (n + 1)), "SYSTEM": "Y" if n == 0 else "N",
+                                   "CATEGORY_ID": None, "COLOR": None, "SEMANTICS": None}
+            if entity.startswith(("DEAL_STAGE", "STATUS")):
+                semantic = "S" if status_id in ("WON", "CONVERTED") else "F" if status_id in ("LOSE", "JUNK") else "P"
+                row.update({"COLOR": _STAGE_COLORS[semantic], "SEMANTICS": None if semantic == "P" else semantic,
+                            "EXTRA": {"SEMANTICS": {"P": "process", "S": "success", "F": "failure"}[semantic],
+                                      "COLOR": _STAGE_COLORS[semantic]}})
+            if entity == "DEAL_STAGE_9":
+                row.update({"STATUS_ID": f"C9:{status_id}", "CATEGORY_ID": "9"})
+            store.statuses.insert(row)
     for name, parent in _DEPARTMENTS:
         store.departments.insert({"NAME": name, "SORT": "500", "PARENT": None if parent is None else str(parent),
                                   "UF_HEAD": "1"})
@@ -236,7 +312,7 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "WORK_POSITION": "Administrator" if i == 0 else rng.choice(_POSITIONS),
             "PERSONAL_GENDER": "F" if first.endswith("a") else "M",
             "UF_DEPARTMENT": [1] if i == 0 else [rng.randint(2, len(_DEPARTMENTS))],
-            "DATE_REGISTER": iso(_EPOCH - dt.timedelta(days=rng.randint(30, 900))),
+            "DATE_REGISTER": iso(epoch - dt.timedelta(days=rng.randint(30, 900))),
             "IS_ONLINE": "Y" if i % 3 == 0 else "N", "TIME_ZONE": "Europe/Berlin",
         })
     user_ids = [str(i) for i in range(1, users + 1)]
@@ -250,21 +326,33 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "OPENED": rng.choice("YN"), "COMMENTS": "", "SOURCE_ID": rng.choice(_SOURCES),
         }
 
+    company_words = _WORDS + _MORE_WORDS
+    def contacts_of(name: str, domain: str) -> dict[str, Any]:
+        phone = {"ID": store.multifield_id(), "VALUE_TYPE": "WORK", "VALUE": f"+4930{rng.randint(1000000, 9999999)}",
+                 "TYPE_ID": "PHONE"}
+        email = {"ID": store.multifield_id(), "VALUE_TYPE": "WORK", "VALUE": f"{name.lower()}@{domain}",
+                 "TYPE_ID": "EMAIL"}
+        return {"PHONE": [phone], "EMAIL": [email], "HAS_PHONE": "Y", "HAS_EMAIL": "Y"}
+
     for _ in range(companies):
         store.companies.insert({
-            "TITLE": f"{rng.choice(_WORDS)} {rng.choice(_KINDS)}", "COMPANY_TYPE": rng.choice(["CUSTOMER", "PARTNER",
+            "TITLE": f"{rng.choice(company_words)} {rng.choice(_KINDS)}", "COMPANY_TYPE": rng.choice(["CUSTOMER", "PARTNER",
                                                                                                 "SUPPLIER"]),
             "INDUSTRY": rng.choice(["IT", "MANUFACTURING", "DELIVERY", "OTHER"]),
             "EMPLOYEES": rng.choice(["EMPLOYEES_1", "EMPLOYEES_2", "EMPLOYEES_3"]),
-            "REVENUE": f"{rng.randrange(10_000, 5_000_000)}.00", "CURRENCY_ID": rng.choice(_CURRENCIES), **tail(),
+            "REVENUE": f"{rng.randrange(10_000, 5_000_000)}.00", "CURRENCY_ID": rng.choice(_CURRENCIES),
+            **{k: v for k, v in tail().items() if k != "SOURCE_ID"}, **contacts_of("info", "example.com"),
         })
+    contact_names = _FIRST + _MORE_FIRST
     for _ in range(contacts):
         store.contacts.insert({
-            "NAME": rng.choice(_FIRST), "LAST_NAME": rng.choice(_LAST), "POST": rng.choice(_POSITIONS),
+            "NAME": rng.choice(contact_names), "LAST_NAME": rng.choice(_LAST), "POST": rng.choice(_POSITIONS),
             "TYPE_ID": rng.choice(["CLIENT", "SUPPLIER", "PARTNER"]),
             "COMPANY_ID": str(rng.randint(1, companies)) if companies else None,
             "EXPORT": "Y", **tail(),
         })
+        contact = store.contacts.rows[store.contacts.ids[-1]]
+        contact.update(contacts_of(contact["NAME"], "example.org"))
     for i in range(leads):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         store.leads.insert({
@@ -273,6 +361,7 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "OPPORTUNITY": f"{rng.randrange(100, 50_000)}.00",
             "COMPANY_TITLE": f"{rng.choice(_WORDS)} {rng.choice(_KINDS)}",
             "CONTACT_ID": str(rng.randint(1, contacts)) if contacts else None, **tail(),
+            **contacts_of(first, "example.net"),
         })
     for i in range(deals):
         category = 0 if rng.random() < 0.8 else 9
@@ -306,9 +395,10 @@ def seed_store(seed: int, *, deals: int, leads: int, contacts: int, companies: i
             "CREATED_DATE": iso(created), "CHANGED_DATE": iso(created + dt.timedelta(hours=rng.randint(1, 99))),
             "CLOSED_DATE": iso(created + dt.timedelta(days=rng.randint(1, 9))) if status == 5 else None,
         })
-    stamp = _EPOCH
-    for _ in range(events):
-        stamp += dt.timedelta(seconds=rng.randint(5, 4000))
+    gaps = [rng.randint(5, 4000) for _ in range(events)]
+    stamp = today - dt.timedelta(seconds=sum(gaps))  # the newest record is from this morning
+    for gap in gaps:
+        stamp += dt.timedelta(seconds=gap)
         audit, module, severity = rng.choice(_AUDIT)
         store.eventlog.insert({
             "TIMESTAMP_X": iso(stamp), "SEVERITY": severity, "AUDIT_TYPE_ID": audit, "MODULE_ID": module,

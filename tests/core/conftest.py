@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import keyring
@@ -40,3 +41,15 @@ def restore_keyring() -> Iterator[None]:
     previous = keyring.get_keyring()
     yield
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def reference() -> Iterator[str]:
+    """A fresh keyring reference; its entry (if a test made one in the real keyring) is deleted afterwards."""
+    from b24explorer.core import vault
+
+    ref = vault.new_reference()
+    yield ref
+    if os.environ.get("B24X_REAL_KEYRING") == "1":
+        with suppress(vault.VaultError):
+            vault.delete_webhook(ref, timeout=10)

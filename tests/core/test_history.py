@@ -273,6 +273,6 @@ async def test_record_outcomes_of_real_calls(store: hi.HistoryStore, sb: Sandbox
     assert first.duration > 0
     assert second.is_error
     assert second.error_code
-    assert (third.method, third.status, third.error_code, third.response) == ("profile", 401, "NO_AUTH_FOUND", None)
+    assert (third.method, third.status, third.error_code, third.response) == ("profile", 401, "INVALID_CREDENTIALS", None)
     store.close()
     assert hook.secret.encode() not in store.path.read_bytes()

@@ -8,8 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
-from contextlib import closing, suppress
+from contextlib import closing
 from pathlib import Path
 
 import keyring
@@ -94,15 +93,6 @@ def _secretstorage_items(reference: str) -> list:
     bus = secretstorage.dbus_init()
     collection = secretstorage.get_default_collection(bus)
     return list(collection.search_items({"service": vault.SERVICE, "username": reference})), bus
-
-
-@pytest.fixture
-def reference() -> Iterator[str]:
-    ref = vault.new_reference()
-    yield ref
-    if os.environ.get("B24X_REAL_KEYRING") == "1":
-        with suppress(vault.VaultError):
-            vault.delete_webhook(ref, timeout=10)
 
 
 # ------------------------------------------------------------------ real Secret Service

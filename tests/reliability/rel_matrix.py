@@ -55,7 +55,7 @@ CASES: list[FaultCase] = [
               notes="302 to another host: never followed, never re-sent"),
     FaultCase("error_in_200", dict(kind="error_in_200", code="ERROR_CORE", description="Core error", count=1),
               "ERROR_CORE", 1, notes="an error envelope with HTTP 200"),
-    FaultCase("401_no_auth", None, "NO_AUTH_FOUND", 1, hook="wrong_secret",
+    FaultCase("401_wrong_secret", None, "INVALID_CREDENTIALS", 1, hook="wrong_secret",
               notes="the portal's own answer to a wrong secret"),
     FaultCase("403_scope", None, "insufficient_scope", 1, hook="crm_less",
               notes="the portal's own answer to a webhook without the crm scope",

@@ -173,5 +173,11 @@ def test_tasks_v2_wrappers(make_sandbox: Callable[..., Sandbox]) -> None:
         updated = c.post("tasks.task.update", json={"taskId": new_id, "fields": {"TITLE": "Renamed"}}).json()
         assert updated["result"]["task"]["title"] == "Renamed"
         assert c.post("tasks.task.delete", json={"taskId": new_id}).json()["result"] == {"task": True}
-        assert c.post("tasks.task.get", json={"taskId": new_id}).status_code == 400
+        gone = c.post("tasks.task.get", json={"taskId": new_id})
+        assert gone.status_code == 200
+        assert gone.json()["result"] == []
+        wrong = c.post("tasks.task.get", json={"taskId": -1})
+        assert wrong.status_code == 400
+        assert wrong.json()["error"] == "0"
+        assert wrong.json()["error_description"] == "wrong task id"
         assert c.post("tasks.task.add", json={"fields": {}}).status_code == 400

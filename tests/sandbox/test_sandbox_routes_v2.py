@@ -70,7 +70,14 @@ def test_wrong_secret_and_wrong_user(sb: Sandbox) -> None:
         for url in (f"{sb.base_url}/rest/1/wrongsecret/profile", f"{sb.base_url}/rest/2/{sb.secret}/profile"):
             r = c.post(url)
             assert r.status_code == 401
-            assert r.json() == {"error": "NO_AUTH_FOUND", "error_description": "Wrong authorization data"}
+            assert r.json() == {"error": "INVALID_CREDENTIALS", "error_description": "Invalid request credentials"}
+        # no credentials at all is another error; the method is looked up before the credentials
+        r = c.post(f"{sb.base_url}/rest/profile")
+        assert r.status_code == 401
+        assert r.json()["error"] == "NO_AUTH_FOUND"
+        r = c.post(f"{sb.base_url}/rest/1/wrongsecret/no.such.method")
+        assert r.status_code == 404
+        assert r.json()["error"] == "ERROR_METHOD_NOT_FOUND"
 
 
 def test_unknown_method_and_v3_only_method_on_v2(http: httpx.Client) -> None:
@@ -123,9 +130,14 @@ def test_system_methods(http: httpx.Client) -> None:
     assert http.post("method.get", json={"name": "no.such"}).json()["result"] == {
         "isExisting": False, "isAvailable": False}
     assert http.post("method.get").json()["result"] == {"isExisting": False, "isAvailable": False}
-    app = http.post("app.info")
-    assert app.status_code == 400
-    assert app.json() == {"error": "ACCESS_DENIED", "error_description": "Access denied! Application context required"}
+    app = http.post("app.info").json()["result"]  # through a webhook: its scopes and the portal's plan
+    assert set(app) == {"SCOPE", "LICENSE"}
+    assert set(app["SCOPE"]) == set(scopes)
+    assert app["LICENSE"]
+    full = http.post("scope", json={"full": True}).json()["result"]
+    # every permission of the docs' scope table, also those no served method uses
+    assert {"crm", "task", "user", "user_brief", "user_basic", "im", "imbot", "disk", "calendar"} <= set(full)
+    assert set(scopes) <= set(full)
     feature = http.post("feature.get")
     assert feature.json()["error"] == "CODE_EMPTY"
     assert http.post("feature.get", json={"CODE": "rest_offline_extended"}).json()["result"] == {"value": "Y"}

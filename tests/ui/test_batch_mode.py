@@ -198,8 +198,8 @@ def test_a_failing_batch_request_is_shown_readably(qtbot: Any, sb: Sandbox, arun
     arun(editor.send())
     arun(bad.aclose())
     assert editor.last_error is not None
-    assert "NO_AUTH_FOUND" in editor.status_label.text()
-    assert editor.response_view.root_value["code"] == "NO_AUTH_FOUND"
+    assert "INVALID_CREDENTIALS" in editor.status_label.text()
+    assert editor.response_view.root_value["code"] == "INVALID_CREDENTIALS"
     assert editor.rows_model.rowCount() == 0
     assert editor.send_button.isEnabled()
 

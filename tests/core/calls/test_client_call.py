@@ -94,14 +94,14 @@ async def test_soft_v2_code_comes_back_hard_code_raises(make_client, sb) -> None
     assert sb.counters.requests("crm.deal.get") == 2  # no retry of a 4xx
 
 
-async def test_wrong_secret_is_no_auth_found_and_never_echoed(make_client, sb) -> None:
+async def test_wrong_secret_is_invalid_credentials_and_never_echoed(make_client, sb) -> None:
     wrong = sb.webhook_url.replace(sb.secret, "wrongsecret0000000")
     client, log, _ = make_client(wrong)
     async with client:
         with pytest.raises(AjaxError) as info:
             await client.call("server.time")
     err = info.value
-    assert (err.code, err.status) == ("NO_AUTH_FOUND", 401)
+    assert (err.code, err.status) == ("INVALID_CREDENTIALS", 401)
     assert "wrongsecret0000000" not in f"{err} {err!r} {err.to_dict()} {log.text()}"
 
 
