@@ -49,6 +49,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
     parser.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="the Idempotency-Key of a v3 write (default: a new one; re-sends after a timeout reuse it)",
+    )
+    parser.add_argument(
         "--plan",
         default=None,
         choices=("standard", "enterprise", "unlimited", "batch_processing", "realtime"),
@@ -126,6 +131,7 @@ async def call_once(
     stderr: TextIO,
     repeat: int = 1,
     record: Callable[..., None] | None = None,
+    idempotency_key: str | None = None,
 ) -> int:
     bus = LogBus()
     bus.subscribe(_stderr_printer(stderr, verbose))
@@ -134,7 +140,9 @@ async def call_once(
         hook, timeout=request_timeout, limits=LimitsConfig.from_plan(plan), log=bus
     ) as client:
         for _ in range(max(1, repeat)):  # one client, so its rate limiter sees every call
-            code = await _call_and_print(client, method, params, api, request_id, stdout, stderr, record)
+            code = await _call_and_print(
+                client, method, params, api, request_id, stdout, stderr, record, idempotency_key
+            )
             if code == EXIT_BAD_INPUT:
                 return code
             worst = max(worst, code)
@@ -150,9 +158,10 @@ async def _call_and_print(
     stdout: TextIO,
     stderr: TextIO,
     record: Callable[..., None] | None = None,
+    idempotency_key: str | None = None,
 ) -> int:
     try:
-        res = await client.call(method, params, api=api, request_id=request_id)
+        res = await client.call(method, params, api=api, request_id=request_id, idempotency_key=idempotency_key)
     except AjaxError as err:
         _dump({"error": err.code, "error_description": err.message, **_meta(err)}, stdout)
         if err.code == "JSSDK_INVALID_PARAMS":
@@ -168,8 +177,10 @@ async def _call_and_print(
                error_code=None if res.is_success else (res.error.code if res.error else None),
                request_id=res.request_id or "")
     _dump(res.envelope(), stdout)
+    replayed = f" · replayed (Idempotency-Key {res.idempotency_key})" if res.replayed else ""
     print(
-        f"HTTP {res.status} · {res.elapsed * 1000:.0f} ms · {res.size} bytes · request id {res.request_id}",
+        f"HTTP {res.status} · {res.elapsed * 1000:.0f} ms · {res.size} bytes · request id {res.request_id}"
+        f"{replayed}",
         file=stderr,
     )
     return EXIT_OK if res.is_success else EXIT_API_ERROR
@@ -215,6 +226,7 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextI
                 stderr=errs,
                 repeat=getattr(args, "repeat", 1),
                 record=None if getattr(args, "no_history", False) else record,
+                idempotency_key=getattr(args, "idempotency_key", None),
             )
         )
     except KeyboardInterrupt:
