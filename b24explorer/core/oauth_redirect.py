@@ -7,13 +7,13 @@ application's handler URL on the portal (pick a fixed `port` so it stays the sam
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import SdkError
+from .loopback_http import close_server, open_server, send_reply
 from .oauth import (
     OAuthApp,
     OAuthCredentials,
@@ -60,19 +60,12 @@ class RedirectListener:
 
     async def start(self) -> None:
         self._result = asyncio.get_running_loop().create_future()
-        try:
-            self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        except OSError as exc:
-            raise SdkError("OAUTH_REDIRECT_LISTEN", f"Cannot listen for the redirect on {self.host}:{self.port} "
-                           f"({exc.strerror or exc}): choose another port", 500) from None
-        self.port = self._server.sockets[0].getsockname()[1]
+        self._server, self.port = await open_server(self._serve, self.host, self.port, code="OAUTH_REDIRECT_LISTEN",
+                                                    what="the redirect")
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        await close_server(server)
 
     @property
     def redirect_uri(self) -> str:
@@ -99,12 +92,7 @@ class RedirectListener:
         target = parts[1] if len(parts) >= 2 else "/"
         query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
         status, text = self._accept(query)
-        body = _PAGE.format(text=text).encode()
-        writer.write(f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(body)}"
-                     "\r\nConnection: close\r\n\r\n".encode() + body)
-        with contextlib.suppress(ConnectionError):
-            await writer.drain()
-        writer.close()
+        await send_reply(writer, status, _PAGE.format(text=text).encode(), "text/html; charset=utf-8")
 
     def _accept(self, query: dict[str, str]) -> tuple[str, str]:
         result = self._result

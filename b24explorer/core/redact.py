@@ -133,3 +133,32 @@ def _deep_mask_strings(value: Any, secrets: tuple[str, ...]) -> Any:
 def truncate(text: str) -> str:
     """Log payloads over 300 characters keep their first 100 and end with `...` (as the SDK)."""
     return text if len(text) <= TRUNCATE_OVER else text[:TRUNCATE_TO] + "..."
+
+
+# The secrets an event payload carries: the app's token pair in its `auth` block and the application token.
+EVENT_TOKEN_KEYS = ("access_token", "refresh_token", "application_token")
+
+
+def event_secrets(payload: Any) -> tuple[str, ...]:
+    """The token values of an event payload's `auth` block (and a top-level `application_token`)."""
+    found: list[str] = []
+    blocks = [payload, payload.get("auth")] if isinstance(payload, dict) else []
+    for block in blocks:
+        if isinstance(block, dict):
+            found.extend(str(block[k]) for k in EVENT_TOKEN_KEYS if isinstance(block.get(k), str) and block[k])
+    return tuple(found)
+
+
+def mask_event_payload(payload: Any) -> Any:
+    """A copy of an event payload fit to show: the `auth` block keeps its shape (domain, member_id, …) with
+    every token masked, and any copy of a token elsewhere in the payload is masked too."""
+    masked = _deep_mask_strings(payload, event_secrets(payload))
+    if isinstance(masked, dict) and isinstance(payload, dict):
+        for holder, original in ((masked, payload), (masked.get("auth"), payload.get("auth"))):
+            if isinstance(holder, dict) and isinstance(original, dict):
+                for key in EVENT_TOKEN_KEYS:  # a token that is no string (a number, a list) is masked too
+                    if original.get(key) and not isinstance(original[key], str):
+                        holder[key] = REDACTED
+                    elif original.get(key):
+                        holder[key] = mask_secret(original[key])
+    return masked

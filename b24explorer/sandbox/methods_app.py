@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .events import check_binding, next_binding_id
 from .oauth import APP_STATUS, App, AppHook
 from .registry import Answer, ApiError, Ctx, as_int, v2
 
@@ -64,21 +65,34 @@ def app_option_set(ctx: Ctx) -> Answer:
     return Answer(True)
 
 
+_EVENT_KEYS = ("event", "handler", "auth_type", "offline")  # what event.get shows of a binding
+
+
 def _event_row(ctx: Ctx) -> dict[str, Any]:
     event, handler = _text(ctx, "event").upper(), _text(ctx, "handler")
     if not event:
         raise ApiError(400, "ERROR_EVENT_NOT_FOUND", "Event not found")
-    if not handler:
+    offline = _text(ctx, "event_type").lower() == "offline"
+    if not handler and not offline:  # an offline event has no handler to call
         raise ApiError(400, "ERROR_ARGUMENT", "Handler URL is empty")
     auth_type = as_int(ctx.param("auth_type"), 0) or 0
-    offline = _text(ctx, "event_type").lower() == "offline"
-    return {"event": event, "handler": handler, "auth_type": str(auth_type), "offline": 1 if offline else 0}
+    options = ctx.param("options")
+    return {"event": event, "handler": handler, "auth_type": str(auth_type), "offline": 1 if offline else 0,
+            "connector": _text(ctx, "auth_connector"), "options": options if isinstance(options, dict) else {}}
 
 
 @v2("event.bind", "", cost=0.005, write=True)
 def event_bind(ctx: Ctx) -> Answer:
     app = _app(ctx)
-    return _bind(ctx, app.events, _event_row(ctx), "event", "ERROR_HANDLER_ALREADY_BINDED")
+    row = _event_row(ctx)
+    check_binding(ctx, row)
+    row["id"] = next_binding_id(app)
+    if any(r["offline"] == row["offline"] and r["connector"] == row["connector"] for r in app.events
+           if r["event"] == row["event"] and r["handler"] == row["handler"]):
+        raise ApiError(400, "ERROR_HANDLER_ALREADY_BINDED", "Handler already binded")
+    app.events.append(row)
+    ctx.wrote()
+    return Answer(True)
 
 
 def _bind(ctx: Ctx, rows: list[dict[str, Any]], row: dict[str, Any], what: str, code: str) -> Answer:
@@ -92,7 +106,7 @@ def _bind(ctx: Ctx, rows: list[dict[str, Any]], row: dict[str, Any], what: str, 
 
 @v2("event.get", "", cost=0.002)
 def event_get(ctx: Ctx) -> Answer:
-    return Answer([dict(e) for e in _app(ctx).events])
+    return Answer([{key: e[key] for key in _EVENT_KEYS} for e in _app(ctx).events])
 
 
 @v2("event.unbind", "", cost=0.005, write=True)
@@ -101,7 +115,10 @@ def event_unbind(ctx: Ctx) -> Answer:
     event, handler = _text(ctx, "event").upper(), _text(ctx, "handler")
     if not event:
         raise ApiError(400, "ERROR_EVENT_NOT_FOUND", "Event not found")
-    return _unbind(ctx, app.events, lambda e: e["event"] == event and (not handler or e["handler"] == handler))
+    kind = _text(ctx, "event_type").lower()
+    offline = None if kind not in ("online", "offline") else int(kind == "offline")
+    return _unbind(ctx, app.events, lambda e: e["event"] == event and (not handler or e["handler"] == handler)
+                   and (offline is None or e["offline"] == offline))
 
 
 def _unbind(ctx: Ctx, rows: list[dict[str, Any]], matches: Callable[[dict[str, Any]], bool]) -> Answer:

@@ -209,7 +209,8 @@ def feature_get(ctx: Ctx) -> Answer:
     code = ctx.param("CODE")
     if not code:
         raise ApiError(400, "CODE_EMPTY", "CODE can't be empty")
-    return Answer({"value": "Y" if code in ("rest_offline_extended", "rest_auth_connector") else "N"})
+    enabled = {"rest_offline_extended": ctx.portal.events.offline_extended, "rest_auth_connector": True}
+    return Answer({"value": "Y" if enabled.get(str(code)) else "N"})
 
 
 # --- classic CRM (crm.deal.* / crm.lead.* / crm.contact.* / crm.company.*) ------------------------------

@@ -43,6 +43,7 @@ class App:
     options: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     placements: list[dict[str, Any]] = field(default_factory=list)
+    application_token: str = field(default_factory=lambda: secrets.token_hex(16))  # signs its event payloads
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Answer:
     page: str | None = None
 
 
-def _is_loopback_url(url: str) -> bool:
+def is_loopback_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -105,7 +106,7 @@ class OAuthServer:
         redirect_uri = params.get("redirect_uri", "")
         if not redirect_uri:
             return Answer(400, page="The application has no handler URL: pass redirect_uri (a loopback address).")
-        if not _is_loopback_url(redirect_uri):
+        if not is_loopback_url(redirect_uri):
             return Answer(400, page="The sandbox redirects only to loopback addresses.")
         code = secrets.token_hex(16)
         with self._lock:
@@ -135,17 +136,33 @@ class OAuthServer:
                 if old is None or old.refresh_expires < now:
                     return _refusal(400, "invalid_grant", "Invalid refresh token")
                 app, user_id = old.app, old.user_id
-            grant = _Grant(app, user_id, secrets.token_hex(16), secrets.token_hex(16), now + ACCESS_LIFETIME,
-                           now + REFRESH_LIFETIME)
-            self._by_access[grant.access_token] = grant
-            self._by_refresh[grant.refresh_token] = grant
+            grant = self._grant(app, user_id, now)
+        return Answer(200, document=self._token_set(grant, host, scheme))
+
+    def event_auth(self, app: App, user_id: int, host: str, scheme: str = "http") -> dict[str, Any]:
+        """The `auth` block of an event payload: a fresh token pair for the handler to call back with."""
+        with self._lock:
+            grant = self._grant(app, user_id, self.clock())
+        document = self._token_set(grant, host, scheme)
+        return {key: str(document[key]) for key in ("access_token", "expires", "expires_in", "scope", "domain",
+                                                     "server_endpoint", "status", "client_endpoint", "member_id",
+                                                     "user_id", "refresh_token")}
+
+    def _grant(self, app: App, user_id: int, now: float) -> _Grant:
+        grant = _Grant(app, user_id, secrets.token_hex(16), secrets.token_hex(16), now + ACCESS_LIFETIME,
+                       now + REFRESH_LIFETIME)
+        self._by_access[grant.access_token] = grant
+        self._by_refresh[grant.refresh_token] = grant
+        return grant
+
+    def _token_set(self, grant: _Grant, host: str, scheme: str) -> dict[str, Any]:
         base = f"{scheme}://{host}"
-        return Answer(200, document={
+        return {
             "access_token": grant.access_token, "expires": int(grant.access_expires),
             "expires_in": ACCESS_LIFETIME, "scope": ",".join(self.scopes()), "domain": host,
             "server_endpoint": f"{base}/rest/", "status": APP_STATUS, "client_endpoint": f"{base}/rest/",
-            "member_id": self.member_id, "user_id": user_id, "refresh_token": grant.refresh_token,
-        })
+            "member_id": self.member_id, "user_id": grant.user_id, "refresh_token": grant.refresh_token,
+        }
 
     # --- calls ------------------------------------------------------------------------------------------------
 
@@ -178,7 +195,7 @@ class OAuthServer:
     def describe(self) -> dict[str, Any]:
         """The app's keys, for the control API and the `b24x sandbox` banner."""
         return {"client_id": self.app.client_id, "client_secret": self.app.client_secret,
-                "issued": len(self._by_access)}
+                "application_token": self.app.application_token, "issued": len(self._by_access)}
 
 
 def _refusal(status: int, code: str, description: str) -> Answer:

@@ -25,6 +25,7 @@ from .costs import Costs, WorkMeter
 from .counters import Counters
 from .docs_fields import FACTS
 from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
+from .events import EventHub
 from .faults import Fault, FaultError, Faults, make_fault
 from .limits import PLANS, LeakyBucket, OperatingMeter
 from .oauth import Answer as OAuthAnswer
@@ -100,6 +101,8 @@ class Portal:
         self.oauth = OAuthServer(lambda: self.clock(), self.counters.count_request,
                                  member_id=hashlib.md5(f"sandbox-{seed}".encode()).hexdigest())
         self._idempotent: dict[tuple[str, str, str], tuple[str, int, bytes]] = {}
+        self.admins = {1}  # the seeded administrator
+        self.events = EventHub(self)
 
     # --- webhooks and scopes -------------------------------------------------------------------------
 
@@ -359,7 +362,10 @@ class Portal:
         ctx = Ctx(self, hook, spec.name, params, api)
         worked = self.work.spent()
         try:
-            return spec.handler(ctx)
+            answer = spec.handler(ctx)
+            if spec.write:
+                self.events.after_write(ctx, answer.result)
+            return answer
         except ApiError:
             raise
         except RecursionError:

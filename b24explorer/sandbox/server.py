@@ -223,6 +223,7 @@ class Sandbox:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._server = _Server((self.host, self._port), self.portal, family)
         self._port = self._server.server_address[1]
+        self.portal.events.host = f"{self.host}:{self._port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"b24-sandbox-{self._port}", daemon=True)
         self._thread.start()
