@@ -210,3 +210,35 @@ def test_call_is_recorded_in_history_and_profile_reads_the_keyring(sb, monkeypat
     assert json.loads(body)["result"]["ID"] == "2"
     assert sb.secret.encode() not in body
     keyring.set_keyring(previous)
+
+
+def test_a_v3_write_answered_after_the_timeout_is_re_sent_with_its_key(sb, monkeypatch, capsys) -> None:
+    sb.faults.add("delay", method="tasks.task.add", count=1, seconds=1.5)
+    params = json.dumps({"fields": {"title": "Once", "creatorId": 1, "responsibleId": 1}})
+    code, out, err = run(
+        ["call", "tasks.task.add", "--api", "3", "--timeout", "0.5", "--params", params, "--no-history"],
+        monkeypatch,
+        capsys,
+        env_hook=sb.webhook_url,
+    )
+    assert code == 0
+    assert json.loads(out)["result"]["item"]["title"] == "Once"
+    assert "replayed (Idempotency-Key" in err
+    assert sb.counters.requests("tasks.task.add") == 2
+    assert sb.counters.writes("tasks.task.add") == 1
+
+
+def test_no_v3_advice_on_a_portal_without_rest_v3(make_sandbox, monkeypatch, capsys) -> None:
+    plain = make_sandbox(deals=3, rest_v3=False)
+    argv = ["call", "tasks.task.get", "--params", '{"taskId": 1}', "--webhook", plain.webhook_url, "--no-history"]
+    code, out, err = run(argv, monkeypatch, capsys)
+    assert code == 0
+    assert json.loads(out)["result"]["task"]
+    assert "METHOD_AVAILABLE_IN_API_V3" not in err
+    assert "restApi:v3" not in err
+    code, _, err = run(argv, monkeypatch, capsys)
+    assert code == 0
+    assert "restApi:v3" not in err
+    # the portal's answer ("no REST v3") is cached: the second call costs one request, not two
+    assert plain.counters.requests("rest.documentation.openapi") == 1
+    assert plain.counters.requests("tasks.task.get") == 2

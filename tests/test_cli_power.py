@@ -142,18 +142,28 @@ def test_list_streams_10000_deals_as_ndjson_in_at_most_5_requests(
 ) -> None:
     big = make_sandbox(deals=10_000)
     monkeypatch.setenv("B24X_WEBHOOK", big.webhook_url)
-    code, out, err = run(capsys, "list", "crm.deal.list", "--params", '{"select": ["ID", "TITLE"]}')
-    assert code == 0
-    lines = out.splitlines()
-    items = [json.loads(line) for line in lines]
-    assert len(items) == 10_000
-    assert sorted(int(i["ID"]) for i in items) == sorted(int(d["ID"]) for d in big.store.deals)
-    summary = [line for line in err.splitlines() if line.startswith("requests=")]
-    assert summary, err
-    requests, count = (int(part.split("=")[1]) for part in summary[-1].split())
-    assert count == 10_000
-    assert requests <= 5
-    assert requests == big.counters.requests()
+
+    def listing() -> int:
+        code, out, err = run(capsys, "list", "crm.deal.list", "--params", '{"select": ["ID", "TITLE"]}')
+        assert code == 0
+        items = [json.loads(line) for line in out.splitlines()]
+        assert len(items) == 10_000
+        assert sorted(int(i["ID"]) for i in items) == sorted(int(d["ID"]) for d in big.store.deals)
+        summary = [line for line in err.splitlines() if line.startswith("requests=")]
+        assert summary, err
+        requests, count = (int(part.split("=")[1]) for part in summary[-1].split())
+        assert count == 10_000
+        return requests
+
+    first = listing()
+    # first contact: one plain page and four batches, plus the portal's v3 method list (then cached on disk)
+    assert big.counters.requests("crm.deal.list") + big.counters.requests("batch") == 5
+    assert big.counters.requests("rest.documentation.openapi") == 1
+    assert first == big.counters.requests() == 6
+    big.counters.reset()
+    assert listing() <= 5  # the v3 list now comes from the cache
+    assert big.counters.requests() <= 5
+    assert big.counters.requests("rest.documentation.openapi") == 0
 
 
 def test_list_of_an_unknown_method_exits_1(hooked: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
@@ -383,3 +393,14 @@ def test_history_lists_saved_requests(home: Path, capsys: pytest.CaptureFixture[
     assert code == 0
     assert "user.current" in out
     assert "crm.deal.get" not in out
+
+
+def test_batch_labelled_0_and_1_reads_the_arrays_php_writes(hooked: Sandbox,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    commands = {"0": ["crm.deal.get", {"id": 1}], "1": ["crm.deal.get", {"id": 2}]}
+    code, out, _ = run(capsys, "batch", "--cmd", json.dumps(commands))
+    assert code == 0
+    rows = json.loads(out)
+    assert [rows["0"]["result"]["ID"], rows["1"]["result"]["ID"]] == ["1", "2"]
+    assert rows["0"]["error"] is None
+    assert rows["1"]["time"]["duration"] >= 0

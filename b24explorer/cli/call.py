@@ -30,6 +30,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("method", help="the method, e.g. crm.deal.list")
     parser.add_argument("--params", metavar="JSON|@file", help="params as a JSON object, or @path to a JSON file")
     add_request_options(parser, request_id_help="the bx24_request_id to send (default: a new UUIDv7)")
+    parser.add_argument("--idempotency-key", metavar="KEY",
+                        help="the Idempotency-Key of a v3 write (default: a new one; re-sends after a timeout reuse it)")
     add_connection_options(parser, plans=("standard", "enterprise", "unlimited", "batch_processing", "realtime"))
     parser.add_argument("-v", "--verbose", action="store_true", help="also print DEBUG log records")
     # hidden: the same call N times through one client (soak runs; the limiter sees every call)
@@ -45,7 +47,8 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
         async with target.new_client() as client:
             worst = ExitStatus.SUCCESS
             for _ in range(max(1, args.repeat)):  # one client, so its rate limiter sees every call
-                status = await call(target, client, args.method, params, args.api, args.request_id, args, env)
+                status = await call(target, client, args.method, params, args.api, args.request_id, args, env,
+                                    idempotency_key=args.idempotency_key)
                 if status is ExitStatus.BAD_INPUT:
                     return status
                 worst = max(worst, status)
@@ -53,12 +56,12 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 
 async def call(target: Target, client: B24Client, method: str, params: Any, api: int, request_id: str | None,
-               args: argparse.Namespace, env: Environment) -> ExitStatus:
+               args: argparse.Namespace, env: Environment, *, idempotency_key: str | None = None) -> ExitStatus:
     """One call: the envelope (or the error) on stdout, recorded in the history."""
     outcome = target.outcome("call", method, api, params, request_id)
     started = time.monotonic()
     try:
-        res = await client.call(method, params, api=api, request_id=request_id)
+        res = await client.call(method, params, api=api, request_id=request_id, idempotency_key=idempotency_key)
     except AjaxError as err:
         if err.code == "JSSDK_INVALID_PARAMS":
             raise BadInput(err.message) from None
@@ -69,5 +72,7 @@ async def call(target: Target, client: B24Client, method: str, params: Any, api:
         raise BadInput(err.message) from None
     await target.record(outcome.answered(res, time.monotonic() - started), args, env)
     env.dump(res.envelope())
-    env.say(f"HTTP {res.status} · {res.elapsed * 1000:.0f} ms · {res.size} bytes · request id {res.request_id}")
+    replayed = f" · replayed (Idempotency-Key {res.idempotency_key})" if res.replayed else ""
+    env.say(f"HTTP {res.status} · {res.elapsed * 1000:.0f} ms · {res.size} bytes · request id {res.request_id}"
+            f"{replayed}")
     return ExitStatus.SUCCESS if res.is_success else ExitStatus.ERROR

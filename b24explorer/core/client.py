@@ -7,6 +7,7 @@ import json
 import re
 import ssl
 import time as _time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -26,24 +27,42 @@ from .errors import (
 )
 from .jsondoc import JsonDecodeFailure
 from .jsondoc import parse as parse_json
-from .lazyjson import LazyObject, materialize
-from .limits import Failure, LimitsConfig, RestrictionManager
+from .limits import Failure, LimitsConfig, RestrictionManager, is_non_idempotent
 from .logbus import Level, LogBus
 from .oauth import EXPIRED_TOKEN, OAUTH_REFRESH_REFUSED, OAUTH_SERVER_FAILED, OAuthSession
+from .paramkeys import case_collisions
 from .redact import TRUNCATE_OVER, TRUNCATE_TO, redact_text
 from .result import BASE_ERROR, AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
 from .tls import TLS_CERTIFICATE_UNTRUSTED, certificate_failure, describe_certificate_failure, tls_context
 from .v3 import MIGRATION_CODE as V3_MIGRATION_CODE
-from .v3 import OPENAPI_METHOD, V3Registry, methods_from_openapi, migration_message
+from .v3 import (
+    NOT_FOUND_CODES,
+    OPENAPI_METHOD,
+    SOURCE_BUILTIN,
+    SOURCE_CACHE,
+    SOURCE_NONE,
+    SOURCE_PORTAL,
+    NoRestV3,
+    V3Listing,
+    V3Registry,
+    methods_from_openapi,
+    migration_message,
+)
+from .v3cache import FRESH_SECONDS as V3_FRESH_SECONDS
+from .v3cache import PortalEntry, V3Cache, hook_digest
 from .webhook import Webhook
 
 MAX_BATCH_COMMANDS = 50
+V3_SCOPES_METHOD = "rest.scope.list"
+PARAM_KEY_CASE_CODE = "PARAM_KEY_CASE_COLLISION"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENT_REPLAYED_CODE = "IDEMPOTENT_REPLAYED"
+KEY_REUSED_CODE = "BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION"
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = f"b24explorer/{__version__}"
 _METHOD_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]*$")
 _LEGACY_TASK = re.compile(r"^task\.", re.IGNORECASE)
 _EXCERPT_LEN = 160
-
 
 
 def _excerpt(raw: bytes, secrets: tuple[str, ...]) -> str:
@@ -82,6 +101,7 @@ class B24Client:
         v3_methods: Iterable[str] | None = None,
         user_agent: str = USER_AGENT,
         ca_file: str | None = None,
+        v3_cache: V3Cache | bool = True,
     ) -> None:
         self.oauth = webhook if isinstance(webhook, OAuthSession) else None
         self.webhook: Webhook | OAuthSession = (
@@ -112,6 +132,12 @@ class B24Client:
         )
         self.v3 = V3Registry(self._fetch_v3_methods, notice=self._v3_notice)
         self._openapi: Any = None  # the portal's v3 OpenAPI document, from the registry's one fetch
+        self._v3_cache = (
+            V3Cache(self.webhook.portal) if v3_cache is True else (v3_cache or None)
+        )  # the portal's v3 facts on disk (False: none)
+        self._v3_entry: PortalEntry | None = None
+        self._v3_refresh: asyncio.Future[None] | None = None  # an old entry being read again
+        self._scope_lock: asyncio.Lock | None = None
         if v3_methods is not None:
             self.v3.preload(v3_methods)
         self.requests_sent = 0  # HTTP requests put on the wire (attempts included)
@@ -128,6 +154,11 @@ class B24Client:
         await self.aclose()
 
     async def aclose(self) -> None:
+        refresh, self._v3_refresh = self._v3_refresh, None
+        if refresh is not None and not refresh.done():
+            refresh.cancel()
+        if refresh is not None:
+            await asyncio.gather(refresh, return_exceptions=True)
         await self._http.aclose()
 
     @property
@@ -163,17 +194,30 @@ class B24Client:
         *,
         api: int = 2,
         request_id: str | None = None,
+        pre_checks: bool = True,
+        idempotency_key: str | None = None,
     ) -> AjaxResult:
-        """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures."""
+        """One REST call. Returns an AjaxResult (failed for soft codes); raises AjaxError for hard failures.
+        `pre_checks=False`: the caller runs the checks before sending itself — the parameter-key case, and
+        the v2 migration check (list-all runs it alongside its requests).
+
+        A v3 call of a method that creates, changes or deletes carries an `Idempotency-Key` (`idempotency_key`,
+        else a new one): a re-send after an ambiguous failure (timeout, connection dropped after sending) reuses
+        it, so the portal answers the repeat with its stored answer instead of running the write twice."""
         api = _check_api(api)
         method = _check_method(method)
         self._check_open()
         request_id = request_id or uuid7()
         body = _serialize(params, method, request_id)  # bad params fail here, before any request
-        if api == 2:
+        if pre_checks:
+            self.warn_key_case(method, params, request_id)
+        if api == 2 and pre_checks:
             await self.warn_if_in_v3(method, request_id)
+        key = _idempotency_key(method, api, idempotency_key)
         try:
-            return await self._request(method, params, api=api, request_id=request_id, body=body)
+            return await self._request(
+                method, params, api=api, request_id=request_id, body=body, idempotency_key=key
+            )
         except AjaxError as err:
             if api == 2 and err.code == "ERROR_METHOD_NOT_FOUND":
                 await self.v3.methods()
@@ -205,6 +249,8 @@ class B24Client:
                 method="batch",
             )
         request_id = request_id or uuid7()
+        for r in rows:
+            self.warn_key_case(r.method, r.params, request_id)
         if api == 2:
             cmd: Any = (
                 {str(r.key): batch_command(r.method, r.params) for r in rows}
@@ -351,23 +397,122 @@ class B24Client:
         return fetch_tail(self, method, params, **kw)
 
     # --- v3 registry --------------------------------------------------------------------------------------
-    async def _fetch_v3_methods(self) -> frozenset[str]:
-        res = await self._request(
-            OPENAPI_METHOD,
-            None,
-            api=3,
-            request_id=uuid7(),
-            quiet=True,
-            retry=False,
-            on_sent=self._lookup_out,
-            lookup=True,
-        )
+    async def _fetch_v3_methods(self) -> V3Listing:
+        """The portal's v3 methods: from the disk cache while it is fresh (an old entry is used and read again in
+        the background), else from the portal (and cached). Raises NoRestV3 for a portal without REST v3, and
+        the failure for anything else (the registry then falls back to the built-in list)."""
+        cache = self._v3_cache
+        entry = cache.load() if cache is not None else None
+        if entry is None:
+            return await self._read_v3_document()
+        self._v3_entry = entry
+        self._openapi = entry.document
+        age = entry.age()
+        if age >= V3_FRESH_SECONDS and self._v3_refresh is None:
+            self._v3_refresh = asyncio.ensure_future(self._refresh_v3())
+        if not entry.available:
+            raise NoRestV3
+        return V3Listing(frozenset(entry.methods), SOURCE_CACHE, age)
+
+    async def _read_v3_document(self) -> V3Listing:
+        try:
+            res = await self._request(
+                OPENAPI_METHOD,
+                None,
+                api=3,
+                request_id=uuid7(),
+                quiet=True,
+                retry=False,
+                on_sent=self._lookup_out,
+                lookup=True,
+            )
+        except AjaxError as err:
+            if err.code in NOT_FOUND_CODES:
+                self._save_v3_entry(PortalEntry(_time.time(), available=False))
+                raise NoRestV3 from None
+            raise
         if not res.is_success:
+            if res.error is not None and res.error.code in NOT_FOUND_CODES:
+                self._save_v3_entry(PortalEntry(_time.time(), available=False))
+                raise NoRestV3
             raise res.error or SdkError("V3_OPENAPI_FAILED", "rest.documentation.openapi failed")
         document = res.document.to_python()
         methods = methods_from_openapi(document)
         self._openapi = document
-        return methods
+        self._save_v3_entry(PortalEntry(_time.time(), True, sorted(methods), document))
+        return V3Listing(methods, SOURCE_PORTAL, 0.0)
+
+    def _save_v3_entry(self, entry: PortalEntry) -> None:
+        previous = self._v3_entry
+        if previous is not None:  # what else was known of the portal stays (scopes, webhooks)
+            entry.scopes, entry.scopes_at, entry.hooks = previous.scopes, previous.scopes_at, previous.hooks
+        self._v3_entry = entry
+        if self._v3_cache is not None:
+            self._v3_cache.save(entry)
+
+    async def _refresh_v3(self) -> None:
+        """Read an old cache entry's document again; the connection's list follows when it is read."""
+        try:
+            listing = await self._read_v3_document()
+        except NoRestV3:
+            self.v3.preload((), SOURCE_NONE)
+        except Exception as exc:  # the old entry stays in use; the next connection tries again
+            self.log.debug("V3_METHODS_REFRESH_FAILED", f"re-reading the v3 method list failed: {exc!r}")
+            return
+        else:
+            self.v3.preload(listing.methods, SOURCE_PORTAL)
+        self.v3.age = 0.0
+
+    async def missing_v3_scope(self, method: str) -> str | None:
+        """The scope `method` needs in REST v3 (rest.scope.list) when this webhook does not hold it (v2
+        `scope`); None when it does, or when either could not be read. Both are cached with the portal's entry."""
+        entry = self._v3_entry
+        if entry is None:
+            return None
+        if self._scope_lock is None:
+            self._scope_lock = asyncio.Lock()
+        async with self._scope_lock:  # pages of one list ask at once: one look-up for all of them
+            try:
+                needed = (await self._v3_scopes(entry)).get(method.lower())
+                if not needed:
+                    return None
+                held = await self._hook_scopes(entry)
+            except (AjaxError, SdkError):
+                return None
+        return None if held is None or needed in held else needed
+
+    async def _v3_scopes(self, entry: PortalEntry) -> dict[str, str]:
+        if entry.scopes is None or _time.time() - entry.scopes_at >= V3_FRESH_SECONDS:
+            res = await self._request(
+                V3_SCOPES_METHOD, None, api=3, request_id=uuid7(), quiet=True, retry=False, lookup=True
+            )
+            if not res.is_success:
+                return entry.scopes or {}
+            found = res.result.get("item", res.result) if isinstance(res.result, dict) else None
+            entry.scopes = (
+                {str(k).lower(): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+            )
+            entry.scopes_at = _time.time()
+            if self._v3_cache is not None:
+                self._v3_cache.save(entry)
+        return entry.scopes
+
+    async def _hook_scopes(self, entry: PortalEntry) -> set[str] | None:
+        if not isinstance(self.webhook, Webhook):  # an application's token: its scopes are not cached here
+            return None
+        digest = hook_digest(self.webhook.portal, self.webhook.user_id, self.webhook.secret)
+        known = entry.hooks.get(digest)
+        if known is None or _time.time() - float(known.get("at", 0)) >= V3_FRESH_SECONDS:
+            res = await self._request(
+                "scope", None, api=2, request_id=uuid7(), quiet=True, retry=False, lookup=True
+            )
+            if not res.is_success or not isinstance(res.result, list):
+                return None
+            known = {"scopes": [str(s) for s in res.result], "at": _time.time()}
+            entry.hooks[digest] = known
+            if self._v3_cache is not None:
+                self._v3_cache.save(entry)
+        return {str(s) for s in known.get("scopes", [])}
 
     async def v3_openapi(self) -> Any:
         """The portal's v3 OpenAPI document, read by the same one-time look-up the migration warning uses (a call
@@ -383,14 +528,40 @@ class B24Client:
         self.log.notice(code, message, method=OPENAPI_METHOD, context=context)
 
     async def warn_if_in_v3(self, method: str, request_id: str | None = None) -> None:
-        """The migration WARNING when the portal also offers `method` in REST v3 (fetches the list once)."""
-        if await self.v3.contains(method):
+        """The migration WARNING when the portal also offers `method` in REST v3 (looked up once per portal and
+        cached on disk). It says when the list is the built-in one, and when the webhook lacks the v3 method's
+        scope; a portal without REST v3 gets none."""
+        if not await self.v3.contains(method):
+            return
+        registry = self.v3
+        fallback = registry.failure if registry.source == SOURCE_BUILTIN else None
+        missing = await self.missing_v3_scope(method) if registry.source != SOURCE_BUILTIN else None
+        self.log.warning(
+            V3_MIGRATION_CODE,
+            migration_message(method, fallback=fallback, missing_scope=missing),
+            method=method,
+            request_id=request_id,
+            context={
+                "method": method,
+                "request_id": request_id,
+                "source": registry.source,
+                "age": None if registry.age is None else round(registry.age, 1),
+                "fallback_reason": fallback,
+                "missing_scope": missing,
+            },
+        )
+
+    def warn_key_case(self, method: str, params: Any, request_id: str | None = None) -> None:
+        """A WARNING for each pair of parameter keys that differ only in case (`FILTER` and `filter`): the
+        portal reads one of them and silently drops the other."""
+        for first, second in case_collisions(params):
             self.log.warning(
-                V3_MIGRATION_CODE,
-                migration_message(method),
+                PARAM_KEY_CASE_CODE,
+                f"{method}: the params carry both `{first}` and `{second}`; the portal reads only one of them "
+                "and silently drops the other. Keep one spelling.",
                 method=method,
                 request_id=request_id,
-                context={"method": method, "request_id": request_id},
+                context={"keys": [first, second]},
             )
 
     def explain_v3_only(self, err: AjaxError, method: str) -> None:
@@ -423,8 +594,10 @@ class B24Client:
         on_sent: Callable[[], None] | None = None,
         on_answer: Callable[[AjaxResult], Awaitable[None]] | None = None,
         lookup: bool = False,
+        idempotency_key: str | None = None,
     ) -> AjaxResult:
         batch_methods = tuple(m for _, m in batch_rows)
+        headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
         if body is None:
             body = _serialize(params, method, request_id)
         url = self._url(method, api)
@@ -452,7 +625,9 @@ class B24Client:
             self.lookup_requests += lookup  # (counted apart: other requests may go out meanwhile)
             token = self.oauth.access_token if self.oauth is not None else None
             try:
-                response = await self._send(url, query, _with_auth(body, token) if token else body, on_sent)
+                response = await self._send(
+                    url, query, _with_auth(body, token) if token else body, on_sent, headers
+                )
                 raw = response.content
             except AjaxError as err:
                 error = self._annotate(err, method, params, request_id)
@@ -469,15 +644,12 @@ class B24Client:
                         request_id=request_id,
                         context={"status": res.status, "elapsed": round(elapsed, 4), "size": res.size},
                     )
+                    if idempotency_key:
+                        self._note_idempotency(res, idempotency_key, attempt)
                     if not res.is_success and res.error is not None:
                         self._log_failure(res.error, quiet)
                     if res.is_success:
-                        rm.on_success(
-                            method,
-                            res.document.value("time"),
-                            batch_row_times=_row_times(res, batch_rows),
-                            elapsed=elapsed,
-                        )
+                        rm.on_success(method, res.document.value("time"), elapsed=elapsed)
                         if on_answer is not None:
                             await on_answer(res)
                     return res  # success, or an error inside a 200 body (returned, as the SDK does)
@@ -495,6 +667,7 @@ class B24Client:
                 attempt,
                 batch_methods=batch_methods,
                 request_id=request_id,
+                keyed=idempotency_key is not None,
             )
             if decision.retry:
                 self.retries += 1
@@ -504,8 +677,10 @@ class B24Client:
                 continue
             error.attempts = attempt + 1
             error.retry_reason = decision.reason
+            if idempotency_key and res is not None:
+                self._note_idempotency(res, idempotency_key, attempt)
             self._log_failure(error, quiet)
-            if rm.config.is_soft_code(error.code):
+            if rm.config.is_soft_code(error.code) or _soft_v3(error, res, rm.config):
                 return res if res is not None else AjaxResult.from_error(error, api=api)
             raise error
 
@@ -529,7 +704,12 @@ class B24Client:
                              request_id=request_id)
 
     async def _send(
-        self, url: str, query: dict[str, str], body: bytes, on_sent: Callable[[], None] | None = None
+        self,
+        url: str,
+        query: dict[str, str],
+        body: bytes,
+        on_sent: Callable[[], None] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         self.requests_sent += 1
         extensions = {"trace": _trace_sent(on_sent)} if on_sent is not None else None
@@ -538,7 +718,7 @@ class B24Client:
                 url,
                 params=query,
                 content=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **(headers or {})},
                 extensions=extensions,
             )
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -596,6 +776,28 @@ class B24Client:
                 kind=KIND_NETWORK_AFTER_SEND,
                 original_error=exc,
             ) from None
+
+    def _note_idempotency(self, res: AjaxResult, key: str, attempt: int) -> None:
+        """A replayed answer is logged as such; a refused reuse of the key is explained."""
+        if res.replayed:
+            again = " (after a re-send)" if attempt else ""
+            self.log.notice(
+                IDEMPOTENT_REPLAYED_CODE,
+                f"{res.method}: the portal answered with its stored answer for Idempotency-Key {key}{again}; "
+                "the write did not run again",
+                method=res.method,
+                request_id=res.request_id,
+                context={"idempotency_key": key, "attempt": attempt + 1},
+            )
+        error = res.error
+        if error is not None and error.code == KEY_REUSED_CODE and "Idempotency-Key" not in error.description:
+            error.description = (
+                f"The Idempotency-Key {key} was already used for this method with a different request body, "
+                "so the portal refused it (the first call's answer is kept for 24 hours). A repeat of the same "
+                "call must send the same body; a different call needs a new key. "
+                f"The portal said: {error.description or error.code}"
+            )
+            error.args = (error.message,)
 
     def _annotate(self, err: AjaxError, method: str, params: Any, request_id: str) -> AjaxError:
         return AjaxError(
@@ -685,6 +887,28 @@ def _trace_sent(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[N
     return trace
 
 
+_V3_HARD_STATUSES = frozenset({401, 408, 429})
+
+
+def _soft_v3(error: AjaxError, res: AjaxResult | None, config: LimitsConfig) -> bool:
+    """REST v3 errors by category: an error in the v3 envelope with HTTP 4xx other than 401, 408 and 429 is a
+    failed result, whatever its code (the portals ship more codes than any list), unless the code is hard."""
+    return (
+        res is not None
+        and res.api == 3
+        and 400 <= error.status <= 499
+        and error.status not in _V3_HARD_STATUSES
+        and error.code not in config.all_hard_codes
+    )
+
+
+def _idempotency_key(method: str, api: int, given: str | None) -> str | None:
+    """The key a v3 write goes with (the given one, else a new one); None for reads and v2 (which ignores it)."""
+    if api != 3 or not is_non_idempotent(method):
+        return None
+    return given or str(uuid.uuid4())
+
+
 # Failures a retry cannot fix and that must not be re-sent: a redirect names another host.
 # A certificate nobody trusts and a refused token refresh do not change by asking again.
 _NEVER_RETRY = frozenset({"PORTAL_REDIRECT", TLS_CERTIFICATE_UNTRUSTED, OAUTH_REFRESH_REFUSED, OAUTH_SERVER_FAILED})
@@ -759,22 +983,6 @@ def _loggable_params(params: Any, body: bytes) -> Any:
     return body[:TRUNCATE_TO].decode("utf-8", errors="replace") + "..."
 
 
-def _row_times(res: AjaxResult, rows: Sequence[tuple[str | int, str]]) -> list[tuple[str, Any]] | None:
-    """For a v2 batch answer: (method, time block) per command, for the per-method operating stats."""
-    if not rows or res.api != 2:
-        return None
-    envelope = res.document.get("result")  # only `result_time` is read: the rows stay lazy until needed
-    if not isinstance(envelope, dict | LazyObject):
-        return None
-    times = materialize(envelope.get("result_time"))
-    out: list[tuple[str, Any]] = []
-    for key, method in rows:
-        t = _lookup(times, key)
-        if isinstance(t, dict):
-            out.append((method, t))
-    return out or None
-
-
 # --- batch shapes ---------------------------------------------------------------------------------------
 class _Row:
     __slots__ = ("key", "method", "params")
@@ -833,18 +1041,29 @@ def normalize_batch(commands: Mapping[str, Any] | Sequence[Any]) -> tuple[list[_
     return rows, labelled
 
 
+def _position(key: str | int) -> int | None:
+    """A label's place in a JSON array: PHP turns labels "0", "1", … into integer keys, so a map of them with
+    keys 0..n-1 is written as an array (an empty one as `[]`)."""
+    if isinstance(key, int):
+        return key
+    return int(key) if key.isdigit() and (key == "0" or not key.startswith("0")) else None
+
+
 def _lookup(container: Any, key: str | int) -> Any:
     if isinstance(container, dict):
         return container.get(str(key))
-    if isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container):
-        return container[key]
+    if isinstance(container, list):
+        index = _position(key)
+        if index is not None and 0 <= index < len(container):
+            return container[index]
     return None
 
 
 def _has(container: Any, key: str | int) -> bool:
     if isinstance(container, dict):
         return str(key) in container
-    return isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container)
+    index = _position(key) if isinstance(container, list) else None
+    return index is not None and 0 <= index < len(container)
 
 
 def _batch_result(

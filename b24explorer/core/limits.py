@@ -15,7 +15,7 @@ import contextlib
 import math
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -552,11 +552,9 @@ class OperatingLimiter:
         return self._stats.get(_method_key(method))
 
     def time_to_free(self, method: str, batch_methods: Sequence[str] = ()) -> float:
-        """Seconds to wait before `method` may run; for `batch`, the longest wait of its commands."""
+        """Seconds to wait before `method` may run. A batch is billed to `batch` itself (the portal charges the
+        whole request there, whatever its commands), so `batch_methods` do not change the answer."""
         self._forget_old()
-        if _method_key(method) == "batch":
-            unique = {_method_key(m) for m in batch_methods if m}
-            return max((self.time_to_free(f"batch::{m}") for m in unique), default=0.0)
         stat = self._stats.get(_method_key(method))
         if stat is None:
             return 0.0
@@ -615,14 +613,10 @@ class AdaptiveDelayer:
         self.total_adaptive_delay = 0.0
 
     def delay(self, method: str, batch_methods: Sequence[str] = ()) -> float:
-        """The delay to apply before `method` (and count it); for `batch`, the largest over its commands."""
+        """The delay to apply before `method` (and count it); a batch's is that of `batch` itself."""
         if not self.enabled:
             return 0.0
-        if _method_key(method) == "batch":
-            unique = {_method_key(m) for m in batch_methods if m}
-            wait = max((self._calculate(f"batch::{m}") for m in unique), default=0.0)
-        else:
-            wait = self._calculate(method)
+        wait = self._calculate(method)
         if wait > 0:
             self.adaptive_delays += 1
             self.total_adaptive_delay += wait
@@ -829,11 +823,11 @@ class RestrictionManager:
         method: str,
         time_block: Mapping[str, Any] | Any | None,
         *,
-        batch_row_times: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
         elapsed: float | None = None,
     ) -> None:
-        """A successful answer. `time_block` is its `time`; `batch_row_times` (v2 batch only) maps each command's
-        method to its row's `time` (or is a sequence of (method, time) pairs, applied in order)."""
+        """A successful answer. `time_block` is its `time` (for a batch, the envelope's: the portal bills the
+        whole batch to `batch`; its commands' `result_time` figures are one running total of the request, shown
+        as information only). A `time` without `operating` changes no budget."""
         self._successful += 1
         self._count(method, elapsed)
         self._consecutive_errors = 0
@@ -842,16 +836,7 @@ class RestrictionManager:
             self.operating.update(
                 method, _field(time_block, "operating"), _field(time_block, "operating_reset_at")
             )
-            if not method.startswith("batch::"):
-                self.rate.on_success()
-        if batch_row_times:
-            rows = batch_row_times.items() if isinstance(batch_row_times, Mapping) else batch_row_times
-            for row_method, row_time in rows:
-                self.operating.update(
-                    f"batch::{row_method}",
-                    _field(row_time, "operating"),
-                    _field(row_time, "operating_reset_at"),
-                )
+            self.rate.on_success()
         self._changed()
 
     def decide(
@@ -863,10 +848,12 @@ class RestrictionManager:
         batch_methods: Sequence[str] = (),
         request_id: str | None = None,
         elapsed: float | None = None,
+        keyed: bool = False,
     ) -> RetryDecision:
         """Whether to send attempt `attempt + 1` (attempts count from 0) and how long to wait before it.
 
-        The caller sleeps `wait` itself (through the same clock). The last attempt never waits.
+        The caller sleeps `wait` itself (through the same clock). The last attempt never waits. `keyed`: the
+        call carries an Idempotency-Key (a v3 write), so a re-send after an ambiguous failure is safe.
         """
         self._failed += 1
         self._count(method, elapsed)
@@ -886,7 +873,7 @@ class RestrictionManager:
             attempt={"current": attempt + 1, "max": self.config.max_retries},
             error={"code": failure.code, "status": failure.status, "message": failure.message},
         )
-        rule, reason = self._classify(method, failure, batch_methods)
+        rule, reason = self._classify(method, failure, batch_methods, keyed)
 
         if attempt + 1 >= self.config.max_retries:
             _emit(self._log, "warning", LOG_RETRIES_EXHAUSTED, "http all retry attempts exhausted", ctx)
@@ -937,7 +924,9 @@ class RestrictionManager:
         self._changed()
         return RetryDecision(True, wait, reason, rule)
 
-    def _classify(self, method: str, failure: Failure, batch_methods: Sequence[str]) -> tuple[str, str]:
+    def _classify(
+        self, method: str, failure: Failure, batch_methods: Sequence[str], keyed: bool = False
+    ) -> tuple[str, str]:
         """The §4.3 table in order, plus the rule for non-idempotent methods. Pure: no side effects."""
         code = str(failure.code or "")
         if failure.is_rate_limit:
@@ -960,8 +949,10 @@ class RestrictionManager:
                 "network_disabled",
                 f"{code or failure.kind} is not retried (retry on network errors is off)",
             )
-        if failure.ambiguous and is_non_idempotent(method, batch_methods):
+        if failure.ambiguous and is_non_idempotent(method, batch_methods) and not keyed:
             return "not_idempotent", f"not retried: {method} may have run on the server"
+        if failure.ambiguous and keyed:
+            return "backoff", f"{code or failure.kind}: re-sent with the same Idempotency-Key"
         return "backoff", f"{code or failure.kind} (status {failure.status}): retrying with backoff"
 
     def backoff(self, attempt: int) -> float:

@@ -1,9 +1,15 @@
 """List-all helpers: every item of a list method, in as few HTTP requests as the protocol allows.
 
-v2 uses Bitrix's "huge data" fast path (`start=-1`, order by id, `>ID` cursor) and — beyond the JS SDK — chains
-the cursor inside a batch: command `p{k}` filters on `$result[p{k-1}][…][49][ID]`, so one request carries 50
-pages. N items cost at most ceil(N/2500)+1 requests. v3 uses the filter-triple keyset (or the native `cursor`
-of `*.tail` methods).
+v2 uses Bitrix's "huge data" fast path (`start=-1` on every page, so the portal never counts the table; order
+by id, `>ID` cursor). The first request is one plain page: a list shorter than a page costs one request and
+no chained command. After a full page the cursor is chained inside batches — command `p{k}` filters on
+`$result[p{k-1}][…][49][ID]` — so one request carries 50 pages: N items cost at most 1 + ceil(N/2500)
+requests (10,000 in 5). Rows of commands past the end of the list (their reference resolved against a
+short page) are never read. v3 uses the filter-triple keyset (or the native `cursor` of `*.tail` methods).
+
+Every walk is guarded: the cursor must advance on every page (a stalled, backward or cycling cursor stops
+the walk with an error, checked before a short page is taken as the end), and at most `max_pages` pages
+(10,000 by default) are read.
 
 `fetch_*` are async iterators of pages (a cancelled consumer keeps what it got); `call_*` collect everything
 into a ListResult and stop early — keeping what arrived — on an error or when `cancel` is set.
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 
 V2_PAGE_SIZE = 50
 CHAIN_LENGTH = 50  # commands per batch
+MAX_PAGES = 10_000  # pages per walk before it stops with LIST_MAX_PAGES_EXCEEDED (the JS SDK's maxPages)
 
 
 @dataclass(frozen=True)
@@ -82,16 +89,20 @@ class _Run:
     cancel: Any
     request_id: str | None
     log_label: str
+    max_pages: int = MAX_PAGES
     state: ListProgress = field(init=False)
     errors: list[AjaxError] = field(default_factory=list)
     cancelled: bool = False
     complete: bool = False
+    stop_reason: str | None = None  # why a walk stopped early without an error (an unreadable cursor)
     seen: set[str] = field(default_factory=set)
     _t0: float = field(default_factory=time.perf_counter)
     _waited0: float = 0.0
     _sent0: int = 0
 
     def __post_init__(self) -> None:
+        if self.max_pages < 1:
+            raise SdkError("JSSDK_INVALID_PARAMS", "max_pages must be at least 1", 400)
         self.state = ListProgress(self.method)
         self._waited0 = self.client.waited
         self._sent0 = self.client.requests_sent
@@ -201,6 +212,16 @@ class _Run:
             request_id=error.request_id,
         )
 
+    def _incomplete_reason(self) -> str | None:
+        if self.complete and not self.errors:
+            return None
+        if self.errors:
+            first = self.errors[0]
+            return f"{first.code}: {first.message}"
+        if self.cancelled:
+            return "cancelled"
+        return self.stop_reason or "stopped before the end of the list"
+
     def result(self, items: list[Any]) -> ListResult:
         return ListResult(
             items=items,
@@ -208,6 +229,7 @@ class _Run:
             errors=list(self.errors),
             cancelled=self.cancelled,
             complete=self.complete,
+            incomplete_reason=self._incomplete_reason(),
             pages=self.state.pages,
             elapsed=time.perf_counter() - self._t0,
             waited=self.client.waited - self._waited0,
@@ -290,6 +312,7 @@ def _prepare(run: _Run, params: Mapping[str, Any] | None, *, v3: bool) -> dict[s
     if params is not None and not isinstance(params, Mapping):
         raise SdkError("JSSDK_INVALID_PARAMS", "List params must be a JSON object", 400)
     prepared = dict(params or {})
+    run.client.warn_key_case(run.method, prepared, run.request_id)
     run.warn_order(prepared)
     prepared.pop("start", None)
     if v3:
@@ -311,16 +334,15 @@ async def _pages_v2(
     result_key: str | None,
     chained: bool,
 ) -> AsyncGenerator[list[Any], None]:
-    """Pages of a v2 list. Chained: batches whose first command of the first batch also asks for `total`
-    (one count per list-all), so the last batch carries only the pages that exist and no request is spent
-    discovering the end.
+    """Pages of a v2 list, every one asked with `start=-1` (the portal never counts the rows). The first
+    request is one plain page; only after a full page do chained batches follow, each starting from the
+    previous one's last id.
 
-    Chained batches are sequential (each starts from the previous one's last id), but that id is all the next
-    batch needs: as soon as a batch is in and shows the list goes on, the next one is sent, and the pages in
-    hand are checked, counted and handed out while the portal works on it. A prefetch is only sent when the
-    batch in hand would be followed by another anyway, so the requests are the same as without it; it is
-    cancelled (and its answer dropped) when the list stops for any other reason — cancel, an error, a consumer
-    that closes the iterator."""
+    Chained batches are sequential, but that id is all the next batch needs: as soon as a batch is in and
+    shows the list goes on, the next one is sent, and the pages in hand are checked, counted and handed out
+    while the portal works on it. A prefetch is only sent when the batch in hand would be followed by another
+    anyway, so the requests are the same as without it; it is cancelled (and its answer dropped) when the
+    list stops for any other reason — cancel, an error, a consumer that closes the iterator."""
     method = run.method
     base = default_keys(method, 2)
     keys = ListKeys(
@@ -335,44 +357,26 @@ async def _pages_v2(
         user["filter"] = {
             k: v for k, v in user["filter"].items() if str(k).lower() != f">{keys.cursor_id_key}".lower()
         }
+    guard = _CursorGuard(method, keys.cursor_id_key, cursor)
+    if run.is_cancelled():
+        return
+    batch = await _fetch_page(run, user, keys, cursor)  # the first page, plain
+    if batch is None:
+        return
+    if batch.pages:
+        keys = _detect_keys(batch.pages[0][1], keys, result_key is not None, id_key is not None)
+    if batch.total is not None:
+        run.state.total = batch.total  # given for free (a `start=-1` page normally has none)
     fetch = _fetcher(run, user, keys, chained)
-    pipe = _Pipeline(run, fetch, keys, (result_key is not None, id_key is not None))
-    total: int | None = None
-    received = 0  # rows received (before de-duplication), compared with `total`
-    first = True
+    pipe = _Pipeline(run, fetch, keys)
+    received = 0  # rows received (before de-duplication): all pages before the last were full
     pending: _Ahead | None = None  # the next batch, sent before this one's pages go out
-    lookup: asyncio.Future[None] | None = None
+    lookup: asyncio.Future[None] | None = batch.lookup
     try:
         while True:
-            if run.is_cancelled():
-                return
-            if pending is None:
-                wanted = _wanted(total, received)
-                hook = pipe.hook(cursor, received, total, wanted, first) if chained else None
-                batch = await fetch(cursor, wanted, first, None, hook)
-            else:
-                pending.awaited = True  # its answer may now send the next batch at once
-                batch = await pending.task  # a cancel fired meanwhile ends it with None (guarded)
-                pending = None
-            if batch is None:
-                return
-            pages, error, lookup = batch.pages, batch.error, batch.lookup
-            if first:
-                first = False
-                if pages:
-                    detected = _detect_keys(pages[0][1], keys, result_key is not None, id_key is not None)
-                    if detected != keys:
-                        # The chain was built on the wrong shape: keep the first page only and rebuild.
-                        keys, pages, error = detected, pages[:1], None
-                        fetch = _fetcher(run, user, keys, chained)
-                        await pipe.drop()  # (none was sent: the answer's check saw the shape too)
-                        pipe.rebuilt(fetch, keys)
-                if batch.total and batch.total > 0:
-                    total = batch.total
-                    run.state.total = total
-            plan = _plan(method, pages, error, keys, cursor, total, received)
-            if chained and plan.goes_on and not run.is_cancelled():
-                pending = await pipe.next_after(plan.cursor, plan.received, total)
+            plan = _plan(method, batch.pages, batch.error, keys, guard, received, run.max_pages)
+            if plan.goes_on and not run.is_cancelled():
+                pending = await pipe.next_after(plan.cursor, plan.received)
             else:
                 await pipe.drop()  # (none was sent: the answer's check sees what the plan sees)
             if lookup is not None:
@@ -388,16 +392,24 @@ async def _pages_v2(
                 run.fail(plan.failure)
                 return
             if plan.unreadable:
+                run.stop_reason = f'no numeric id could be read from the last row via idKey "{keys.id_key}"'
                 run.client.log.warning(
                     "LIST_CURSOR_UNREADABLE",
-                    f"{run.log_label}: pagination stops here — no numeric id could be read from the last row "
-                    f'via idKey "{keys.id_key}"',
+                    f"{run.log_label}: pagination stops here — {run.stop_reason}",
                     method=method,
                 )
                 return
             if plan.complete:
                 run.complete = True
                 return
+            if run.is_cancelled() or pending is None:
+                return
+            pending.awaited = True  # its answer may now send the next batch at once
+            ahead, pending = pending, None
+            batch = await ahead.task  # a cancel fired meanwhile ends it with None (guarded)
+            if batch is None:
+                return
+            lookup = batch.lookup
     finally:
         if pending is not None:
             await _drop(pending.task)
@@ -421,41 +433,28 @@ class _Pipeline:
     """Chained batches sent ahead of the pages being handed out.
 
     A batch's answer, still lazy, shows whether the list goes on — every page there and full, no error, the
-    total not reached, the last ids readable and rising — and its last id: then the next batch is sent at
-    once, before the rows are read (`hook`). The list's own reading of the pages (`_plan`) decides the same
-    from the rows and takes that batch (`next_after`), or sends it itself when the quick look was unsure."""
+    last ids readable and rising — and its last id: then the next batch is sent at once, before the rows are
+    read (`hook`). The list's own reading of the pages (`_plan`) decides the same from the rows and takes that
+    batch (`next_after`), or sends it itself when the quick look was unsure."""
 
-    def __init__(self, run: _Run, fetch: _Fetch, keys: ListKeys, explicit: tuple[bool, bool]) -> None:
+    def __init__(self, run: _Run, fetch: _Fetch, keys: ListKeys) -> None:
         self.run = run
         self.fetch = fetch
         self.keys = keys
-        self.explicit = explicit  # whether the caller named the result key / the id key
         self.queue: deque[_Ahead] = deque()
 
-    def rebuilt(self, fetch: _Fetch, keys: ListKeys) -> None:
-        self.fetch, self.keys = fetch, keys
-
     def hook(
-        self,
-        cursor: Any,
-        received: int,
-        total: int | None,
-        wanted: int,
-        first: bool,
-        ahead: _Ahead | None = None,
+        self, cursor: Any, received: int, wanted: int, ahead: _Ahead
     ) -> Callable[[Any], Awaitable[None]]:
-        """`on_answer` for a batch sent from `cursor` with `received` rows already in (`ahead`: its entry when
-        it was sent ahead; the batch the list fetches itself is waited for from the start)."""
+        """`on_answer` for a batch sent ahead from `cursor` with `received` rows already in."""
 
         async def on_answer(res: Any) -> None:
-            if ahead is not None and not ahead.awaited:
+            if not ahead.awaited:
                 return  # the pages before it are still being handed out: the list sends the next one itself
-            if self.run.is_cancelled() or (total is not None and received + wanted * V2_PAGE_SIZE >= total):
-                return  # (the batch reaches the end of the list: nothing comes after it)
+            if self.run.is_cancelled():
+                return
             try:
-                found = _goes_on(
-                    res.document, self.keys, cursor, received, total, wanted, first, self.explicit
-                )
+                found = _goes_on(res.document, self.keys, cursor, received, wanted, self.run.max_pages)
             except Exception:  # an answer of an unusual shape: the pages decide once they are read
                 return
             if found is not None:
@@ -463,21 +462,21 @@ class _Pipeline:
 
         return on_answer
 
-    async def send(self, cursor: Any, received: int, total: int | None) -> None:
+    async def send(self, cursor: Any, received: int) -> None:
         sent = asyncio.Event()
-        wanted = _wanted(total, received)
+        wanted = _wanted(received, self.run.max_pages)
         ahead = _Ahead(cursor, received)
-        hook = self.hook(cursor, received, total, wanted, False, ahead)
-        task = ahead.task = asyncio.ensure_future(self.fetch(cursor, wanted, False, sent.set, hook))
+        hook = self.hook(cursor, received, wanted, ahead)
+        task = ahead.task = asyncio.ensure_future(self.fetch(cursor, wanted, sent.set, hook))
         self.queue.append(ahead)
         await _until_sent(task, sent)
 
-    async def next_after(self, cursor: Any, received: int, total: int | None) -> _Ahead:
+    async def next_after(self, cursor: Any, received: int) -> _Ahead:
         """The batch that goes on from `cursor`: the one already sent, else sent now."""
         if self.queue and (self.queue[0].cursor, self.queue[0].received) != (cursor, received):
             await self.drop()  # not the batch wanted (the quick look and the plan disagree: a defect)
         if not self.queue:
-            await self.send(cursor, received, total)
+            await self.send(cursor, received)
         return self.queue.popleft()
 
     async def drop(self) -> None:
@@ -486,29 +485,16 @@ class _Pipeline:
 
 
 def _goes_on(
-    document: Any,
-    keys: ListKeys,
-    cursor: Any,
-    received: int,
-    total: int | None,
-    wanted: int,
-    first: bool,
-    explicit: tuple[bool, bool],
-) -> tuple[Any, int, int | None] | None:
-    """From a chained batch's answer, read without materialising its rows: (the next cursor, rows received,
-    the total) when the list goes on after it — the same decision `_plan` makes from the rows — else None."""
+    document: Any, keys: ListKeys, cursor: Any, received: int, wanted: int, max_pages: int
+) -> tuple[Any, int] | None:
+    """From a chained batch's answer, read without materialising its rows: (the next cursor, rows received)
+    when the list goes on after it — the same decision `_plan` makes from the rows — else None."""
     envelope = document.get("result")
     if not isinstance(envelope, dict | LazyObject) or materialize(envelope.get("result_error")):
         return None
     results = envelope.get("result")
     if not isinstance(results, dict | LazyObject):
         return None
-    if first:
-        totals = materialize(envelope.get("result_total"))
-        counted = int(totals.get("p0") or 0) if isinstance(totals, dict) else 0
-        total = counted if counted > 0 else None
-        if _detect_keys(materialize(results.get("p0")), keys, *explicit) != keys:
-            return None
     previous = cursor
     for k in range(wanted):
         page = results.get(f"p{k}")
@@ -517,20 +503,19 @@ def _goes_on(
         if not isinstance(page, list | LazyArray) or len(page) < V2_PAGE_SIZE:
             return None
         received += len(page)
-        if total is not None and received >= total:
-            return None
         current = _cursor(page[len(page) - 1], keys.id_key)
         if current is None or (isinstance(previous, int) and current <= previous):
             return None
         previous = current
-    return previous, received, total
+    if received // V2_PAGE_SIZE >= max_pages:
+        return None
+    return previous, received
 
 
-def _wanted(total: int | None, received: int) -> int:
-    """Pages for the next batch: a full chain, or only the pages that remain when the total is known."""
-    if total is None:
-        return CHAIN_LENGTH
-    return max(1, min(CHAIN_LENGTH, -(-(total - received) // V2_PAGE_SIZE)))
+def _wanted(received: int, max_pages: int) -> int:
+    """Pages for the next batch: a full chain, or only the pages left under the page cap. (Every page so far
+    was full: `received` counts them.)"""
+    return max(1, min(CHAIN_LENGTH, max_pages - received // V2_PAGE_SIZE))
 
 
 async def _until_sent(task: asyncio.Task[Any], sent: asyncio.Event) -> None:
@@ -580,40 +565,42 @@ def _plan(
     pages: list[tuple[str, Any]],
     error: AjaxError | None,
     keys: ListKeys,
-    cursor: Any,
-    total: int | None,
+    guard: _CursorGuard,
     received: int,
+    max_pages: int,
 ) -> _Plan:
-    plan = _Plan([], cursor, received)
+    """Reads pages in order up to the first short one: the pages after it (commands past the end of the list,
+    whose reference the portal resolved against that short page) are never read. The cursor check comes
+    before a short page is taken as the end."""
+    plan = _Plan([], guard.last, received)
     for _label, raw_result in pages:
         rows = _rows(raw_result, keys)
         if rows is None:
             plan.failure = _no_list(method, keys)
             return plan
+        if rows:
+            cursor = _cursor(rows[-1], keys.id_key)
+            if cursor is None:
+                plan.pages.append(rows)
+                plan.received += len(rows)
+                plan.unreadable = True
+                return plan
+            stuck = guard.advance(cursor)
+            if stuck is not None:
+                plan.failure = stuck
+                return plan
+            plan.cursor = cursor
         plan.received += len(rows)
         plan.pages.append(rows)
-        if len(rows) < V2_PAGE_SIZE or (total is not None and plan.received >= total):
+        if len(rows) < V2_PAGE_SIZE:
             plan.complete = True
-            return plan
-        previous, plan.cursor = plan.cursor, _cursor(rows[-1], keys.id_key)
-        if plan.cursor is None:
-            plan.unreadable = True
-            return plan
-        if isinstance(previous, int) and plan.cursor <= previous:
-            # The method ignored the `>ID` filter or the ID order: going on would loop over the same rows.
-            plan.failure = AjaxError(
-                "LIST_CURSOR_NOT_ADVANCING",
-                f"{method} does not page by `>{keys.cursor_id_key}` with order "
-                f"{{{keys.cursor_id_key}: ASC}} (the last id went from {previous} to {plan.cursor}); "
-                "list it with plain `start` paging instead",
-                200,
-                method=method,
-            )
             return plan
     if error is not None:
         plan.failure = error
     elif not pages:
         plan.complete = True
+    elif plan.received // V2_PAGE_SIZE >= max_pages:
+        plan.failure = _too_many_pages(method, max_pages)
     return plan
 
 
@@ -621,7 +608,7 @@ def _plan(
 class _Batch:
     pages: list[tuple[str, Any]]  # (label, result) of each page that came back, in order
     error: AjaxError | None  # what stopped the batch (the pages before it are in `pages`)
-    total: int | None  # the list's size, when the first command asked for it
+    total: int | None = None  # the list's size, when the portal gave it without being asked to count
     lookup: asyncio.Future[None] | None = (
         None  # the v3 look-up that ran alongside (await it before the pages)
     )
@@ -629,38 +616,66 @@ class _Batch:
 
 _OnSent = Callable[[], None] | None
 _OnAnswer = Callable[[Any], Awaitable[None]] | None
-_Fetch = Callable[[Any, int, bool, _OnSent, _OnAnswer], Awaitable[_Batch | None]]
+_Fetch = Callable[[Any, int, _OnSent, _OnAnswer], Awaitable[_Batch | None]]
 
 
 def _fetcher(run: _Run, user: dict[str, Any], keys: ListKeys, chained: bool) -> _Fetch:
-    """`fetch(cursor, wanted, count, on_sent, on_answer)`: the next batch (or single page) of this list."""
+    """`fetch(cursor, wanted, on_sent, on_answer)`: the next batch (or single page) of this list."""
     if not chained:
 
-        def single(cursor: Any, wanted: int, count: bool, on_sent: _OnSent, on_answer: _OnAnswer) -> Any:
-            return _fetch_single(run, user, keys, cursor)
+        def single(cursor: Any, wanted: int, on_sent: _OnSent, on_answer: _OnAnswer) -> Any:
+            return _fetch_page(run, user, keys, cursor)
 
         return single
     commands = _ChainCommands(run.method, user, keys)
 
-    def chain(cursor: Any, wanted: int, count: bool, on_sent: _OnSent, on_answer: _OnAnswer) -> Any:
-        return _fetch_chain(run, commands, cursor, wanted, count=count, on_sent=on_sent, on_answer=on_answer)
+    def chain(cursor: Any, wanted: int, on_sent: _OnSent, on_answer: _OnAnswer) -> Any:
+        return _fetch_chain(run, commands, cursor, wanted, on_sent=on_sent, on_answer=on_answer)
 
     return chain
 
 
-async def _fetch_single(run: _Run, user: dict[str, Any], keys: ListKeys, cursor: Any) -> _Batch | None:
-    """One page per request (the JS SDK's way)."""
+async def _fetch_page(run: _Run, user: dict[str, Any], keys: ListKeys, cursor: Any) -> _Batch | None:
+    """One plain page (the JS SDK's way, and the first request of every v2 list-all)."""
+    client = run.client
+    warning = _start_lookup(run)
     try:
+        await _lookup_first(client, warning)
         res = await run.guarded(
-            run.client.call(run.method, _page_params(user, keys, cursor), api=2, request_id=run.request_id)
+            client.call(
+                run.method,
+                _page_params(user, keys, cursor),
+                api=2,
+                request_id=run.request_id,
+                pre_checks=False,
+            )
         )
     except AjaxError as err:
-        return _Batch([], err, None)
+        return _Batch([], err, None, warning)
+    except BaseException:  # cancelled (or worse): the look-up goes too
+        await _drop(warning)
+        raise
     if res is None:
+        await _drop(warning)
         return None
     if not res.is_success:
-        return _Batch([], res.error, None)
-    return _Batch([("page", res.result)], None, None)
+        return _Batch([], res.error, None, warning)
+    given = materialize(res.document.get("total")) if isinstance(res.document, dict | LazyObject) else None
+    total = int(given) if isinstance(given, int) and given > 0 else None
+    return _Batch([("page", res.result)], None, total, warning)
+
+
+def _start_lookup(run: _Run) -> asyncio.Future[None]:
+    """The migration warning's look-up of the portal's v3 methods runs alongside the request, not before it:
+    the caller awaits it before handing out the pages."""
+    return asyncio.ensure_future(run.client.warn_if_in_v3(run.method, run.request_id))
+
+
+async def _lookup_first(client: B24Client, warning: asyncio.Future[None]) -> None:
+    """When the look-up asks the portal, its small request goes out first (a few event-loop turns), so its
+    small answer is not queued behind the list's at the portal, nor handled at the same time here."""
+    if not client.v3.loaded and not client.lookup_sent:
+        await _turns_until(lambda: client.lookup_sent or warning.done())
 
 
 _PLACEHOLDER = "b24xListCursor"  # letters only: encoded as is, so it can be found in the encoded query
@@ -675,39 +690,30 @@ class _ChainCommands:
         self.method = method.strip()
         self.user = user
         self.keys = keys
-        self._templates: dict[bool, tuple[str, str] | None] = {}
-        self._checked = False
+        self._template: tuple[str, str] | None = None
+        self._built = False
 
-    def rows(self, cursor: Any, wanted: int, count: bool) -> list[tuple[str, str, Any, str]]:
-        """`(label, method, params, cmd)` of each command; the first asks for `total` when `count`."""
+    def rows(self, cursor: Any, wanted: int) -> list[tuple[str, str, Any, str]]:
+        """`(label, method, params, cmd)` of each command."""
         out = []
         for k in range(wanted):
             ref: Any = cursor if k == 0 else _ref_path(f"p{k - 1}", self.keys)
-            counted = k == 0 and count
-            params = self._params(ref, counted)
-            out.append((f"p{k}", self.method, params, self._command(params, ref, counted)))
+            params = _page_params(self.user, self.keys, ref)
+            out.append((f"p{k}", self.method, params, self._command(params, ref)))
         return out
 
-    def _params(self, ref: Any, counted: bool) -> dict[str, Any]:
-        params = _page_params(self.user, self.keys, ref)
-        if counted:
-            params["start"] = 0  # the first page also reports `total` (one count per list-all)
-        return params
-
-    def _command(self, params: dict[str, Any], ref: Any, counted: bool) -> str:
-        if counted not in self._templates:
-            self._templates[counted] = self._template(counted)
-        template = self._templates[counted]
-        if template is None:
+    def _command(self, params: dict[str, Any], ref: Any) -> str:
+        if not self._built:
+            self._template = self._make_template()
+            self._built = True
+        if self._template is None:
             return batch_command(self.method, params)
-        head, tail = template
+        head, tail = self._template
         return f"{self.method}?{head}{encode_value(ref)}{tail}"
 
-    def _template(self, counted: bool) -> tuple[str, str] | None:
-        params = self._params(_PLACEHOLDER, counted)
-        if not self._checked:
-            ensure_json_params(params, "p0", self.method)
-            self._checked = True
+    def _make_template(self) -> tuple[str, str] | None:
+        params = _page_params(self.user, self.keys, _PLACEHOLDER)
+        ensure_json_params(params, "p0", self.method)
         parts = php_query(params).split(_PLACEHOLDER)
         return (
             (parts[0], parts[1]) if len(parts) == 2 else None
@@ -720,21 +726,15 @@ async def _fetch_chain(
     cursor: Any,
     wanted: int,
     *,
-    count: bool,
     on_sent: _OnSent = None,
     on_answer: _OnAnswer = None,
 ) -> _Batch | None:
     """`wanted` pages in one batch, each command's cursor taken from the previous command's last row."""
-    # The migration warning's one-time look-up of the portal's v3 methods runs alongside the batch, not
-    # before it: the first batch does not wait for it. The caller awaits it before handing out the pages.
     client = run.client
-    warning = asyncio.ensure_future(client.warn_if_in_v3(run.method, run.request_id))
+    warning = _start_lookup(run)
     try:
-        rows = commands.rows(cursor, wanted, count)
-        if not client.v3.loaded and not client.lookup_sent:
-            # Its small request goes out first (a few event-loop turns), so its small answer is not queued
-            # behind the batch's at the portal, nor handled at the same time as the batch's here.
-            await _turns_until(lambda: client.lookup_sent or warning.done())
+        rows = commands.rows(cursor, wanted)
+        await _lookup_first(client, warning)
         batch = await run.guarded(
             client.batch_encoded(
                 rows,
@@ -762,8 +762,7 @@ async def _fetch_chain(
             error = batch.errors.get("base-error")
             break
         pages.append((str(row.key), row.result))
-    total = batch.rows[0].total if batch.rows and batch.rows[0].executed else None
-    return _Batch(pages, error, total, warning)
+    return _Batch(pages, error, None, warning)
 
 
 def _no_list(method: str, keys: ListKeys) -> AjaxError:
@@ -774,6 +773,55 @@ def _no_list(method: str, keys: ListKeys) -> AjaxError:
         200,
         method=method,
     )
+
+
+def _too_many_pages(method: str, max_pages: int) -> AjaxError:
+    return AjaxError(
+        "LIST_MAX_PAGES_EXCEEDED",
+        f"{method}: stopped after {max_pages:,} pages (the page cap); narrow the filter or raise max_pages",
+        200,
+        method=method,
+    )
+
+
+class _CursorGuard:
+    """A keyset walk asks for rows strictly past its cursor, so the cursor moves the same way on every page.
+    One that stays, goes back or comes back to an earlier value would repeat rows for ever: the walk stops."""
+
+    def __init__(self, method: str, field_name: str, start: Any, *, descending: bool = False) -> None:
+        self.method = method
+        self.field_name = field_name
+        self.last = start
+        self.descending = descending
+        self._seen: set[Any] = set()
+
+    def advance(self, value: Any) -> AjaxError | None:
+        previous = self.last
+        if value == previous:
+            return self._error("LIST_CURSOR_STALLED", f"stayed at {value!r}")
+        key = value if isinstance(value, int | float | str) else repr(value)
+        if key in self._seen:
+            return self._error("LIST_CURSOR_CYCLE", f"came back to {value!r} (it went from {previous!r})")
+        try:
+            backwards = value > previous if self.descending else value < previous
+        except TypeError:  # not comparable (a first value of another type): only repeats are caught
+            backwards = False
+        if backwards:
+            return self._error("LIST_CURSOR_BACKWARDS", f"went back from {previous!r} to {value!r}")
+        self._seen.add(key)
+        self.last = value
+        return None
+
+    def _error(self, code: str, what: str) -> AjaxError:
+        order = "DESC" if self.descending else "ASC"
+        return AjaxError(
+            code,
+            f"{self.method}: the cursor `{self.field_name}` {what}; the method does not page by "
+            f"`{self.field_name}` in order {order} (it ignores the filter or the order), so the walk stops "
+            "instead of repeating rows",
+            200,
+            method=self.method,
+        )
 
 
 # --- v3 ------------------------------------------------------------------------------------------------
@@ -798,9 +846,18 @@ async def _pages_v3(
             400,
         )
     cursor: Any = tail["initial"] if tail else 0
+    guard = _CursorGuard(
+        method,
+        tail["field"] if tail else keys.cursor_id_key,
+        cursor,
+        descending=bool(tail and tail["order"] == "DESC"),
+    )
     largest = 0
     while True:
         if run.is_cancelled():
+            return
+        if run.state.pages >= run.max_pages:
+            run.fail(_too_many_pages(method, run.max_pages))
             return
         if tail:
             page_params = {
@@ -815,7 +872,9 @@ async def _pages_v3(
                 "pagination": {"limit": limit},  # offset 0: the cursor is in the filter,
             }
         try:
-            res = await run.guarded(client.call(method, page_params, api=3, request_id=run.request_id))
+            res = await run.guarded(
+                client.call(method, page_params, api=3, request_id=run.request_id, pre_checks=False)
+            )
         except AjaxError as err:
             run.fail(err)
             return
@@ -839,6 +898,16 @@ async def _pages_v3(
                     )
                 )
             return
+        last = rows[-1]
+        following = (
+            (last.get(tail["field"]) if isinstance(last, Mapping) else None)
+            if tail
+            else _cursor(last, keys.id_key)
+        )
+        stuck = guard.advance(following) if following is not None else None
+        if stuck is not None:  # checked before a short page is taken as the end
+            run.fail(stuck)
+            return
         page = run.dedupe(rows, keys.id_key)
         await run.report(items=len(page), pages=1)
         if page:
@@ -847,16 +916,12 @@ async def _pages_v3(
         if len(rows) < largest:
             run.complete = True
             return
-        last = rows[-1]
-        cursor = (
-            (last.get(tail["field"]) if isinstance(last, Mapping) else None)
-            if tail
-            else _cursor(last, keys.id_key)
-        )
+        cursor = following
         if cursor is None:
+            run.stop_reason = "no cursor value could be read from the last row"
             client.log.warning(
                 "LIST_CURSOR_UNREADABLE",
-                f"{run.log_label}: pagination stops here — no cursor value could be read from the last row",
+                f"{run.log_label}: pagination stops here — {run.stop_reason}",
                 method=method,
             )
             return
@@ -940,10 +1005,11 @@ async def call_list(
     request_id: str | None = None,
     progress: Progress | None = None,
     cancel: Any = None,
+    max_pages: int = MAX_PAGES,
 ) -> ListResult:
     """Every item of a list method. Never raises for API errors: they end up in `ListResult.errors`, with the
     items fetched before them. `cancel` (asyncio.Event or a callable) stops it, keeping what arrived."""
-    run = _Run(client, method, progress, cancel, request_id, "callList.make")
+    run = _Run(client, method, progress, cancel, request_id, "callList.make", max_pages)
     opts = _list_opts(id_key, cursor_id_key, result_key, limit, chained)
     return await _collect(run, _pages(run, params, api, opts))
 
@@ -962,10 +1028,11 @@ async def fetch_list(
     request_id: str | None = None,
     progress: Progress | None = None,
     cancel: Any = None,
+    max_pages: int = MAX_PAGES,
 ) -> AsyncGenerator[list[Any], None]:
     """Pages as they arrive. An API error raises SdkError `JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V{2,3}` after
     the pages before it were yielded (its `original_error` is the portal's AjaxError)."""
-    run = _Run(client, method, progress, cancel, request_id, "fetchList.make")
+    run = _Run(client, method, progress, cancel, request_id, "fetchList.make", max_pages)
     opts = _list_opts(id_key, cursor_id_key, result_key, limit, chained)
     pages = _pages(run, params, api, opts)
     async with contextlib.aclosing(
@@ -1002,10 +1069,11 @@ async def call_tail(
     request_id: str | None = None,
     progress: Progress | None = None,
     cancel: Any = None,
+    max_pages: int = MAX_PAGES,
 ) -> ListResult:
     """Every item of a v3 `*.tail` method through its native `cursor` object."""
     tail = _tail_opts(cursor_field, order, initial_value, fetch=False)
-    run = _Run(client, method, progress, cancel, request_id, "callTail.make")
+    run = _Run(client, method, progress, cancel, request_id, "callTail.make", max_pages)
     return await _collect(run, _tail_pages(run, params, cursor_field, result_key, limit, tail))
 
 
@@ -1022,9 +1090,10 @@ async def fetch_tail(
     request_id: str | None = None,
     progress: Progress | None = None,
     cancel: Any = None,
+    max_pages: int = MAX_PAGES,
 ) -> AsyncGenerator[list[Any], None]:
     tail = _tail_opts(cursor_field, order, initial_value, fetch=True)
-    run = _Run(client, method, progress, cancel, request_id, "fetchTail.make")
+    run = _Run(client, method, progress, cancel, request_id, "fetchTail.make", max_pages)
     pages = _tail_pages(run, params, cursor_field, result_key, limit, tail)
     async with contextlib.aclosing(_stream(run, pages, "JSSDK_CORE_B24_FETCH_TAIL_METHOD_API_V3")) as stream:
         async for page in stream:
@@ -1058,6 +1127,7 @@ def _with_cursor_select(params: dict[str, Any], cursor_field: str) -> dict[str, 
 
 
 __all__ = [
+    "MAX_PAGES",
     "ListKeys",
     "ListProgress",
     "call_list",

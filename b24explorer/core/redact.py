@@ -23,7 +23,7 @@ SENSITIVE_KEYS = frozenset(
         "authorization",  # an HTTP header carrying a bearer token
     }
 )
-MAX_DEPTH = 2
+MAX_DEPTH = 6  # object levels walked: a log context's params.fields.X.password is 4 levels down
 TRUNCATE_OVER = 300
 TRUNCATE_TO = 100
 
@@ -95,7 +95,8 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def redact(value: Any, depth: int = MAX_DEPTH, secrets: Iterable[str] = ()) -> Any:
-    """A redacted copy: sensitive keys replaced, query-pair credentials masked, walked `depth` levels deep."""
+    """A redacted copy: sensitive keys replaced, query-pair credentials masked, walked `depth` object levels
+    deep (lists inside take no level of their own)."""
     secrets = tuple(secrets)
     return _redact(value, depth, secrets)
 
@@ -109,10 +110,10 @@ def _redact(value: Any, depth: int, secrets: tuple[str, ...]) -> Any:
         return {
             k: (REDACTED if _is_sensitive(k) else _redact(v, depth - 1, secrets)) for k, v in value.items()
         }
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):  # a list takes no level of its own: params.list[0].token is 3 deep
         if depth < 0:
             return value if not secrets else _deep_mask_strings(value, secrets)
-        return [_redact(v, depth - 1, secrets) for v in value]
+        return [_redact(v, depth, secrets) for v in value]
     return value
 
 

@@ -220,6 +220,17 @@ class AjaxResult:
     def size(self) -> int:
         return len(self.raw)
 
+    @property
+    def idempotency_key(self) -> str | None:
+        """The `Idempotency-Key` this (v3 write) was sent with, as the portal echoed it."""
+        return _header(self.headers, "idempotency-key")
+
+    @property
+    def replayed(self) -> bool:
+        """The portal answered a repeat of an idempotent v3 write with its stored answer (`Idempotent-Replayed:
+        true`): the method did not run again."""
+        return (_header(self.headers, "idempotent-replayed") or "").strip().lower() == "true"
+
     def envelope(self) -> dict[str, Any]:
         """The full body as Python (materialises everything)."""
         value = self.document.to_python()
@@ -231,6 +242,13 @@ class AjaxResult:
             f"AjaxResult({self.method!r}, api={self.api}, status={self.status}, {state}, "
             f"request_id={self.request_id!r}, size={self.size})"
         )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
 
 
 @dataclass
@@ -300,13 +318,15 @@ class BatchResult:
 
 @dataclass
 class ListResult:
-    """Everything a list-all fetched. `complete` is False when it stopped early (error or cancel)."""
+    """Everything a list-all fetched. `complete` is False when it stopped early; `incomplete_reason` then says
+    why (the first error, a cancel, the page cap, a cursor that did not advance or could not be read)."""
 
     items: list[Any] = field(default_factory=list)
     requests: int = 0
     errors: list[AjaxError] = field(default_factory=list)
     cancelled: bool = False
     complete: bool = False
+    incomplete_reason: str | None = None
     pages: int = 0
     elapsed: float = 0.0
     waited: float = 0.0

@@ -1,23 +1,55 @@
 """Which methods the portal offers in REST v3, and the migration warning for v2 calls of them.
 
 The source of truth is the portal's own `rest.documentation.openapi` (its `paths` keys, `/tasks.task.get`),
-fetched once per connection and cached. When that fetch fails, the documented list below is used.
+read once per portal and cached on disk (v3cache). A portal that answers "method not found" for it has no
+REST v3: no method is "available in v3" there. When the read fails otherwise, the documented list below is
+used, and the warnings say so.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 MIGRATION_CODE = "METHOD_AVAILABLE_IN_API_V3"
 OPENAPI_METHOD = "rest.documentation.openapi"
-SOURCE_PORTAL = "portal"
-SOURCE_BUILTIN = "builtin"
+SOURCE_PORTAL = "portal"  # read from the portal just now
+SOURCE_CACHE = "cache"  # the portal's list as cached on disk (see `V3Registry.age`)
+SOURCE_BUILTIN = "builtin"  # the documented list: the portal's could not be read
+SOURCE_NONE = "none"  # the portal has no REST v3
+NOT_FOUND_CODES = frozenset({"ERROR_METHOD_NOT_FOUND", "BITRIX_REST_V3_EXCEPTION_METHODNOTFOUNDEXCEPTION"})
 
 
-def migration_message(method: str) -> str:
-    return f"The method {method} is available in restApi:v3. It's worth migrating to the new API."
+class NoRestV3(Exception):
+    """The portal answered "method not found" for its v3 document: it has no REST v3."""
+
+
+@dataclass(frozen=True)
+class V3Listing:
+    """What a look-up found: the methods, where they came from, and how old that reading is (seconds)."""
+
+    methods: frozenset[str]
+    source: str = SOURCE_PORTAL
+    age: float = 0.0
+
+
+def migration_message(method: str, *, fallback: str | None = None, missing_scope: str | None = None) -> str:
+    """The advice; `fallback`: why the built-in list was used; `missing_scope`: a scope the v3 method needs
+    that the webhook does not hold."""
+    text = f"The method {method} is available in restApi:v3. It's worth migrating to the new API."
+    if missing_scope:
+        text += (
+            f" This webhook lacks the scope `{missing_scope}` that {method} needs in REST v3 (rest.scope.list): "
+            "add it to the webhook before switching."
+        )
+    if fallback:
+        text += (
+            f" (The portal's own list of v3 methods could not be read ({fallback}); this comes from the built-in "
+            "list of documented v3 methods.)"
+        )
+    return text
 
 
 def _family(prefix: str, names: str) -> list[str]:
@@ -73,7 +105,7 @@ def methods_from_openapi(document: Any) -> frozenset[str]:
     return frozenset(str(k).strip("/").lower() for k in paths if str(k).strip("/"))
 
 
-Fetcher = Callable[[], Awaitable[Iterable[str]]]
+Fetcher = Callable[[], Awaitable[Iterable[str] | V3Listing]]
 Notice = Callable[[str, str, dict[str, Any]], None]
 
 
@@ -88,6 +120,7 @@ class V3Registry:
         self.source: str | None = None
         self.fetches = 0
         self.failure: str | None = None  # why the portal's list could not be read (the built-in one is used)
+        self.age: float | None = None  # seconds since the portal's list was read (None: not from the portal)
 
     def preload(self, methods: Iterable[str], source: str = SOURCE_PORTAL) -> None:
         self._methods = frozenset(m.lower() for m in methods)
@@ -114,9 +147,12 @@ class V3Registry:
             return
         self.fetches += 1
         try:
-            self.preload(await self._fetch(), SOURCE_PORTAL)
+            found = await self._fetch()
         except asyncio.CancelledError:
             raise
+        except NoRestV3:
+            self.preload((), SOURCE_NONE)
+            return
         except Exception as exc:
             self.preload(BUILTIN_V3_METHODS, SOURCE_BUILTIN)
             self.failure = getattr(exc, "code", None) or type(exc).__name__
@@ -127,6 +163,13 @@ class V3Registry:
                     "using the built-in list of documented v3 methods",
                     {"reason": self.failure},
                 )
+            return
+        if isinstance(found, V3Listing):
+            self.preload(found.methods, found.source)
+            self.age = found.age
+        else:
+            self.preload(found, SOURCE_PORTAL)
+            self.age = 0.0
 
     def known(self, method: str) -> bool:
         """Whether `method` is in the loaded list (False before it is loaded)."""

@@ -41,6 +41,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--count-cost-us", type=float, default=0.0, metavar="US",
                         help="simulated COUNT time per matching row, for list pages asked with start >= 0 "
                              "(a real portal: about 21; default 0)")
+    parser.add_argument("--no-rest-v3", action="store_true",
+                        help="a portal without REST v3: every /rest/api/ call answers method not found")
+    parser.add_argument("--no-operating-time", action="store_true",
+                        help="answers' time blocks carry no operating / operating_reset_at")
     parser.set_defaults(func=run)
     return parser
 
@@ -56,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         costs = Costs(request=args.request_delay_ms / 1000, page=args.page_cost_ms / 1000,
                       counted_row=args.count_cost_us / 1_000_000)
         sandbox = Sandbox(seed=args.seed, deals=args.deals, plan=args.plan, host=args.host, port=args.port,
-                          page_size=args.page_size, costs=costs)
+                          page_size=args.page_size, costs=costs, rest_v3=not args.no_rest_v3,
+                          operating_time=not args.no_operating_time)
     except (ValueError, FaultError) as exc:
         print(f"b24x sandbox: {exc}", file=sys.stderr)
         return 2

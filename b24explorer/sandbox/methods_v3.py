@@ -14,6 +14,7 @@ from .query import QueryError, compile_v3_filter
 from .registry import V3, Answer, ApiError, Ctx, as_int, v3
 from .schema import Field
 from .store import Table, iso
+from .task_v3 import TASK_V3_BASIC, TASK_V3_COLUMNS, TASK_V3_FIELDS, TaskFacts, task_item
 
 P = "BITRIX_REST_V3_EXCEPTION_"
 
@@ -45,8 +46,12 @@ class Entity:
     required: list[str] = field(default_factory=list)
     filterable: frozenset[str] | None = None  # v3 names a filter may use; None: all
     sortable: frozenset[str] | None = None  # v3 names `order` may use; None: all
+    columns: dict[str, str] | None = None  # v3 name -> UPPER column, when the v3 object is not the table's camelCase
+    shape: Callable[[Ctx, dict[str, Any]], dict[str, Any]] | None = None  # the whole v3 object of a row
 
     def fields(self, table: Table) -> dict[str, Field]:
+        if self.columns is not None:
+            return {name: table.by_name[column] for name, column in self.columns.items() if column in table.by_name}
         return {self.names.get(f.name, f.camel): f for f in table.fields}
 
     def lookup(self, table: Table) -> Callable[[str], Field | None]:
@@ -57,6 +62,7 @@ class Entity:
         by_v3 = self.fields(table)
         out: dict[str, Any] = {}
         users = ctx.portal.store.users
+        whole = self.shape(ctx, row) if self.shape is not None else None
         for name in select:
             if "." in name:
                 relation, sub = name.split(".", 1)
@@ -72,6 +78,10 @@ class Entity:
                 if user is not None and isinstance(nested, dict):
                     nested[sub] = schema.to_native(user_fields[sub], user.get(user_fields[sub].name), "bool")
                 continue
+            if whole is not None:
+                if name in whole:
+                    out[name] = whole[name]
+                continue
             fld = by_v3.get(name)
             if fld is not None:
                 out[name] = schema.to_native(fld, row.get(fld.name), "bool")
@@ -86,11 +96,19 @@ class Entity:
         return raw or default
 
 
+def _task_shape(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
+    tasks = ctx.portal.store.tasks
+
+    def has_subtasks(task_id: int) -> bool:
+        return any(str(other.get("PARENT_ID")) == str(task_id) for other in tasks.rows.values())
+
+    return task_item(row, TaskFacts(ctx.hook.user_id, has_subtasks))
+
+
 TASK = Entity(
-    dto="TaskDto", table=lambda ctx: ctx.portal.store.tasks,
-    names={"CREATED_BY": "creatorId", "CREATED_DATE": "created", "CHANGED_DATE": "changed", "CLOSED_DATE": "closed"},
-    basic=["id", "title", "description", "status", "priority", "responsibleId", "creatorId", "groupId",
-           "deadline", "created", "changed", "closed"],
+    dto="TaskDto", table=lambda ctx: ctx.portal.store.tasks, names={},
+    # the docs: without `select`, get returns the basic set of task fields without related objects
+    basic=TASK_V3_BASIC, columns=TASK_V3_COLUMNS, shape=_task_shape,
     list_default=["id"], related={"responsible": "RESPONSIBLE_ID", "creator": "CREATED_BY"},
     max_limit=1000, required=["title", "creatorId", "responsibleId"],
     # the docs: tasks filter on `id` only; these sort (of the fields this portal has)
@@ -235,6 +253,8 @@ def _fields_in(ctx: Ctx, entity: Entity, table: Table, creating: bool) -> dict[s
             raise validation_error([(f"fields.{name}", f"Field `{name}` is read-only")])
         if fld.type in schema.INT_TYPES and (isinstance(value, bool) or not isinstance(value, int)):
             raise validation_error([(f"fields.{name}", f"Field `{name}` must be an integer")])
+        if isinstance(value, bool):
+            value = "Y" if value else "N"
         out[fld.name] = schema.to_v2_value(fld, value)
     if creating:
         missing = [(f"fields.{n}", f"Required field `{n}` is not specified") for n in entity.required
@@ -267,14 +287,20 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
     return out
 
 
-def _task_fields_schema(required: bool) -> dict[str, Any]:
+def _task_properties() -> dict[str, dict[str, Any]]:
+    """The v3 task object's fields as OpenAPI properties; read-only unless a writable v2 column holds them."""
+    columns = {f.name: f for f in schema.TASK_FIELDS}
     props = {}
-    for f in schema.TASK_FIELDS:
-        if f.read_only:
-            continue
-        name = TASK.names.get(f.name, f.camel)
-        props[name] = {"type": _JSON_TYPES.get(f.type, "integer" if f.type in schema.INT_TYPES else "string"),
-                       "title": f.title}
+    for name, (kind, column) in TASK_V3_FIELDS.items():
+        fld = columns.get(column) if column else None
+        props[name] = {"type": "string" if kind == "datetime" else kind, "title": fld.title if fld else name,
+                       "readOnly": fld is None or fld.read_only}
+    return props
+
+
+def _task_fields_schema(required: bool) -> dict[str, Any]:
+    props = {name: {k: v for k, v in spec.items() if k != "readOnly"}
+             for name, spec in _task_properties().items() if not spec["readOnly"]}
     out: dict[str, Any] = {"type": "object", "properties": props}
     if required:
         out["required"] = TASK.required
@@ -406,8 +432,8 @@ def openapi_document() -> dict[str, Any]:
         if not spec.params.get("required"):
             entry["get"] = {k: v for k, v in operation.items() if k != "requestBody"} | {"operationId": f"{name}.get"}
         paths[f"/{name}"] = entry
-    dtos = {}
-    for entity, fields in ((TASK, schema.TASK_FIELDS), (EVENTLOG, schema.EVENTLOG_FIELDS)):
+    dtos: dict[str, Any] = {TASK.dto: {"type": "object", "properties": _task_properties()}}
+    for entity, fields in ((EVENTLOG, schema.EVENTLOG_FIELDS),):
         dtos[entity.dto] = {"type": "object", "properties": {
             entity.names.get(f.name, f.camel): {
                 "type": _JSON_TYPES.get(f.type, "integer" if f.type in schema.INT_TYPES else "string"),

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from . import (  # noqa: F401  (they fill the registries)
     methods_app,
@@ -21,21 +20,21 @@ from . import (  # noqa: F401  (they fill the registries)
     methods_v2_more,
     methods_v3,
 )
+from .batch import BATCH_LIMIT, BATCH_METHOD, parse_command, run_batch
 from .costs import Costs, WorkMeter
 from .counters import Counters
 from .docs_fields import FACTS
-from .encoding import BadRequestBody, build_php_params, parse_body, parse_json_strict, parse_query
+from .encoding import BadRequestBody, parse_body, parse_json_strict, parse_query
 from .events import EventHub
 from .faults import Fault, FaultError, Faults, make_fault
+from .idempotency import IdempotencyRecords, body_digest, valid_key
 from .limits import PLANS, LeakyBucket, OperatingMeter
 from .oauth import Answer as OAuthAnswer
 from .oauth import OAuthServer, handle_http
 from .query import Lister
-from .registry import V2, V3, Answer, ApiError, Ctx, MethodSpec, truthy
-from .store import PORTAL_TZ, RawJSON, Store, encode
+from .registry import V2, V3, Answer, ApiError, Ctx, MethodSpec
+from .store import PORTAL_TZ, Store, encode
 
-BATCH_LIMIT = 50
-_REF = re.compile(r"\$result\[([^\]]*)\]((?:\[[^\]]*\])*)")
 _V3_PREFIX = "BITRIX_REST_V3_EXCEPTION_"
 _USER_SCOPE_ALIASES = {"user": {"user", "user_brief", "user_basic"}}
 
@@ -67,15 +66,6 @@ def dumps(obj: Any) -> bytes:
     return encode(obj).encode("ascii")
 
 
-def php_map(items: dict[str, Any], list_keys: bool) -> Any:
-    """A PHP array as json_encode writes it: [] when empty, a list when keys are 0..n-1."""
-    if not items:
-        return []
-    if list_keys and all(k == str(i) for i, k in enumerate(items)):
-        return list(items.values())
-    return items
-
-
 class Portal:
     def __init__(self, store: Store, *, plan: str, secret: str | None, page_size: int,
                  operating_limit: float | str | None, clock: Callable[[], float] | None, seed: int,
@@ -100,7 +90,9 @@ class Portal:
         self.main_hook = self.add_webhook(1, None, secret)
         self.oauth = OAuthServer(lambda: self.clock(), self.counters.count_request,
                                  member_id=hashlib.md5(f"sandbox-{seed}".encode()).hexdigest())
-        self._idempotent: dict[tuple[str, str, str], tuple[str, int, bytes]] = {}
+        self._idempotent = IdempotencyRecords()
+        self.rest_v3 = True  # False: a portal without REST v3 (every /rest/api/ call: method not found)
+        self.operating_time = True  # False: answers' `time` carries no `operating` / `operating_reset_at`
         self.admins = {1}  # the seeded administrator
         self.events = EventHub(self)
 
@@ -156,7 +148,7 @@ class Portal:
             "date_start": dt.datetime.fromtimestamp(start, PORTAL_TZ).isoformat(timespec="seconds"),
             "date_finish": dt.datetime.fromtimestamp(finish, PORTAL_TZ).isoformat(timespec="seconds"),
         }
-        if hook is not None and method is not None:
+        if hook is not None and method is not None and self.operating_time:
             key = (hook.secret, method)
             out["operating_reset_at"] = self.meter.reset_at(key, finish)
             out["operating"] = round(self.meter.operating(key, finish), 6)
@@ -201,6 +193,8 @@ class Portal:
         if not method or "/" in method:
             return self._method_not_found(api)
         self.counters.count_request(method)
+        if api == 3 and not self.rest_v3:  # a portal without REST v3 knows no /rest/api/ method
+            return self._error(2, 404, "ERROR_METHOD_NOT_FOUND", "Method not found")
 
         fault = self.faults.take(method)
         pending: Fault | None = None
@@ -346,8 +340,10 @@ class Portal:
             params.update(data)
         return params
 
-    def _execute(self, spec: MethodSpec, hook: Webhook, params: dict[str, Any], api: int) -> Answer:
-        """Scope and operating checks, the handler, then the operating charge. Raises ApiError."""
+    def _execute(self, spec: MethodSpec, hook: Webhook, params: dict[str, Any], api: int,
+                 bill_to: str | None = None) -> Answer:
+        """Scope and operating checks, the handler, then the operating charge (to `bill_to` when given: a
+        batch's commands are billed to `batch`). Raises ApiError."""
         now = self.clock()
         if not self.hook_allows(hook, spec.scope):
             if api == 3:
@@ -355,7 +351,7 @@ class Portal:
                                "The request requires higher privileges than provided by the webhook token")
             raise ApiError(403, "insufficient_scope",
                            "The request requires higher privileges than provided by the webhook token")
-        key = (hook.secret, spec.name)
+        key = (hook.secret, bill_to or spec.name)
         if self.meter.blocked(key, now):
             raise ApiError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
         self.counters.count_call(spec.name)
@@ -378,108 +374,23 @@ class Portal:
     # --- REST v2 batch --------------------------------------------------------------------------------
 
     def _batch_v2(self, hook: Webhook, params: dict[str, Any], start: float) -> Reply:
-        cmd = params.get("cmd")
-        list_keys = isinstance(cmd, list)
-        if isinstance(cmd, list):
-            cmd = {str(i): v for i, v in enumerate(cmd)}
-        if not isinstance(cmd, dict):
-            cmd = {}
-        if len(cmd) > BATCH_LIMIT:
-            return self._error(2, 400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
-        halt = truthy(params.get("halt", False))
-        results: dict[str, Any] = {}
-        errors: dict[str, Any] = {}
-        totals: dict[str, Any] = {}
-        nexts: dict[str, Any] = {}
-        times: dict[str, Any] = {}
-        self.counters.count_call("batch")
-        for label, command in cmd.items():
-            label = str(label)
-            t0 = self.clock()
-            method, inner = self._parse_command(command, results)
-            try:
-                if method == "batch":
-                    raise ApiError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
-                spec = V2.get(method)
-                if spec is None:
-                    raise ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found")
-                answer = self._execute(spec, hook, inner, 2)
-            except ApiError as exc:
-                errors[label] = {"error": exc.code, "error_description": exc.description}
-                if halt:
-                    break
-                continue
-            results[label] = answer.result
-            if answer.total is not None:
-                totals[label] = answer.total
-            if answer.next is not None:
-                nexts[label] = answer.next
-            times[label] = self.time_block(t0, self.clock(), hook, method)
-        envelope = {
-            "result": {
-                "result": php_map(results, list_keys),
-                "result_error": php_map(errors, list_keys),
-                "result_total": php_map(totals, list_keys),
-                "result_next": php_map(nexts, list_keys),
-                "result_time": php_map(times, list_keys),
-            },
-            "time": self.time_block(start, self.clock(), hook, "batch"),
-        }
+        self.counters.count_call(BATCH_METHOD)
+        billed = (hook.secret, BATCH_METHOD)
+        if self.meter.blocked(billed, start):
+            return self._error(2, 429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+
+        def execute(method: str, inner: dict[str, Any]) -> Answer:
+            return self._execute(V2[method], hook, inner, 2, bill_to=BATCH_METHOD)
+
+        def time_block(t0: float) -> dict[str, Any]:
+            return self.time_block(t0, self.clock(), hook, BATCH_METHOD)
+
+        result = run_batch(params, execute, time_block, self.clock, self._parse_command)
+        envelope = {"result": result, "time": self.time_block(start, self.clock(), hook, BATCH_METHOD)}
         return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
 
     def _parse_command(self, command: Any, results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if isinstance(command, dict):  # some clients send {"method": ..., "params": {...}}
-            method = str(command.get("method", "")).lower()
-            inner = command.get("params") or {}
-            return method, self._substitute(inner, results) if isinstance(inner, dict) else {}
-        text = str(command)
-        name, _, qs = text.partition("?")
-        name = name.strip().lower()
-        if name.endswith(".json"):
-            name = name[:-5]
-        pairs = [(k, self._substitute(v, results)) for k, v in parse_qsl(qs, keep_blank_values=True)]
-        return name, build_php_params(pairs)
-
-    def _substitute(self, value: Any, results: dict[str, Any]) -> Any:
-        """`$result[label][path…]` references to earlier answers; a missing element substitutes empty."""
-        if isinstance(value, dict):
-            return {k: self._substitute(v, results) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._substitute(v, results) for v in value]
-        if not isinstance(value, str) or "$result[" not in value:
-            return value
-        whole = _REF.fullmatch(value)
-        if whole is not None:
-            found = self._resolve(whole, results)
-            if isinstance(found, RawJSON):
-                found = found.data
-            if isinstance(found, (dict, list)):
-                return found
-        return _REF.sub(lambda m: self._scalar(self._resolve(m, results)), value)
-
-    @staticmethod
-    def _resolve(match: re.Match[str], results: dict[str, Any]) -> Any:
-        node: Any = results.get(match.group(1))
-        for segment in re.findall(r"\[([^\]]*)\]", match.group(2)):
-            if isinstance(node, RawJSON):
-                node = node.data
-            if isinstance(node, dict):
-                node = node.get(segment)
-            elif isinstance(node, list) and segment.lstrip("-").isdigit() and -len(node) <= int(segment) < len(node):
-                node = node[int(segment)]
-            else:
-                return None
-        return node
-
-    @staticmethod
-    def _scalar(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "1" if value else ""
-        if isinstance(value, (dict, list)):
-            return ""
-        return str(value)
+        return parse_command(command, results)
 
     # --- REST v3 --------------------------------------------------------------------------------------
 
@@ -492,20 +403,20 @@ class Portal:
         digest = ""
         echo: list[tuple[str, str]] = []
         if key_header is not None and spec.write:
-            if not (1 <= len(key_header) <= 255) or not all(32 < ord(c) < 127 for c in key_header):
+            if not valid_key(key_header):
                 return self._error(3, 400, _V3_PREFIX + "INVALIDIDEMPOTENCYKEYEXCEPTION",
                                    "Idempotency-Key must be 1-255 printable ASCII characters")
             echo = [("Idempotency-Key", key_header)]
             idem_key = (hook.secret, spec.name, key_header)
-            digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-            stored = self._idempotent.get(idem_key)
+            digest = body_digest(params)
+            stored = self._idempotent.find(idem_key, start)
             if stored is not None:
-                if stored[0] != digest:
+                if stored.digest != digest:
                     return self._error(3, 422, _V3_PREFIX + "IDEMPOTENCYKEYREUSEDEXCEPTION",
                                        "The idempotency key was already used with a different request body",
                                        headers=echo)
-                return Reply(stored[1], stored[2], [("Content-Type", "application/json; charset=utf-8"), *echo,
-                                                    ("Idempotent-Replayed", "true")])
+                return Reply(stored.status, stored.body, [("Content-Type", "application/json; charset=utf-8"),
+                                                          *echo, ("Idempotent-Replayed", "true")])
         try:
             answer = self._execute(spec, hook, params, 3)
         except ApiError as exc:
@@ -517,7 +428,7 @@ class Portal:
         envelope = {"result": answer.result, "time": self.time_block(start, self.clock(), hook, spec.name)}
         body_out = dumps(envelope)
         if idem_key is not None:
-            self._idempotent[idem_key] = (digest, 200, body_out)
+            self._idempotent.keep(idem_key, digest, 200, body_out, start)
         return Reply(200, body_out, [("Content-Type", "application/json; charset=utf-8"), *echo])
 
     def _batch_v3(self, hook: Webhook, params: dict[str, Any], start: float) -> Reply:
@@ -552,7 +463,7 @@ class Portal:
                     raise ApiError(400, _V3_PREFIX + "VALIDATION_REQUESTVALIDATIONEXCEPTION",
                                    "Error validating request object",
                                    [{"field": f"[{index}].query", "message": "`query` must be an object"}])
-                answer = self._execute(spec, hook, self._v3_refs(query, aliases, index), 3)
+                answer = self._execute(spec, hook, self._v3_refs(query, aliases, index), 3, bill_to=BATCH_METHOD)
                 results.append(answer.result)
                 aliases[str(index)] = answer.result
                 if isinstance(call.get("as"), str) and call["as"]:

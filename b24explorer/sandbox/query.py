@@ -88,6 +88,13 @@ def _compare(op: str, field: Field, raw: Any) -> Pred:
             return hit != negate
 
         return eq
+    if op in (">", ">=", "<", "<=") and isinstance(raw, (list, dict)):
+        # As a portal's SQL builder reads an array there: any of its values (an array inside counts as PHP's
+        # intval of it, 1 or 0); an empty array sets no condition.
+        values = list(raw.values()) if isinstance(raw, dict) else raw
+        if not values:
+            return lambda row: True
+        return _any([_compare(op, field, int(bool(v)) if isinstance(v, (list, dict)) else v) for v in values])
     if op in (">", ">=", "<", "<="):
         target = _coerce(field, raw)
         if target is None:

@@ -191,7 +191,7 @@ class Sandbox:
                  companies: int = 120, tasks: int = 150, events: int = 500, secret: str | None = None,
                  page_size: int = 50, operating_limit: float | str | None = "plan",
                  clock: Callable[[], float] | None = None, max_body_bytes: int = 16 * 1024 * 1024,
-                 costs: Costs | None = None) -> None:
+                 costs: Costs | None = None, rest_v3: bool = True, operating_time: bool = True) -> None:
         """`page_size` other than 50 breaks protocol fidelity on purpose: big-answer benchmarks only.
 
         `costs`: simulated network and query time (see `Costs`); none by default. Changeable while serving.
@@ -199,6 +199,8 @@ class Sandbox:
         `operating_limit`: seconds of operating time per method per 10 minutes before 429
         OPERATION_TIME_LIMIT ("plan": 480 on standard/enterprise, none on unlimited; None: off).
         `clock`: a callable returning unix time, for tests that move time without sleeping.
+        `rest_v3=False`: a portal without REST v3 (every `/rest/api/` call answers method not found).
+        `operating_time=False`: answers' `time` blocks carry no `operating` / `operating_reset_at`.
         """
         self.host = check_loopback(host)
         if page_size < 1:
@@ -213,6 +215,8 @@ class Sandbox:
         self.portal = Portal(store, plan=plan, secret=secret, page_size=page_size,
                              operating_limit=operating_limit, clock=clock, seed=seed,
                              max_body_bytes=max_body_bytes, costs=costs)
+        self.portal.rest_v3 = rest_v3
+        self.portal.operating_time = operating_time
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 

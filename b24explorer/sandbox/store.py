@@ -37,7 +37,7 @@ def encode(obj: Any) -> str:
         return obj.text
     if isinstance(obj, dict):
         return "{" + ",".join(json.dumps(str(k)) + ":" + encode(v) for k, v in obj.items()) + "}"
-    if isinstance(obj, list) and obj and isinstance(obj[0], RawJSON):
+    if isinstance(obj, list) and obj and isinstance(obj[0], (RawJSON, list)):  # pages, or a batch's list of them
         return "[" + ",".join(v.text if isinstance(v, RawJSON) else encode(v) for v in obj) + "]"
     try:
         return json.dumps(obj, separators=(",", ":"))

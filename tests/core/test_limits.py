@@ -582,21 +582,16 @@ def test_heavy_requests_are_counted_above_80_percent() -> None:
     assert log.find("operatingLimiter detected limit for method m")
 
 
-def test_batch_waits_for_the_most_loaded_command() -> None:
+def test_a_batch_waits_for_batch_itself_not_for_its_commands() -> None:
     clock = FakeClock()
     op = OperatingLimiter(clock)
     now = clock.time()
-    op.update("batch::crm.deal.list", 476, now + 30)
-    op.update("batch::crm.contact.list", 479, now + 90)
-    op.update("batch::crm.company.list", 10, now + 300)
-    op.update("crm.lead.list", 479, now + 500)  # a direct call does not count for a batch row
-    assert op.time_to_free(
-        "batch", ["crm.company.list", "crm.deal.list", "crm.contact.list"]
-    ) == pytest.approx(91)
-    assert op.time_to_free("batch", ["crm.deal.list", "crm.deal.list"]) == pytest.approx(31)
-    assert op.time_to_free("batch", ["crm.lead.list"]) == 0
-    assert op.time_to_free("batch") == 0
-    assert op.time_to_free("crm.lead.list") == pytest.approx(501)
+    op.update("crm.deal.list", 479, now + 30)  # a direct call's budget: a batch of it is billed elsewhere
+    assert op.time_to_free("batch", ["crm.deal.list"]) == 0
+    op.update("batch", 476, now + 90)
+    assert op.time_to_free("batch", ["user.get"]) == pytest.approx(91)
+    assert op.time_to_free("batch") == pytest.approx(91)
+    assert op.time_to_free("crm.deal.list") == pytest.approx(31)
 
 
 def test_method_names_are_case_insensitive() -> None:
@@ -658,12 +653,12 @@ def test_adaptive_delay_disabled_and_batch_presets() -> None:
     assert d2.delay("m") == 10.0
 
 
-def test_adaptive_delay_for_batch_is_the_max_over_unique_commands() -> None:
+def test_adaptive_delay_for_batch_is_that_of_batch() -> None:
     d, op, clock = delayer()
-    op.update("batch::crm.deal.list", 400, clock.time() + 200)
-    op.update("batch::crm.contact.list", 420, clock.time() + 500)
-    assert d.delay("batch", ["crm.deal.list", "crm.contact.list", "crm.deal.list"]) == pytest.approx(5.0)
-    assert d.delay("batch", ["user.get"]) == 0
+    op.update("crm.contact.list", 420, clock.time() + 500)
+    assert d.delay("batch", ["crm.contact.list"]) == 0
+    op.update("batch", 400, clock.time() + 200)
+    assert d.delay("batch", ["crm.deal.list", "crm.contact.list"]) == pytest.approx(2.0)
     assert d.state()["adaptive_delays"] == 1
 
 
@@ -702,18 +697,12 @@ async def test_before_attempt_takes_a_rate_token_and_logs_each_block() -> None:
     assert rm.stats()["limit_hits"] == 1
 
 
-async def test_batch_before_attempt_uses_its_commands() -> None:
+async def test_batch_before_attempt_uses_the_envelope_time() -> None:
     rm, clock, _ = manager()
-    rm.on_success(
-        "batch",
-        {"operating": 1, "operating_reset_at": clock.time() + 600},
-        batch_row_times={
-            "crm.deal.list": {"operating": 478, "operating_reset_at": clock.time() + 40},
-            "user.get": {"operating": 1, "operating_reset_at": clock.time() + 40},
-        },
-    )
-    assert await rm.before_attempt("batch", ["user.get", "crm.deal.list"]) == pytest.approx(41)
-    assert await rm.before_attempt("batch", ["user.get"]) == 0
+    rm.on_success("crm.deal.list", {"operating": 478, "operating_reset_at": clock.time() + 40})
+    assert await rm.before_attempt("batch", ["user.get", "crm.deal.list"]) == 0
+    rm.on_success("batch", {"operating": 477, "operating_reset_at": clock.time() + 60})
+    assert await rm.before_attempt("batch", ["user.get"]) == pytest.approx(61)
 
 
 async def test_unlimited_never_waits_before_a_call() -> None:
@@ -815,13 +804,9 @@ async def test_operating_limit_waits_at_least_10s() -> None:
     assert rm.decide("x", Failure(400, "OPERATION_TIME_LIMIT", "blocked"), 0).wait == 10.0
 
 
-async def test_operating_limit_for_a_batch_uses_its_commands() -> None:
+async def test_operating_limit_for_a_batch_uses_batch_itself() -> None:
     rm, clock, _ = manager()
-    rm.on_success(
-        "batch",
-        None,
-        batch_row_times=[("crm.deal.list", {"operating": 477, "operating_reset_at": clock.time() + 60})],
-    )
+    rm.on_success("batch", {"operating": 477, "operating_reset_at": clock.time() + 60})
     decision = rm.decide("batch", OPERATING_429, 0, batch_methods=["crm.deal.list"])
     assert decision.wait == pytest.approx(61)
 
@@ -994,31 +979,28 @@ async def test_realtime_preset_makes_one_attempt() -> None:
 # ----------------------------------------------------------------------------------- stats and reset
 
 
-def test_success_feeds_operating_and_the_bucket_but_batch_rows_only_operating() -> None:
+def test_success_feeds_operating_and_the_bucket() -> None:
     rm, clock, _ = manager()
     reset_at = clock.time() + 300
     rm.on_success(
         "batch",
         SimpleNamespace(operating=2.5, operating_reset_at=reset_at),  # a typed time object works too
-        batch_row_times={"crm.deal.list": {"operating": 1.234, "operating_reset_at": reset_at}},
         elapsed=0.25,
     )
     rm.on_success("crm.deal.get", None, elapsed=0.5)  # no time block: no stats, still a success
+    rm.on_success("crm.deal.list", {"start": 1.0, "finish": 1.2}, elapsed=0.2)  # no operating: no budget
     stats = rm.stats()
-    assert stats["operating_stats"] == {"batch": 2.5, "batch::crm.deal.list": 1.23}
-    assert stats["rate"]["recent_successes"] == 1
-    assert (stats["successful_requests"], stats["total_requests"], stats["total_duration"]) == (2, 2, 0.75)
-    assert stats["by_method"] == {
-        "batch": {"count": 1, "total_duration": 0.25},
-        "crm.deal.get": {"count": 1, "total_duration": 0.5},
-    }
+    assert stats["operating_stats"] == {"batch": 2.5}
+    assert stats["rate"]["recent_successes"] == 2
+    assert (stats["successful_requests"], stats["total_requests"]) == (3, 3)
+    assert stats["by_method"]["batch"] == {"count": 1, "total_duration": 0.25}
 
 
-def test_repeated_batch_rows_keep_the_latest_numbers() -> None:
-    rm, _, _ = manager()
-    rows = [("crm.deal.list", {"operating": 3}), ("crm.deal.list", {"operating": 5})]
-    rm.on_success("batch", {"operating": 8}, batch_row_times=rows)
-    assert rm.stats()["operating_stats"]["batch::crm.deal.list"] == 5
+def test_a_missing_operating_time_breaks_nothing() -> None:
+    rm, clock, _ = manager()
+    rm.on_success("batch", {"duration": 0.1, "operating_reset_at": clock.time() + 10})
+    assert rm.stats()["operating_stats"] == {}
+    assert rm.operating.time_to_free("batch") == 0
 
 
 def test_stats_shape_and_reset() -> None:

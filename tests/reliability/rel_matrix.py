@@ -75,8 +75,8 @@ V3_METHOD, V3_PARAMS = "tasks.task.get", {"id": 1}  # the core's matrix also run
 
 
 def http_method(mode: str) -> str:
-    """The method name the sandbox sees for a mode (list-all goes through chained batches)."""
-    return {"call": CALL_METHOD, "call_v3": V3_METHOD}.get(mode, "batch")
+    """The method name the sandbox sees for a mode's first request (list-all's is one plain page)."""
+    return {"call": CALL_METHOD, "call_v3": V3_METHOD, "list": LIST_METHOD}.get(mode, "batch")
 
 
 def arm(sandbox: Any, case: FaultCase, mode: str) -> None:

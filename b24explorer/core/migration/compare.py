@@ -82,8 +82,7 @@ def _walk(names: ObjectNames, v2: Any, v3: Any, p2: str, p3: str, rows: list[Fie
             elif i2 is not None and i3 is not None:
                 _walk(names, v2[i2], v3[i3], _join(p2, i2), _join(p3, i3), rows)
     else:
-        leaf = p3.rsplit(".", 1)[-1]
-        status = Match.SAME if same_value(v2, v3, names.values.get(leaf, {})) else Match.DIFFERS
+        status = Match.SAME if _same_field(names, p3.rsplit(".", 1)[-1], v2, v3) else Match.DIFFERS
         rows.append(FieldRow(p2, p3, v2, v3, status))
 
 
@@ -134,12 +133,21 @@ def _one_side(value: Any, path: str, rows: list[FieldRow], status: Match) -> Non
         rows.append(FieldRow(None, path, None, value, status))
 
 
+def _same_field(names: ObjectNames, v3_name: str, v2: Any, v3: Any) -> bool:
+    """`same_value`, plus what one object's docs say its v2 and v3 spellings of a field mean."""
+    if v3 is None and v2 is not None and str(v2) in names.nulls.get(v3_name, ()):
+        return True
+    if v3_name in names.user_flags and isinstance(v3, list) and isinstance(v2, str | None):
+        return ((v2 or "").strip().upper() == "Y") == bool(v3)
+    return same_value(v2, v3, names.values.get(v3_name, {}))
+
+
 def same_value(v2: Any, v3: Any, words: Mapping[str, str] | None = None) -> bool:
     """Whether a v2 value and a v3 value mean the same: `"1"` ↔ `1`, `"Y"` ↔ `true`, `"2"` ↔ `"pending"`."""
     if v2 == v3 and type(v2) is type(v3):
         return True
-    if v2 is None or v3 is None:
-        return v2 in (None, "") and v3 in (None, "")
+    if v2 is None or v3 is None:  # nothing either way; v2 sends null for an empty list
+        return v2 in (None, "", []) and v3 in (None, "", [])
     if isinstance(v3, bool):
         return str(v2).strip().upper() in (("Y", "1", "TRUE") if v3 else ("N", "0", "FALSE", ""))
     if isinstance(v3, int | float) and not isinstance(v2, bool):

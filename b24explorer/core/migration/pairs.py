@@ -29,6 +29,8 @@ class ObjectNames:
     dto: str
     renames: dict[str, str] = field(default_factory=dict)  # v2 UPPER name -> v3 name, where not plain camelCase
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # v3 name -> {v2 code: v3 word}
+    nulls: dict[str, frozenset[str]] = field(default_factory=dict)  # v3 name -> v2 values v3 writes as null
+    user_flags: frozenset[str] = frozenset()  # v3 lists holding the caller's id where v2 says "Y"
 
     def v3_name(self, v2_name: str) -> str:
         """The v3 name for a v2 field name in either v2 spelling (`RESPONSIBLE_ID`, `responsibleId`)."""
@@ -61,6 +63,7 @@ TASK_NAMES = ObjectNames(
         "ALLOW_CHANGE_DEADLINE": "allowsChangeDeadline", "ALLOW_TIME_TRACKING": "allowsTimeTracking",
         "MATCH_WORK_TIME": "matchesWorkTime", "MULTITASK": "isMultitask", "DURATION_PLAN": "plannedDuration",
         "DURATION_FACT": "actualDuration", "DURATION_TYPE": "durationType", "REAL_STATUS": "status",
+        "FAVORITE": "inFavorite", "IS_PINNED": "inPin", "IS_PINNED_IN_GROUP": "inGroupPin", "IS_MUTED": "inMute",
     },
     # v2 sends codes, the v3 docs words; used only where the v3 schema says the field is a string
     values={
@@ -68,6 +71,11 @@ TASK_NAMES = ObjectNames(
                    "5": "completed", "6": "deferred", "7": "declined"},
         "priority": {"0": "low", "1": "average", "2": "high"},
     },
+    # the v3 task fields page: parentId "is null if there is no parent task"; a task not made from a template
+    # has v2 FORKED_BY_TEMPLATE_ID "N" and no v3 forkedByTemplateId
+    nulls={"parentId": frozenset({"0"}), "forkedByTemplateId": frozenset({"N", "0"})},
+    # v2 "Y"/"N" for the caller; v3 inFavorite/inPin/... hold the caller's id when the setting is on
+    user_flags=frozenset({"inFavorite", "inPin", "inGroupPin", "inMute"}),
 )
 RESULT_NAMES = ObjectNames("TaskResultDto", renames={"CREATED_BY": "authorId"})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -34,25 +35,64 @@ def arm_before_batch(client: Any, nth: int, arm: Callable[[], Any]) -> None:
     client._send = arming
 
 
-@pytest.mark.parametrize("n", [120, 2_551, 5_000, 10_000])
-async def test_list_all_deals_costs_at_most_ceil_n_over_2500_plus_one_requests(
-    make_client, make_sandbox, n
-) -> None:
+def record_bodies(client: Any) -> list[tuple[str, bytes]]:
+    """The (url, body) of every request the client sends."""
+    sent: list[tuple[str, bytes]] = []
+    send = client._send
+
+    async def recording(url: str, query: Any, body: bytes, *args: Any) -> Any:
+        sent.append((url, body))
+        return await send(url, query, body, *args)
+
+    client._send = recording
+    return sent
+
+
+def list_requests(n: int) -> int:
+    """One plain page; after a full one, batches of 50 pages until a short (or empty) page ends the list."""
+    return 1 if n < 50 else 2 + (n - 50) // 2500
+
+
+@pytest.mark.parametrize("n", [37, 50, 120, 2_551, 10_000])
+async def test_list_all_never_counts_and_starts_with_one_plain_page(make_client, make_sandbox, n) -> None:
     sb = make_sandbox(deals=n)
-    client, _, _ = make_client(sb.webhook_url)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    sent = record_bodies(client)
     async with client:
         res = await client.call_list("crm.deal.list", {"select": ["ID", "TITLE"]})
     ids = [int(item["ID"]) for item in res.items]
     assert ids == sorted(sb.store.deals.ids)  # every id once, in order, none missing
     assert res.complete
+    assert res.incomplete_reason is None
     assert not res.errors
-    assert not res.cancelled
-    bound = math.ceil(n / 2500) + 1
-    assert res.requests <= bound
-    assert sb.counters.requests("batch") == math.ceil(n / 2500)  # a prefetch is never a request too many
-    # the whole conversation, including the one-time look-up of the portal's v3 methods
-    assert res.requests == sb.counters.requests()
+    assert res.requests == sb.counters.requests() == list_requests(n) <= math.ceil(n / 2500) + 1
+    # the first request is one plain page, asked with start=-1: the portal never counts the table
+    first_url, first_body = sent[0]
+    assert first_url.endswith("/crm.deal.list")
+    assert json.loads(first_body)["start"] == -1
+    # every chained command goes with start=-1 too; a list shorter than a page sends none
+    commands = [cmd for url, body in sent[1:] for cmd in json.loads(body)["cmd"].values()]
+    assert all("start=-1" in cmd and "start=0" not in cmd for cmd in commands)
+    assert len(commands) == (0 if n < 50 else 50 * (len(sent) - 1))
+    assert sb.counters.requests("batch") == len(sent) - 1
     assert res.items[0]["TITLE"]
+
+
+async def test_rows_of_commands_past_the_end_never_reach_the_result(make_client, make_sandbox) -> None:
+    # 120 deals: the batch after the first page has p0 full, p1 short (20 rows); p2 points at p1's 50th row,
+    # which does not exist, so the portal gives it the whole p1 page and p2 answers deals from the start
+    sb = make_sandbox(deals=120)
+    client, _, _ = make_client(sb.webhook_url, v3_methods=())
+    async with client:
+        answer = await client.batch_encoded(
+            [("a", "crm.deal.list", {}, "crm.deal.list?start=-1&order[ID]=ASC&filter[>ID]=100"),
+             ("b", "crm.deal.list", {}, "crm.deal.list?start=-1&order[ID]=ASC&filter[>ID]=$result[a][49][ID]")],
+            halt=True,
+        )
+        res = await client.call_list("crm.deal.list", {"select": ["ID"]})
+    assert [int(r["ID"]) for r in answer.rows[1].result][:2] == [2, 3]  # the stand-in answers as a portal
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 121))  # no duplicates from p2…p49
+    assert sb.counters.calls("crm.deal.list") == 2 + 1 + 50  # the stand-in really ran the extra commands
 
 
 async def test_fetch_list_yields_pages_as_they_arrive(make_client, make_sandbox) -> None:
@@ -123,10 +163,10 @@ async def test_progress_reports_items_requests_and_waits(make_client, make_sandb
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
     async with client:
         res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress)
-    assert seen[-1] == (5_000, 2, True)
-    assert set(totals) == {5_000}  # known from the first page on: a progress bar can show a percentage
+    assert seen[-1] == (5_000, list_requests(5_000), True)
+    assert set(totals) == {None}  # never counted: the portal is not asked for the list's size
     assert [s[0] for s in seen] == sorted(s[0] for s in seen)  # monotonic
-    assert res.requests == 2
+    assert res.requests == list_requests(5_000)
 
 
 async def test_progress_counts_rate_limit_waits(make_client, make_sandbox) -> None:
@@ -147,7 +187,7 @@ async def test_cancel_keeps_the_pages_already_fetched(make_client, make_sandbox)
     cancel = asyncio.Event()
 
     def progress(p: ListProgress) -> None:
-        if p.items >= 2_500:
+        if p.items >= 2_550:
             cancel.set()
 
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
@@ -155,15 +195,15 @@ async def test_cancel_keeps_the_pages_already_fetched(make_client, make_sandbox)
         res = await client.call_list("crm.deal.list", {"select": ["ID"]}, progress=progress, cancel=cancel)
     assert res.cancelled
     assert not res.complete
-    assert len(res.items) == 2_500
-    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_501))
+    assert res.incomplete_reason == "cancelled"
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_551))  # the first page and the first batch
     # the next batch went out before the first one's pages were handed out; its answer is dropped
-    assert res.requests == 2
+    assert res.requests == 3
     assert pending_tasks() == []
 
 
 async def test_cancel_abandons_a_request_in_flight(make_client, sb) -> None:
-    sb.faults.add("delay", method="batch", count=1, seconds=3.0)
+    sb.faults.add("delay", method="crm.deal.list", count=1, seconds=3.0)
     cancel = asyncio.Event()
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
     async with client:
@@ -184,11 +224,12 @@ async def test_an_error_mid_list_keeps_what_arrived(make_client, make_sandbox, f
                                                              code="ACCESS_DENIED"))
     async with client:
         res = await client.call_list("crm.deal.list", {"select": ["ID"]})
-    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_500 * (failing - 1) + 1))
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 50 + 2_500 * (failing - 1) + 1))
     assert not res.complete
     assert [e.code for e in res.errors] == ["ACCESS_DENIED"]
+    assert res.incomplete_reason.startswith("ACCESS_DENIED")
     assert "LIST_STOPPED" in log.codes()
-    assert res.requests == sb.counters.requests("batch") == failing  # nothing sent after the failed batch
+    assert res.requests == sb.counters.requests("batch") + 1 == failing + 1  # nothing after the failed batch
     assert pending_tasks() == []
 
 
@@ -215,8 +256,8 @@ async def test_a_sub_command_error_in_a_prefetched_batch_keeps_the_pages_before_
         res = await client.call_list("crm.deal.list", {"select": ["ID"]})
     assert not res.complete
     assert [e.code for e in res.errors] == ["ERROR_METHOD_NOT_FOUND"]
-    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_500 + 10 * 50 + 1))
-    assert res.requests == 2
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 50 + 2_500 + 10 * 50 + 1))
+    assert res.requests == 3
     assert pending_tasks() == []
 
 
@@ -230,8 +271,8 @@ async def test_cancel_with_a_prefetch_in_flight_keeps_the_rows_and_leaves_no_tas
     arm_before_batch(client, 2, lambda: sb.faults.add("delay", method="batch", seconds=3.0))
 
     def progress(p: ListProgress) -> None:
-        if p.items == 2_500:
-            assert p.requests == 2  # the prefetch is on the wire
+        if p.items == 2_550:
+            assert p.requests == 3  # the prefetch is on the wire
             cancel.set()
 
     async with client:
@@ -242,8 +283,8 @@ async def test_cancel_with_a_prefetch_in_flight_keeps_the_rows_and_leaves_no_tas
     assert res.cancelled
     assert not res.complete
     assert not res.errors
-    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_501))
-    assert res.requests == 2
+    assert [int(i["ID"]) for i in res.items] == list(range(1, 2_551))
+    assert res.requests == 3
 
 
 async def test_a_task_cancelled_with_a_prefetch_in_flight_leaves_no_task(make_client, make_sandbox) -> None:
@@ -259,7 +300,7 @@ async def test_a_task_cancelled_with_a_prefetch_in_flight_leaves_no_task(make_cl
     async with client:
         task = asyncio.ensure_future(consume())
         for _ in range(400):
-            if len(got) == 2_500:
+            if len(got) == 2_550:
                 break
             await asyncio.sleep(0.005)
         task.cancel()
@@ -267,15 +308,15 @@ async def test_a_task_cancelled_with_a_prefetch_in_flight_leaves_no_task(make_cl
         assert done
         assert task.cancelled()
         assert pending_tasks() == []
-    assert got == list(range(1, 2_501))
-    assert client.requests_sent == 2  # the first batch and the prefetch that was in flight
+    assert got == list(range(1, 2_551))
+    assert client.requests_sent == 3  # the first page, the first batch and the prefetch that was in flight
 
 
 @pytest.mark.parametrize("closing", [True, False])
 async def test_a_consumer_that_stops_early_leaves_no_request_running(make_client, make_sandbox, closing) -> None:
     sb = make_sandbox(deals=10_000)
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
-    arm_before_batch(client, 2, lambda: sb.faults.add("delay", method="batch", seconds=3.0))
+    arm_before_batch(client, 1, lambda: sb.faults.add("delay", method="batch", seconds=3.0))
     async with client:
         if closing:
             async with contextlib.aclosing(client.fetch_list("crm.deal.list", {"select": ["ID"]})) as pages:
@@ -293,7 +334,7 @@ async def test_a_consumer_that_stops_early_leaves_no_request_running(make_client
                 await asyncio.sleep(0)
             assert pending_tasks() == []
     assert [int(i["ID"]) for i in first] == list(range(1, 51))
-    assert client.requests_sent == 2  # the first batch and the abandoned prefetch, nothing more
+    assert client.requests_sent == 2  # the first page and the abandoned prefetch, nothing more
 
 
 async def test_fetch_list_raises_after_the_pages_before_the_error(make_client, make_sandbox) -> None:
@@ -310,7 +351,7 @@ async def test_fetch_list_raises_after_the_pages_before_the_error(make_client, m
     async with client:
         with pytest.raises(SdkError) as info:
             await consume()
-    assert got == 2_500
+    assert got == 2_550
     assert info.value.code == "JSSDK_CORE_B24_FETCH_LIST_METHOD_API_V2"
     assert info.value.original_error.code == "ACCESS_DENIED"
 
@@ -366,10 +407,10 @@ async def test_the_list_runs_at_most_one_batch_ahead_of_a_consumer_that_pauses(m
         pages = client.fetch_list("crm.deal.list", {"select": ["ID"]})
         first = await anext(pages)
         await asyncio.sleep(0.3)  # the consumer pauses, the iterator still open: the next batch arrives meanwhile
-        assert client.requests_sent == 2  # the first batch and the one sent ahead, no more
+        assert client.requests_sent == 2  # the first page and the batch sent ahead, no more
         rest = [item for page in [p async for p in pages] for item in page]
     assert [int(i["ID"]) for i in first + rest] == list(range(1, 10_001))
-    assert client.requests_sent == sb.counters.requests("batch") == 4
+    assert client.requests_sent == sb.counters.requests("batch") + 1 == 5
 
 
 async def test_a_list_cancelled_while_the_v3_lookup_hangs_leaves_no_task(make_client, make_sandbox) -> None:

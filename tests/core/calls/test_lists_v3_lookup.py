@@ -1,4 +1,4 @@
-"""List-all does not wait for the one-time look-up of the portal's v3 methods before its first batch."""
+"""List-all does not wait for the one-time look-up of the portal's v3 methods before its first request."""
 
 from __future__ import annotations
 
@@ -29,17 +29,18 @@ def pending_tasks() -> list[asyncio.Task[Any]]:
     return [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
 
 
-async def test_the_first_batch_goes_out_while_the_v3_lookup_is_pending(make_client, sb) -> None:
+async def test_the_first_page_goes_out_while_the_v3_lookup_is_pending(make_client, sb) -> None:
     client, log, _ = make_client(sb.webhook_url)
-    seen = gate_lookup(client, lambda: sb.counters.requests("batch") >= 1)
+    seen = gate_lookup(client, lambda: sb.counters.requests("tasks.task.list") >= 1)
     async with client:
         res = await client.call_list("tasks.task.list", {"select": ["ID"]})
     assert seen == ["batch went out first"]
     assert res.complete
     assert res.items
-    batches = sb.counters.requests("batch")
-    assert len(log.with_code(MIGRATION_CODE)) == batches  # still one warning per page request
-    assert res.requests == batches + client.lookup_requests == sb.counters.requests()
+    sent = sb.counters.requests("batch") + sb.counters.requests("tasks.task.list")
+    assert sent == 2  # 150 tasks: the first page, then one batch
+    assert len(log.with_code(MIGRATION_CODE)) == sent  # still one warning per page request
+    assert res.requests == sent + client.lookup_requests == sb.counters.requests()
 
 
 async def test_cancelling_the_list_also_ends_the_pending_lookup(make_client, sb) -> None:
@@ -48,10 +49,10 @@ async def test_cancelling_the_list_also_ends_the_pending_lookup(make_client, sb)
     async with client:
         task = asyncio.ensure_future(client.call_list("tasks.task.list", {"select": ["ID"]}))
         for _ in range(2000):
-            if sb.counters.requests("batch") >= 1:
+            if sb.counters.requests("tasks.task.list") >= 1:
                 break
             await asyncio.sleep(0.005)
-        await asyncio.sleep(0.05)  # the batch's answer is in; the list now waits for the look-up
+        await asyncio.sleep(0.05)  # the first page's answer is in; the list now waits for the look-up
         task.cancel()
         done, _ = await asyncio.wait({task}, timeout=5)
         assert done
@@ -60,8 +61,8 @@ async def test_cancelling_the_list_also_ends_the_pending_lookup(make_client, sb)
     assert log.with_code(MIGRATION_CODE) == []
 
 
-async def test_a_cancel_during_the_first_batch_ends_the_lookup_too(make_client, sb) -> None:
-    sb.faults.add("delay", method="batch", count=1, seconds=3.0)
+async def test_a_cancel_during_the_first_request_ends_the_lookup_too(make_client, sb) -> None:
+    sb.faults.add("delay", method="tasks.task.list", count=1, seconds=3.0)
     client, _, _ = make_client(sb.webhook_url)
     gate_lookup(client, lambda: False)
     cancel = asyncio.Event()
@@ -75,8 +76,8 @@ async def test_a_cancel_during_the_first_batch_ends_the_lookup_too(make_client, 
         assert pending_tasks() == []
 
 
-async def test_a_task_cancelled_during_the_first_batch_ends_the_lookup_too(make_client, sb) -> None:
-    sb.faults.add("delay", method="batch", count=1, seconds=3.0)
+async def test_a_task_cancelled_during_the_first_request_ends_the_lookup_too(make_client, sb) -> None:
+    sb.faults.add("delay", method="tasks.task.list", count=1, seconds=3.0)
     client, _, _ = make_client(sb.webhook_url)
     gate_lookup(client, lambda: False)
     async with client:

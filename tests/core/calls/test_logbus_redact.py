@@ -110,3 +110,21 @@ async def test_a_big_upload_is_logged_as_the_start_of_its_body(make_client, sb) 
     assert logged.endswith("...")
     assert len(logged) < 200
     assert "tokval" not in logged
+
+
+async def test_credentials_nested_deep_in_params_are_masked_in_log_records(make_client, sb) -> None:
+    client, log, _ = make_client(sb.webhook_url, v3_methods=())
+    params = {
+        "fields": {"UF_CRM_LOGIN": {"password": "pw-deep-7f3a"}},
+        "list": [{"token": "tok-deep-9c1b"}, [{"secret": "sec-deep-2d4e"}]],
+    }
+    async with client:
+        await client.call("crm.deal.add", params)
+    assert log.records
+    dumped = repr([(r.message, r.context) for r in log.records])
+    for secret in ("pw-deep-7f3a", "tok-deep-9c1b", "sec-deep-2d4e"):
+        assert secret not in dumped
+    started = log.with_code("HTTP_REQUEST_STARTING")[0].context["params"]
+    assert started["fields"]["UF_CRM_LOGIN"]["password"] == REDACTED
+    assert started["list"][0]["token"] == REDACTED
+    assert started["list"][1][0]["secret"] == REDACTED

@@ -23,7 +23,10 @@ async def test_v2_call_of_a_v3_method_warns_on_every_call(make_client, sb) -> No
         assert record.message == TEXT
         assert record.method == "tasks.task.get"
         assert record.request_id == res.request_id
-        assert record.context == {"method": "tasks.task.get", "request_id": res.request_id}
+        assert record.context["method"] == "tasks.task.get"
+        assert record.context["request_id"] == res.request_id
+        assert record.context["source"] == "portal"
+        assert record.context["fallback_reason"] is None
     assert sb.counters.requests("rest.documentation.openapi") == 1  # fetched once per client
 
 

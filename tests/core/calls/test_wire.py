@@ -154,4 +154,5 @@ async def test_list_of_a_method_that_ignores_the_id_cursor_stops_with_a_clear_er
         res = await client.call_list("department.get")
     assert len(res.items) == 50
     assert not res.complete
-    assert [e.code for e in res.errors] == ["LIST_CURSOR_NOT_ADVANCING"]
+    assert [e.code for e in res.errors] == ["LIST_CURSOR_STALLED"]
+    assert res.incomplete_reason.startswith("LIST_CURSOR_STALLED")
