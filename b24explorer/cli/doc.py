@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from ..core.reference import MethodRef, ParamRef, ReferenceCatalog
 from .base import BadInput, Environment, ExitStatus
 from .parsing import add_command
-from .reference_data import flags, method_dict, with_catalog
+from .reference_data import method_dict, with_catalog
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -52,7 +52,7 @@ def show(method: MethodRef, other: MethodRef | None, out: TextIO) -> None:
              f"scope:   {', '.join(method.scopes) or '(none given)'}"]
     if other is not None:
         lines.append(f"also:    REST v{other.api} (b24x doc {other.name} --api {other.api})")
-    lines.append(f"flags:   {'; '.join(flags(method)) or 'none'}")
+    lines.append(f"flags:   {'; '.join(method.flag_phrases()) or 'none'}")
     lines.append(f"docs:    {method.doc_url or '(no page)'}")
     lines.append("")
     lines += params_table(method)

@@ -28,20 +28,6 @@ def with_catalog(command: CatalogCommand) -> Handler:
     return run
 
 
-def flags(method: MethodRef) -> list[str]:
-    """The method's flags as short phrases: app context, admin, deprecated → replacement, the other API's twin."""
-    out = []
-    if method.app_context:
-        out.append("application context only (not through a webhook)")
-    if method.admin:
-        out.append("administrators")
-    if method.deprecated:
-        out.append(f"deprecated → {method.replacement}" if method.replacement else "deprecated")
-    if method.twin:
-        out.append(f"REST v{5 - method.api} twin: {method.twin}")
-    return out
-
-
 def param_dict(param: ParamRef) -> dict[str, Any]:
     return {"name": param.name, "type": param.type, "required": param.required}
 

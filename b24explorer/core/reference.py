@@ -58,6 +58,19 @@ class MethodRef:
     def required(self) -> tuple[ParamRef, ...]:
         return tuple(p for p in self.params if p.required)
 
+    def flag_phrases(self) -> list[str]:
+        """The flags as short phrases: application context, administrators, deprecated → replacement, twin."""
+        flags = []
+        if self.app_context:
+            flags.append("application context only (not through a webhook)")
+        if self.admin:
+            flags.append("administrators")
+        if self.deprecated:
+            flags.append(f"deprecated → {self.replacement}" if self.replacement else "deprecated")
+        if self.twin:
+            flags.append(f"REST v{5 - self.api} twin: {self.twin}")
+        return flags
+
     def param(self, name: str) -> ParamRef | None:
         return next((p for p in self.params if p.name == name), None)
 

@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self._loop_running = loop_running
         self._after_loop_start: list[Callable[[], object]] = []
         self._finished_start = False
+        self._send_checks: list[Callable[[str], bool]] = []
 
         self._build_widgets()
         self._build_actions()
@@ -344,6 +345,14 @@ class MainWindow(QMainWindow):
         self.mode_combo.addItem(title, key)
         self._mode_action.setVisible(True)
 
+    def add_send_check(self, check: Callable[[str], bool]) -> None:
+        """``check(mode_key)`` runs before each send (the single request's JSON already valid); False: nothing is
+        sent (the check has said why)."""
+        self._send_checks.append(check)
+
+    def _send_allowed(self, mode: str) -> bool:
+        return all(check(mode) for check in self._send_checks)
+
     def set_mode(self, key: str) -> None:
         index = self.mode_combo.findData(key)
         if index >= 0:
@@ -439,7 +448,7 @@ class MainWindow(QMainWindow):
                     self.statusBar().showMessage(f"Could not load the method list: {exc}", 8000)
                 return
             if self.is_open() and conn_id == self._connection:
-                self.method_picker.set_methods(entries)
+                self.method_picker.set_methods(entries, listed=catalog.listed_methods, granted=catalog.granted_scopes)
 
         self._methods_task = asyncio.ensure_future(load())
 
@@ -503,7 +512,7 @@ class MainWindow(QMainWindow):
 
         mode = self._modes.get(self.current_mode())
         if mode is not None:  # a mode added by add_mode sends itself (batch, list-all)
-            return mode.send()
+            return mode.send() if self._send_allowed(self.current_mode()) else None
         if self.is_busy():
             self.statusBar().showMessage("A request is in flight — Esc cancels it.", 4000)
             return None
@@ -519,6 +528,8 @@ class MainWindow(QMainWindow):
         except ParamsInvalid as exc:
             self.params_editor.goto_problem()
             self.statusBar().showMessage(f"Not sent — invalid JSON at {exc.problem}", 8000)
+            return None
+        if not self._send_allowed(MODE_SINGLE):
             return None
         api = self.api_switch.api()
         request_id = self.request_id_edit.text().strip() or None

@@ -1,5 +1,6 @@
 """Plugs the power features into the main window: Batch and List-all modes, the History dock (every request
-recorded), the "Copy as…" menu and "Save response as JSON…".
+recorded), the "Copy as…" menu and "Save response as JSON…", and the documented API (``reference_feature``: the
+picker's documented methods, the docs panel, completion and the pre-send checks).
 
 Uses only the window's extension points (``add_mode``, ``add_dock``, ``copy_as_menu``, ``response_shown``), the
 window as the modes' :class:`~b24explorer.ui.modes.ModeHost` (the current connection's client; a finished request
@@ -26,6 +27,7 @@ from .history_panel import HistoryPanel, StoredRequest
 from .list_all import ListAllPanel, ListRequest, ListRunStats
 from .modes import MODE_BATCH, MODE_LIST, MODE_SINGLE, ModeHost
 from .qt import QAction, QKeySequence, Qt, QTimer
+from .reference_feature import ReferenceFeatures
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -76,6 +78,7 @@ class PowerFeatures:
         ]
         window.response_shown.connect(self._remember_shown)
         self._build_menu()
+        self.reference = ReferenceFeatures(window, workspace, batch_request=self.batch.request)
         self._open_history_soon(0)  # once the event loop runs
 
     # --- plumbing ----------------------------------------------------------------------------------------------
@@ -124,6 +127,7 @@ class PowerFeatures:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.reference.aclose()
 
     # --- modes -------------------------------------------------------------------------------------------------
 
