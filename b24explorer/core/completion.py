@@ -189,4 +189,5 @@ def field_names_of_answer(result: Any) -> list[str]:
 
 
 def _unique(names: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(n for n in names if n))
+    """Each name once; placeholders of the docs (``UF_CRM_...``) are no names to type."""
+    return list(dict.fromkeys(n for n in names if n and "..." not in n and " " not in n))

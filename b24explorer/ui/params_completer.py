@@ -83,15 +83,18 @@ class ParamsCompleter(QObject):
             self.hide()
             return []
         self.context = context
+        typed_word = context.word.lower()
+        words = sorted(words, key=lambda w: not w.lower().startswith(typed_word))  # starts-with first, then contains
         self.model.setStringList(words)
         self.completer.setCompletionPrefix(context.word)
         if self.completer.completionCount() == 0 or self._already_complete(context, words):
             self.hide()
             return []
         popup = self.completer.popup()
-        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
         rect = self.editor.cursorRect()
-        rect.setWidth(max(220, popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 12))
+        if popup is not None:
+            popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+            rect.setWidth(max(220, popup.sizeHintForColumn(0) + 24))
         self.completer.complete(rect)
         return self.shown()
 
@@ -105,8 +108,9 @@ class ParamsCompleter(QObject):
         return [w for w in words if w.lower().startswith(context.word.lower())] == [context.word]
 
     def hide(self) -> None:
-        if self.popup_visible():
-            self.completer.popup().hide()
+        popup = self.completer.popup()
+        if popup is not None and popup.isVisible():
+            popup.hide()
 
     # --- taking a word --------------------------------------------------------------------------------------------
     def insert(self, word: str) -> None:

@@ -41,6 +41,6 @@ class PrecheckBar(QLabel):
         lines = []
         for finding in self.findings:
             mark, colour = _LOOK.get(str(finding.severity), ("•", "gray"))
-            lines.append(f"<span style='color:{colour}'>{mark}</span> {escape(finding_text(finding))}")
+            lines.append(f"<span style='color:{colour}'>{mark}</span> {escape(finding_text(finding), quote=False)}")
         self.setText("<br>".join(lines))
         self.show()
