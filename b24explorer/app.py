@@ -74,12 +74,9 @@ def create_qapplication(argv: Sequence[str] | None = None) -> Any:
 
 
 def _app_icon_path() -> Path | None:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "resources" / "b24explorer.svg", here.parent / "resources" / "b24explorer.svg",
-                      Path(getattr(sys, "_MEIPASS", here)) / "resources" / "b24explorer.svg"):
-        if candidate.exists():
-            return candidate
-    return None
+    from b24explorer.core.resource_files import resource_path
+
+    return resource_path("b24explorer.svg")
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .hints import doc_url
+from .resource_files import resource_path
 
 CATALOG_FILE = "reference-catalog.json.gz"
 FORMAT = 1
@@ -125,14 +125,8 @@ class ReferenceCatalog:
 
 
 def catalog_path() -> Path | None:
-    """Where the shipped catalog is: next to the package from a checkout, inside it when installed as a package,
-    or in the frozen app's resources."""
-    here = Path(__file__).resolve().parent.parent
-    for base in (here / "resources", here.parent / "resources", Path(getattr(sys, "_MEIPASS", here)) / "resources"):
-        candidate = base / "reference" / CATALOG_FILE
-        if candidate.is_file():
-            return candidate
-    return None
+    """Where the shipped catalog is (see :mod:`resource_files`: installed, frozen or a checkout), or None."""
+    return resource_path("reference", CATALOG_FILE)
 
 
 def _params(rows: Sequence[Mapping[str, Any]], shared: dict[Any, Any]) -> tuple[ParamRef, ...]:
