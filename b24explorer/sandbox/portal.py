@@ -479,20 +479,26 @@ class Portal:
         return Reply(200, dumps(envelope), [("Content-Type", "application/json; charset=utf-8")])
 
     def _v3_refs(self, query: dict[str, Any], aliases: dict[str, Any], index: int) -> dict[str, Any]:
-        """`{"$ref": "alias.path"}` and `{"$refArray": "alias.path"}` markers, resolved from earlier commands."""
+        """`{"$ref": "alias.path"}` and `{"$refArray": "alias.path"}` markers, resolved from earlier commands.
+
+        A path into a list answer (`{"items": [...]}`) that names a field rather than `items` collects that
+        field across the items; a reference that resolves to nothing refuses the whole batch.
+        """
 
         def bad(marker: str) -> ApiError:
-            return ApiError(400, _V3_PREFIX + "VALIDATION_REQUESTVALIDATIONEXCEPTION", "Error validating request object",
-                            [{"field": f"[{index}].query", "message": f"Cannot resolve reference `{marker}`"}])
+            return ApiError(400, _V3_PREFIX + "INVALIDSELECTEXCEPTION", f"Unable to resolve reference `{marker}`",
+                            [{"field": f"[{index}].query", "message": f"Unable to resolve reference `{marker}`"}])
 
-        def follow(node: Any, path: list[str], spread: bool, marker: str) -> Any:
+        def follow(node: Any, path: list[str], marker: str) -> Any:
             for i, segment in enumerate(path):
                 if isinstance(node, dict) and segment in node:
                     node = node[segment]
+                elif isinstance(node, dict) and isinstance(node.get("items"), list):
+                    return [follow(item, path[i:], marker) for item in node["items"]]
                 elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
                     node = node[int(segment)]
-                elif isinstance(node, list) and spread:
-                    return [follow(item, path[i:], False, marker) for item in node]
+                elif isinstance(node, list):
+                    return [follow(item, path[i:], marker) for item in node]
                 else:
                     raise bad(marker)
             return node
@@ -500,12 +506,11 @@ class Portal:
         def walk(value: Any) -> Any:
             if isinstance(value, dict):
                 if len(value) == 1 and ("$ref" in value or "$refArray" in value):
-                    key = "$ref" if "$ref" in value else "$refArray"
-                    marker = str(value[key])
+                    marker = str(value.get("$ref", value.get("$refArray")))
                     alias, _, rest = marker.partition(".")
                     if alias not in aliases:
                         raise bad(marker)
-                    return follow(aliases[alias], rest.split(".") if rest else [], key == "$refArray", marker)
+                    return follow(aliases[alias], rest.split(".") if rest else [], marker)
                 return {k: walk(v) for k, v in value.items()}
             if isinstance(value, list):
                 return [walk(v) for v in value]
