@@ -73,7 +73,7 @@ class Portal:
         if plan not in PLANS:
             raise ValueError(f"unknown plan {plan!r}; expected one of {', '.join(PLANS)}")
         self.plan = PLANS[plan]
-        self.store = store
+        self.store: Store = store
         self.lister = Lister()
         self.page_size = page_size
         self.clock: Callable[[], float] = clock or time.time
@@ -244,7 +244,7 @@ class Portal:
             err: dict[str, Any] = {"code": code, "message": description}
             if validation is not None:
                 err["validation"] = validation
-            body = {"error": err}
+            body: dict[str, Any] = {"error": err}
         else:
             body = {"error": code, "error_description": description}
         extra = list(headers or [])
