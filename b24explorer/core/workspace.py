@@ -106,6 +106,12 @@ class Workspace:
         self._clients[conn.id] = (conn, hook, client)
         return client
 
+    def existing_client(self, key: str) -> B24Client | None:
+        """The connection's client if one was built (and is still open); never builds one."""
+        conn = self.connections.get(key)
+        cached = self._clients.get(conn.id) if conn is not None else None
+        return cached[2] if cached is not None and not cached[2].closed else None
+
     def new_client(self, hook: Webhook, *, limits: str | None = None, **options: Any) -> B24Client:
         """A client of the workspace's log and options (the caller closes it): a connection's, or a bare
         webhook's (the connection test, the command line's ``--webhook``)."""

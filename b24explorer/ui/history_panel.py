@@ -14,7 +14,7 @@ import inspect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..core.history import HistoryEntry, HistoryStore, SavedRequest, method_label
 from .qt import (
@@ -113,7 +113,7 @@ class HistoryPanel(QWidget):
     COLUMNS = ("Time", "Connection", "Method", "API", "Status", "Duration")
     METHOD_COLUMN = 2
     STATUS_COLUMN = 4
-    CAPPED_COLUMNS = {1: 110, 4: 90}  # Connection, Status: long names and error codes are cut (tooltip: whole)
+    CAPPED_COLUMNS: ClassVar[dict[int, int]] = {1: 110, 4: 90}  # Connection, Status: cut (tooltip: whole)
     refreshed = Signal(int)  # rows shown
     notice = Signal(str)
 

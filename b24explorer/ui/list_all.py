@@ -78,6 +78,7 @@ class ListAllPanel(QWidget):
     """Method, params and options of a list-all fetch, its progress, and the response tree it fills."""
 
     page_arrived = Signal(int)  # items so far
+    page_items = Signal(list)  # the items of the page that just arrived
     busy_changed = Signal(bool)
     finished = Signal(object)  # the ListRunStats of the run
 
@@ -273,6 +274,7 @@ class ListAllPanel(QWidget):
                 self.progress.items = self.items_received
                 self.response_view.append_items(page)
                 self._refresh()
+                self.page_items.emit(page)
                 self.page_arrived.emit(self.items_received)
         except asyncio.CancelledError:
             self.cancelled = True

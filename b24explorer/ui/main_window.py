@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
     Signals:
         request_finished(RequestOutcome): a request of any mode finished (after it was handed to the history).
         response_shown(object): the AjaxResult or error the single-request view now shows.
+        answer_changed(): the single-request view shows another answer (a response, a recorded one) or none.
         connection_changed(str): the id of the connection requests now go through.
         edit_connection_requested(str): the id of the connection the user wants to edit.
         closed(): the window closed.
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
 
     request_finished = Signal(object)
     response_shown = Signal(object)
+    answer_changed = Signal()  # the single-request answer on screen changed (shown, or cleared)
     connection_changed = Signal(str)
     edit_connection_requested = Signal(str)
     closed = Signal()
@@ -545,6 +547,7 @@ class MainWindow(QMainWindow):
         self.error_banner.hide()
         self.response_status.clear()
         self.response_header.setText(f"<b>Response</b> <span style='color:gray'>— cleared: {why}</span>")
+        self.answer_changed.emit()
 
     def show_answer(self, answer: Any, *, note: str = "") -> None:
         """Show ``answer`` (an AjaxResult, raw bytes or a value; None: none) as the answer of the request on
@@ -557,6 +560,7 @@ class MainWindow(QMainWindow):
         self._answer_for = (self._connection, self.method_field.method())
         suffix = f" <span style='color:gray'>— {note}</span>" if note else ""
         self.response_header.setText(f"<b>Response</b>{suffix}")
+        self.answer_changed.emit()
 
     def _api_changed(self, api: int) -> None:
         method = self.method_field.method()
@@ -768,6 +772,7 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(Exception):
                 self.response_view.show_result(error.to_dict())
                 self._answer_for = (self._connection, method)
+                self.answer_changed.emit()
 
     def switch_to_v3_and_resend(self, method: str = "") -> None:
         """The v3 warning's action: switch the current request to REST v3 and send it again."""

@@ -77,6 +77,9 @@ class PowerFeatures:
         ]
         window.response_shown.connect(self._remember_shown)
         self._build_menu()
+        from .answer_tools import install as install_answer_tools
+
+        self.answer_tools = install_answer_tools(window, workspace, self)
         self._open_history_soon(0)  # once the event loop runs
 
     # --- plumbing ----------------------------------------------------------------------------------------------
@@ -122,6 +125,7 @@ class PowerFeatures:
         self._closed = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        self.answer_tools.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
