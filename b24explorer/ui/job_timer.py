@@ -27,7 +27,9 @@ class JobTimer(QObject):
         self.job: Job[Any] | None = None
         self._after_slice: Callable[[], Any] | None = None
         self._timer = QTimer(self)
-        self._timer.setInterval(0)
+        # 1 ms, not 0: a zero timer fires again before other due timers, so two long slices (a body's parse is
+        # one unit) would run back to back; with 1 ms the loop's other timers get their turn between slices.
+        self._timer.setInterval(1)
         self._timer.timeout.connect(self._step)
 
     @property
