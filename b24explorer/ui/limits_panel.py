@@ -133,9 +133,9 @@ class LimitsPanel(QWidget):
         bucket = snapshot.buckets.get(2)
         series = snapshot.series.get(2, ())
         painter.setPen(text)
-        title = "Request bucket (v2), last 5 minutes"
+        title = "Request bucket (v2)"
         if bucket is not None:
-            title += f" — {bucket.tokens:.0f} of {bucket.burst:.0f} free, refills {bucket.drain_rate:g}/s"
+            title += f": {bucket.tokens:.0f} of {bucket.burst:.0f} free, +{bucket.drain_rate:g}/s"
         painter.drawText(8, top, painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, width))
         chart_top = top + 6
         chart_h = self.height() - chart_top - line - 8
@@ -147,7 +147,7 @@ class LimitsPanel(QWidget):
         if not series:
             return
         now = series[-1].at
-        span = 300.0
+        span = min(300.0, max(30.0, now - series[0].at))  # the time seen so far, at most five minutes
         burst = max(1.0, max(s.burst for s in series))
 
         def point(at: float, tokens: float) -> QPoint:
@@ -157,9 +157,18 @@ class LimitsPanel(QWidget):
 
         points = [point(s.at, s.tokens) for s in series]
         if len(points) == 1:
-            points.insert(0, QPoint(8, points[0].y()))
-        painter.setPen(QPen(QColor("#6cb4ff") if dark else QColor("#1565c0"), 2))
+            points.insert(0, QPoint(points[0].x() - 2, points[0].y()))
+        line_colour = QColor("#6cb4ff") if dark else QColor("#1565c0")
+        area = QColor(line_colour)
+        area.setAlpha(50)
+        floor = chart_top + chart_h
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(area)
+        painter.drawPolygon([QPoint(points[0].x(), floor), *points, QPoint(points[-1].x(), floor)])
+        painter.setPen(QPen(line_colour, 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPolyline(points)
         painter.setPen(muted)
-        painter.drawText(8, chart_top + chart_h + line, "−5 min")
+        since = f"−{span / 60:.0f} min" if span >= 90 else f"−{span:.0f} s"
+        painter.drawText(8, chart_top + chart_h + line, since)
         painter.drawText(8 + width - painter.fontMetrics().horizontalAdvance("now"), chart_top + chart_h + line, "now")

@@ -193,8 +193,21 @@ class TableView(QWidget):
 
     def _use(self, table: records.RecordTable) -> None:
         self.model.set_table(table)
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header = self.table.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self._set_exportable(len(table) > 0)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Columns as wide as their first rows need (measured on a few rows only: an answer may have 100,000),
+        none wider than a third of the view."""
+        header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(40)
+        widest = max(120, self.table.viewport().width() // 3)
+        for column in range(self.model.columnCount()):
+            self.table.resizeColumnToContents(column)
+            if self.table.columnWidth(column) > widest:
+                self.table.setColumnWidth(column, widest)
 
     def _set_exportable(self, on: bool) -> None:
         for button in self.export_buttons.values():
