@@ -219,6 +219,7 @@ async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
     except Exception as exc:  # e.g. no free port: say so, the window stays usable with saved connections
         bus.error("SANDBOX_FAILED", f"The local sandbox could not start: {type(exc).__name__}: {exc}")
         ctx.window.statusBar().showMessage("The local sandbox could not start — see the log.", 10000)
+        ctx.window.await_connection(None)
         return
     ctx.window.statusBar().clearMessage()
     ctx.sandbox = sandbox
@@ -356,6 +357,8 @@ async def run_window(args: argparse.Namespace, app: Any, ctx: AppContext | None 
     if not window.is_open():  # closed while it was starting (the window manager's close button)
         closed.set()
     _close_on_signals(window)
+    if args.sandbox:  # the portal saved last is not called while the sandbox starts
+        window.await_connection(SANDBOX_CONNECTION)
     window.loop_started()
     ctx.install_power()
     exit_code = 0

@@ -57,6 +57,8 @@ def report_html(report: ConnectionReport) -> str:
         lines.append(f"May use {len(report.scopes)} scopes: {', '.join(sorted(report.scopes))}")
     for problem in report.problems:
         lines.append(f"<span style='color:#c62828'>✖ {problem}</span>")
+    for note in report.notes:
+        lines.append(f"<span style='color:#b26a00'>ⓘ {note}</span>")
     head = ("<b style='color:#2e7d32'>✔ Connection works</b>" if report.ok
             else "<b style='color:#c62828'>Connection test failed</b>")
     return "<br>".join([head, *lines])
