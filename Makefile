@@ -23,9 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen scripts/run-tests $(PY) -m pytest $(PYTEST_ARGS)
 
+## ruff, mypy over the whole package, actionlint over the workflows.
 lint: $(STAMP)
 	$(PY) -m ruff check b24explorer tests bench packaging
 	$(PY) -m mypy
+	$(VENV)/bin/actionlint
 
 sandbox: $(STAMP)
 	$(PY) -m b24explorer.cli sandbox

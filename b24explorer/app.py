@@ -22,6 +22,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import asyncio
 
+    from b24explorer.core.state import WorkspaceState
+    from b24explorer.core.vault import Vault
+    from b24explorer.core.workspace import Workspace
+    from b24explorer.sandbox import Sandbox
+    from b24explorer.ui.connection_flow import ConnectionFlow
+    from b24explorer.ui.main_window import MainWindow
+    from b24explorer.ui.power import PowerFeatures
+    from b24explorer.ui.response_view import ResponseView
+
 SANDBOX_CONNECTION = "Sandbox"
 
 
@@ -45,9 +54,8 @@ def create_qapplication(argv: Sequence[str] | None = None) -> Any:
     from b24explorer import __version__
     from b24explorer.ui.qt import QApplication, QIcon, follow_system_scheme
 
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication([sys.argv[0], *(argv or [])])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *(argv or [])])
     app.setApplicationName("b24explorer")
     app.setOrganizationName("b24explorer")
     app.setApplicationVersion(__version__)
@@ -78,12 +86,18 @@ def _app_icon_path() -> Path | None:
 class AppContext:
     """Everything the composition root built; the self-test and the tests reuse it."""
 
-    services: Any
-    window: Any
-    flow: Any
-    sandbox: Any = None
-    settings: Any = None
+    workspace: Workspace
+    window: MainWindow
+    flow: ConnectionFlow
+    power: PowerFeatures | None = None  # batch, list-all, history, copy as code (installed after the first paint)
+    sandbox: Sandbox | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def install_power(self) -> PowerFeatures:
+        """Batch and list-all modes, history dock, copy as code (ui/power.py); once."""
+        if self.power is None:
+            self.power = install_power(self.window, self.workspace)
+        return self.power
 
     async def aclose(self) -> None:
         import asyncio
@@ -92,20 +106,17 @@ class AppContext:
             task.cancel()
         with contextlib.suppress(RuntimeError):  # the window may already be deleted
             await self.window.settle()
-        power = getattr(self.window, "power", None)  # releases the history database (ui/power.py)
-        if power is not None:
-            await power.aclose()
-        await self.services.aclose()
+        if self.power is not None:
+            await self.power.aclose()
+        await self.workspace.aclose()
         if self.sandbox is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.sandbox.stop)
             self.sandbox = None
-        flush = getattr(self.settings, "flush", None)
-        if flush is not None:
-            await asyncio.get_running_loop().run_in_executor(None, flush)
 
 
-def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, Any] | None = None,
-          defer_power: bool = False, loop_running: bool = True) -> AppContext:
+def build(*, settings: WorkspaceState | None = None, vault: Vault | None = None,
+          client_options: dict[str, Any] | None = None, defer_power: bool = False,
+          loop_running: bool = True) -> AppContext:
     """Core services + main window, not shown yet. Needs a running QApplication.
 
     ``defer_power``: leave the power features out; the caller installs them with :func:`install_power`
@@ -114,32 +125,32 @@ def build(*, settings: Any = None, vault: Any = None, client_options: dict[str, 
     list load, a send) until ``window.loop_started()``.
     """
     from b24explorer.core.logbus import LogBus
-    from b24explorer.core.vault import Vault
+    from b24explorer.core.state import FileState, MemoryState
+    from b24explorer.core.workspace import Workspace
     from b24explorer.ui.connection_flow import ConnectionFlow
     from b24explorer.ui.main_window import MainWindow
-    from b24explorer.ui.services import FileSettings, MemorySettings, Services
 
     bus = LogBus()
     if settings is None:
         try:
-            settings = FileSettings()
+            settings = FileState()
         except Exception as exc:  # an unusable config dir must not keep the window from opening
             bus.error("SETTINGS_UNAVAILABLE", f"Settings cannot be used ({type(exc).__name__}); "
                                               "changes of this run are kept in memory only.")
-            settings = MemorySettings()
-    services = Services(log_bus=bus, settings=settings, vault=vault or Vault(), client_options=client_options)
-    window = MainWindow(services, loop_running=loop_running)
+            settings = MemoryState()
+    workspace = Workspace(state=settings, vault=vault, log_bus=bus, client_options=client_options)
+    window = MainWindow(workspace, loop_running=loop_running)
+    flow = ConnectionFlow(window, workspace)
+    ctx = AppContext(workspace=workspace, window=window, flow=flow)
     if not defer_power:
-        install_power(window, services)
-    flow = ConnectionFlow(window, services)
+        ctx.install_power()
     window.connections_action.triggered.connect(lambda: _spawn(flow.manage()))
     window.connection_picker.manage_requested.connect(lambda: _spawn(flow.manage()))
-    window.edit_connection_requested.connect(lambda name: _spawn(flow.edit_by_name(name)))
-    services.connections.changed_callbacks.append(lambda: window.refresh_connections())
-    for notice in getattr(settings, "notices", []):
+    window.edit_connection_requested.connect(lambda key: _spawn(flow.edit_by_key(key)))
+    for notice in settings.notices:
         bus.notice("SETTINGS_NOTICE", notice)
-    window.restore_ui_state(services.load_ui_state())
-    return AppContext(services=services, window=window, flow=flow, settings=settings)
+    window.restore_ui_state(settings.load_ui_state())
+    return ctx
 
 
 def _spawn(coro: Any) -> Any:
@@ -148,16 +159,17 @@ def _spawn(coro: Any) -> Any:
     return asyncio.ensure_future(coro)
 
 
-def install_power(window: Any, services: Any) -> None:
-    """Batch and list-all modes, history dock, copy as code (ui/power.py)."""
+def install_power(window: MainWindow, workspace: Workspace) -> PowerFeatures:
+    """Batch and list-all modes, history dock, copy as code (ui/power.py); the caller keeps what it returns."""
     from b24explorer.ui import power
 
-    power.install(window, services)
-    saved = services.load_ui_state().get("window_state")
+    features = power.install(window, workspace)
+    saved = workspace.state.load_ui_state().get("window_state")
     if isinstance(saved, str) and saved:  # the saved layout again, now that the history dock exists
         from b24explorer.ui.qt import QByteArray
 
         window.restoreState(QByteArray.fromBase64(saved.encode()))
+    return features
 
 
 # --- start-up order (issue 7): the window paints first, everything not visible in it comes after ---------
@@ -194,13 +206,6 @@ class _FirstPaint:
             self._window.removeEventFilter(self._filter)
 
 
-def build_main_window(**kwargs: Any) -> Any:
-    """The main window with its services (``window.context`` is the :class:`AppContext`), not shown yet."""
-    ctx = build(**kwargs)
-    ctx.window.context = ctx
-    return ctx.window
-
-
 async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
     """Start the embedded sandbox off the UI thread and add the in-memory "Sandbox" connection."""
     import asyncio
@@ -208,7 +213,7 @@ async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
     from b24explorer.core.webhook import Webhook
     from b24explorer.sandbox import Sandbox
 
-    bus = ctx.services.log_bus
+    bus = ctx.workspace.log_bus
     bus.info("SANDBOX_STARTING", "Starting the local sandbox portal…")
     ctx.window.statusBar().showMessage("Starting the local sandbox portal (seeding its deals)…")
     loop = asyncio.get_running_loop()
@@ -221,9 +226,8 @@ async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
     ctx.window.statusBar().clearMessage()
     ctx.sandbox = sandbox
     webhook = Webhook.parse(sandbox.webhook_url)
-    ctx.services.connections.add_volatile(SANDBOX_CONNECTION, webhook, kind="sandbox", limits=plan)
+    ctx.workspace.connections.add_sandbox(SANDBOX_CONNECTION, webhook, limits=plan)  # the window selects it
     bus.info("SANDBOX_READY", f"Sandbox portal ready at {webhook.masked} (plan {plan}); nothing is saved.")
-    ctx.window.refresh_connections(SANDBOX_CONNECTION)
 
 
 async def _take_screenshot(ctx: AppContext, path: Path, method: str) -> None:
@@ -232,8 +236,12 @@ async def _take_screenshot(ctx: AppContext, path: Path, method: str) -> None:
 
     window = ctx.window
     shown: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    window.response_shown.connect(lambda value: shown.done() or shown.set_result(value))
-    if not window.connection:
+    def show(value: Any) -> None:
+        if not shown.done():
+            shown.set_result(value)
+
+    window.response_shown.connect(show)
+    if window.connection is None:
         raise RuntimeError("no connection to send the screenshot request through")
     if method == "crm.deal.list":
         # A v2 call of a method REST v3 also offers first, so the log shows the highlighted warning.
@@ -261,13 +269,11 @@ async def _take_screenshot(ctx: AppContext, path: Path, method: str) -> None:
     window.close()
 
 
-def _expand_for_show(view: Any) -> None:
+def _expand_for_show(view: ResponseView) -> None:
     """Open ``result`` and its first two items, so the picture shows what a tree of deals looks like."""
     from b24explorer.ui.qt import QModelIndex
 
-    model, tree = getattr(view, "model", None), getattr(view, "tree", None)
-    if model is None or tree is None:
-        return
+    model, tree = view.model, view.tree
     for row in range(model.rowCount(QModelIndex())):
         index = model.index(row, 0, QModelIndex())
         if index.data() == "result":
@@ -323,7 +329,7 @@ def install_crash_handler(ctx: AppContext, loop: asyncio.AbstractEventLoop) -> A
     from b24explorer import crash
 
     def show(path: Path, summary: str) -> None:
-        ctx.services.log_bus.error("CRASH_REPORT", f"Unexpected {summary}; a report was saved to {path}")
+        ctx.workspace.log_bus.error("CRASH_REPORT", f"Unexpected {summary}; a report was saved to {path}")
         ctx.window.statusBar().showMessage(f"Unexpected error — a report was saved to {path}", 15000)
 
     def tell(path: Path, summary: str) -> None:
@@ -331,7 +337,7 @@ def install_crash_handler(ctx: AppContext, loop: asyncio.AbstractEventLoop) -> A
         with contextlib.suppress(RuntimeError):  # the loop is already closed (exit): the report is written
             loop.call_soon_threadsafe(show, path, summary)
 
-    return crash.install(ctx.services.known_secrets, tell, loop)
+    return crash.install(ctx.workspace.known_secrets, tell, loop)
 
 
 async def run_window(args: argparse.Namespace, app: Any, ctx: AppContext | None = None) -> int:
@@ -354,7 +360,7 @@ async def run_window(args: argparse.Namespace, app: Any, ctx: AppContext | None 
         closed.set()
     _close_on_signals(window)
     window.loop_started()
-    install_power(window, ctx.services)
+    ctx.install_power()
     exit_code = 0
     ctx.tasks.append(asyncio.ensure_future(show_keyring_state(ctx)))
     if args.sandbox:

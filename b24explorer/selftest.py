@@ -122,9 +122,9 @@ class _Checks:
     def __init__(self, report: Report, require_keyring: bool) -> None:
         self.report = report
         self.require_keyring = require_keyring
-        self.context = None  # b24explorer.app.AppContext: services, window, sandbox
-        self.client = None
-        self.window = None
+        self.context: Any = None  # b24explorer.app.AppContext: workspace, window, sandbox
+        self.client: Any = None  # a B24Client, imported lazily with the rest of the app
+        self.window: Any = None
         self.webhook_url = ""
 
     async def window_shown(self) -> str:
@@ -166,7 +166,7 @@ class _Checks:
             raise RuntimeError("the window step failed, so there is no app to start the sandbox in")
         await start_sandbox(self.context, plan="unlimited")
         self.webhook_url = self.context.sandbox.webhook_url
-        names = self.context.services.connections.names()
+        names = self.context.workspace.connections.names()
         if SANDBOX_CONNECTION not in names:
             raise RuntimeError(f"no {SANDBOX_CONNECTION!r} connection after starting the sandbox: {names}")
         return f"portal at {Webhook.parse(self.webhook_url).masked}, connection {SANDBOX_CONNECTION!r} added"

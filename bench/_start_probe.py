@@ -4,7 +4,7 @@
 app's window shows, with no app code (what PySide alone costs for them); `app [ARGS…]` runs the real app's `main(ARGS)`,
 exactly what the `b24explorer` command runs. Both build the QApplication here first (the app reuses an existing
 one) so the same probe sees both paints. With `--ready`, the probe waits on after the first paint until the
-window's deferred features are installed (`window.power`), prints `READY <unix time>`, then exits.
+window's deferred features are installed (the history dock exists), prints `READY <unix time>`, then exits.
 
 The probe sees the paint through ``QMainWindow.paintEvent`` (the app's window is a QMainWindow subclass; a
 top-level widget paints itself first, then its children, in the same pass). It deliberately does not use an
@@ -57,7 +57,9 @@ class FirstPaint:
 
     @staticmethod
     def check_ready(window: QWidget) -> None:
-        if getattr(window, "power", None) is not None:
+        from PySide6.QtWidgets import QDockWidget
+
+        if window.findChild(QDockWidget, "historyDock") is not None:  # the deferred features are installed
             print(f"READY {time.time():.6f}", flush=True)
             os._exit(0)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from b24explorer.cli import main
-from b24explorer.cli_call import WEBHOOK_ENV
+from b24explorer.cli.parsing import WEBHOOK_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -160,22 +160,12 @@ def test_console_entry_point_runs_as_a_process(sb) -> None:
 
 
 def test_run_writes_to_given_streams(sb) -> None:
-    from argparse import Namespace
-
-    from b24explorer.cli_call import run as run_call
+    from b24explorer.cli import Environment
 
     out, err = io.StringIO(), io.StringIO()
-    args = Namespace(
-        method="server.time",
-        params=None,
-        webhook=sb.webhook_url,
-        api=2,
-        request_id=None,
-        timeout=5.0,
-        plan="standard",
-        verbose=True,
-    )
-    assert run_call(args, stdout=out, stderr=err) == 0
+    env = Environment(stdout=out, stderr=err, environ={})
+    argv = ["call", "server.time", "--webhook", sb.webhook_url, "--timeout", "5", "--plan", "standard", "--verbose"]
+    assert main(argv, env) == 0
     assert json.loads(out.getvalue())["result"]
     assert "HTTP_REQUEST_STARTING" in err.getvalue()  # --verbose shows DEBUG records
 
@@ -214,7 +204,8 @@ def test_call_is_recorded_in_history_and_profile_reads_the_keyring(sb, monkeypat
     assert main(["call", "no.such.method", "--profile", "Demo", "--no-history"]) == 1
     assert main(["call", "server.time", "--profile", "Nobody"]) == 2
     entries = HistoryStore().search("")
-    assert [(e.connection, e.method, e.status) for e in entries] == [("Demo", "crm.deal.get", 200)]
+    assert [(e.connection_name, e.method, e.status) for e in entries] == [("Demo", "crm.deal.get", 200)]
+    assert entries[0].connection == ref  # the connection's id
     body = HistoryStore().get(entries[0].id).response
     assert json.loads(body)["result"]["ID"] == "2"
     assert sb.secret.encode() not in body

@@ -25,13 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import paths
 from .redact import redact, redact_text
 
+if TYPE_CHECKING:
+    from .outcome import RequestOutcome
+
 FILE_NAME = "history.sqlite3"
-SCHEMA_VERSION = 2  # 2: saved requests keep their kind (call, batch, list)
+SCHEMA_VERSION = 3  # 2: saved requests keep their kind (call, batch, list); 3: rows refer to the connection id
 DEFAULT_RESPONSE_CAP = 1024 * 1024
 _REDACT_DEPTH = 64  # history redacts the whole params tree, not just the SDK's two log levels
 
@@ -42,6 +45,7 @@ CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     ts REAL NOT NULL,
     connection TEXT NOT NULL,
+    connection_name TEXT NOT NULL DEFAULT '',
     kind TEXT NOT NULL DEFAULT 'call',
     method TEXT NOT NULL,
     api INTEGER NOT NULL DEFAULT 2,
@@ -59,6 +63,7 @@ CREATE INDEX IF NOT EXISTS requests_by_method ON requests(method);
 CREATE TABLE IF NOT EXISTS saved_requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     connection TEXT NOT NULL,
+    connection_name TEXT NOT NULL DEFAULT '',
     name TEXT NOT NULL,
     method TEXT NOT NULL,
     api INTEGER NOT NULL DEFAULT 2,
@@ -71,7 +76,7 @@ CREATE TABLE IF NOT EXISTS saved_requests (
 """
 
 _LIST_COLUMNS = (
-    "id, ts, connection, kind, method, api, params, request_id, status, duration, size, error_code, "
+    "id, ts, connection, connection_name, kind, method, api, params, request_id, status, duration, size, error_code, "
     "NULL AS response, response_truncated"
 )
 _FULL_COLUMNS = _LIST_COLUMNS.replace("NULL AS response", "response")
@@ -94,7 +99,8 @@ def method_label(kind: str, method: str, params_text: str = "") -> str:
 class HistoryEntry:
     id: int
     timestamp: float  # unix seconds
-    connection: str
+    connection: str  # the connection's id (a name in rows of schema 2 not yet linked to a connection)
+    connection_name: str  # its name when the request was sent
     kind: str  # call | batch | list
     method: str
     api: int
@@ -125,7 +131,7 @@ class HistoryEntry:
 @dataclass(frozen=True)
 class SavedRequest:
     id: int
-    connection: str
+    connection: str  # the connection's id
     name: str
     method: str
     api: int
@@ -133,13 +139,24 @@ class SavedRequest:
     created: float
     updated: float
     kind: str = ""  # call, batch or list; "" for one saved before schema 2 (told by its method and params)
+    connection_name: str = ""  # the connection's name when it was saved
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Brings a file of an older schema up to this one (the tables exist: `_SCHEMA` ran first)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(saved_requests)")}
-    if "kind" not in columns:  # schema 1
+    """Brings a file of an older schema up to this one (the tables exist: `_SCHEMA` ran first).
+
+    Schema 3 keys rows by the connection's id; rows of older files name their connection instead. They keep that
+    name as ``connection_name`` (and, until :meth:`HistoryStore.link_connections` maps it to an id, in
+    ``connection`` too).
+    """
+    saved_columns = {row[1] for row in conn.execute("PRAGMA table_info(saved_requests)")}
+    if "kind" not in saved_columns:  # schema 1
         conn.execute("ALTER TABLE saved_requests ADD COLUMN kind TEXT NOT NULL DEFAULT ''")
+    for table in ("requests", "saved_requests"):
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if "connection_name" not in columns:  # schema 1 or 2
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN connection_name TEXT NOT NULL DEFAULT ''")
+            conn.execute(f"UPDATE {table} SET connection_name = connection")
 
 
 # ---------------------------------------------------------------- scrubbing
@@ -315,6 +332,7 @@ class HistoryStore:
         *,
         connection: str,
         method: str,
+        connection_name: str = "",
         api: int = 2,
         params: Any = None,
         request_id: str = "",
@@ -341,6 +359,7 @@ class HistoryStore:
         row = (
             time.time() if timestamp is None else timestamp,
             redact_text(connection, secrets),
+            redact_text(connection_name, secrets),
             kind,
             method,
             int(api),
@@ -356,8 +375,8 @@ class HistoryStore:
 
         def op(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
-                "INSERT INTO requests (ts, connection, kind, method, api, params, request_id, status, duration,"
-                " size, error_code, response, response_truncated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO requests (ts, connection, connection_name, kind, method, api, params, request_id, status,"
+                " duration, size, error_code, response, response_truncated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row,
             )
             return int(cur.lastrowid or 0)
@@ -367,42 +386,18 @@ class HistoryStore:
     async def arecord(self, **fields: Any) -> int:
         return await self._in_worker(self.record, **fields)
 
-    def record_outcome(
-        self,
-        connection: str,
-        outcome: Any,
-        *,
-        method: str | None = None,
-        api: int | None = None,
-        params: Any = None,
-        kind: str = "call",
-        request_id: str | None = None,
-        duration: float | None = None,
-        secrets: Iterable[str] = (),
-    ) -> int:
-        """Records what the client returned (an ``AjaxResult``) or raised (an ``AjaxError``/``SdkError``/other)."""
-        if isinstance(outcome, BaseException):
-            return self.record(
-                connection=connection, kind=kind, method=method or getattr(outcome, "method", None) or "",
-                api=api or 2, params=params, request_id=request_id or getattr(outcome, "request_id", None) or "",
-                status=getattr(outcome, "status", None) or None, duration=duration,
-                error_code=str(getattr(outcome, "code", None) or type(outcome).__name__), secrets=secrets,
-            )
-        error = getattr(outcome, "error", None)
-        raw = getattr(outcome, "raw", None)
+    def record_outcome(self, outcome: RequestOutcome, secrets: Iterable[str] = ()) -> int:
+        """Stores what happened to one request (see :class:`~b24explorer.core.outcome.RequestOutcome`)."""
         return self.record(
-            connection=connection, kind=kind, method=method or getattr(outcome, "method", "") or "",
-            api=int(api or getattr(outcome, "api", 2) or 2),
-            params=params if params is not None else getattr(outcome, "params", None),
-            request_id=request_id or getattr(outcome, "request_id", None) or "",
-            status=getattr(outcome, "status", None),
-            duration=duration if duration is not None else getattr(outcome, "elapsed", None),
-            error_code=getattr(error, "code", None) if error is not None else None,
-            response=bytes(raw) if raw is not None else None, secrets=secrets,
+            connection=outcome.connection, connection_name=outcome.connection_name, kind=str(outcome.kind),
+            method=outcome.method, api=outcome.api, params=outcome.params, request_id=outcome.request_id or "",
+            status=outcome.status, duration=outcome.elapsed, size=outcome.size,
+            error_code=outcome.error_code or None, response=outcome.response, timestamp=outcome.started_at,
+            secrets=secrets,
         )
 
-    async def arecord_outcome(self, connection: str, outcome: Any, **fields: Any) -> int:
-        return await self._in_worker(self.record_outcome, connection, outcome, **fields)
+    async def arecord_outcome(self, outcome: RequestOutcome, secrets: Iterable[str] = ()) -> int:
+        return await self._in_worker(self.record_outcome, outcome, secrets)
 
     def search(
         self,
@@ -422,9 +417,9 @@ class HistoryStore:
                 "(method LIKE ? ESCAPE '\\' OR params LIKE ? ESCAPE '\\' OR IFNULL(error_code,'') LIKE ? ESCAPE '\\')"
             )
             args += [like, like, like]
-        if connection is not None:
-            where.append("connection = ?")
-            args.append(connection)
+        if connection is not None:  # an id, or the name of rows whose connection is not saved
+            where.append("(connection = ? OR connection_name = ?)")
+            args += [connection, connection]
         if errors_only:
             where.append("(IFNULL(error_code,'') <> '' OR IFNULL(status,0) >= 400)")
         sql = f"SELECT {_LIST_COLUMNS} FROM requests"
@@ -476,23 +471,32 @@ class HistoryStore:
             lambda c: c.execute("SELECT COUNT(*) FROM requests WHERE connection = ?", (connection,)).fetchone()[0]
         )
 
-    def rename_connection(self, old: str, new: str) -> None:
-        """Keeps a renamed connection's history and saved requests together."""
+    def link_connections(self, ids_by_name: dict[str, str]) -> int:
+        """Rows of an older file name their connection; point them at its id (``{name: id}``). Returns the count.
 
-        def op(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE requests SET connection = ? WHERE connection = ?", (new, old))
-            conn.execute("UPDATE saved_requests SET connection = ? WHERE connection = ?", (new, old))
+        Only rows still keyed by that name are touched (their ``connection`` equals their ``connection_name``),
+        so a connection renamed later never takes over another's rows.
+        """
 
-        self._run(op)
+        def op(conn: sqlite3.Connection) -> int:
+            count = 0
+            for name, conn_id in ids_by_name.items():
+                for table in ("requests", "saved_requests"):
+                    count += conn.execute(
+                        f"UPDATE OR IGNORE {table} SET connection = ? WHERE connection = ? AND connection_name = ?",
+                        (conn_id, name, name)).rowcount
+            return count
 
-    async def arename_connection(self, old: str, new: str) -> None:
-        await self._in_worker(self.rename_connection, old, new)
+        return self._run(op)
+
+    async def alink_connections(self, ids_by_name: dict[str, str]) -> int:
+        return await self._in_worker(self.link_connections, ids_by_name)
 
     # -- saved requests
 
     def save_request(
         self, connection: str, name: str, method: str, params: Any = None, api: int = 2,
-        secrets: Iterable[str] = (), kind: str = "",
+        secrets: Iterable[str] = (), kind: str = "", connection_name: str = "",
     ) -> int:
         """Saves (or overwrites, by connection and name) a named request; returns its id."""
         name = name.strip()
@@ -505,11 +509,11 @@ class HistoryStore:
 
         def op(conn: sqlite3.Connection) -> int:
             conn.execute(
-                "INSERT INTO saved_requests (connection, name, method, api, params, created, updated, kind)"
-                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(connection, name) DO UPDATE SET"
+                "INSERT INTO saved_requests (connection, name, method, api, params, created, updated, kind,"
+                " connection_name) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(connection, name) DO UPDATE SET"
                 " method = excluded.method, api = excluded.api, params = excluded.params, updated = excluded.updated,"
-                " kind = excluded.kind",
-                (connection, name, method, int(api), params_text, now, now, kind),
+                " kind = excluded.kind, connection_name = excluded.connection_name",
+                (connection, name, method, int(api), params_text, now, now, kind, connection_name),
             )
             row = conn.execute(
                 "SELECT id FROM saved_requests WHERE connection = ? AND name = ?", (connection, name)
@@ -519,12 +523,15 @@ class HistoryStore:
         return self._run(op)
 
     async def asave_request(self, connection: str, name: str, method: str, params: Any = None,
-                            api: int = 2, secrets: Iterable[str] = (), kind: str = "") -> int:
-        return await self._in_worker(self.save_request, connection, name, method, params, api, secrets, kind)
+                            api: int = 2, secrets: Iterable[str] = (), kind: str = "",
+                            connection_name: str = "") -> int:
+        return await self._in_worker(self.save_request, connection, name, method, params, api, secrets, kind,
+                                     connection_name)
 
     def saved_requests(self, connection: str | None = None) -> dict[str, list[SavedRequest]]:
         """Saved requests grouped by connection, each group sorted by name."""
-        sql = "SELECT id, connection, name, method, api, params, created, updated, kind FROM saved_requests"
+        sql = "SELECT id, connection, name, method, api, params, created, updated, kind, connection_name" \
+              " FROM saved_requests"
         args: tuple[Any, ...] = ()
         if connection is not None:
             sql += " WHERE connection = ?"
@@ -566,10 +573,10 @@ class _Unusable(Exception):
 
 
 def _entry(row: tuple[Any, ...]) -> HistoryEntry:
-    (id_, ts, connection, kind, method, api, params, request_id, status, duration, size, error_code, response,
-     truncated) = row
+    (id_, ts, connection, connection_name, kind, method, api, params, request_id, status, duration, size,
+     error_code, response, truncated) = row
     return HistoryEntry(
-        id=id_, timestamp=ts, connection=connection, kind=kind, method=method, api=api, params=params,
+        id=id_, timestamp=ts, connection=connection, connection_name=connection_name, kind=kind, method=method, api=api, params=params,
         request_id=request_id, status=status, duration=duration, size=size, error_code=error_code,
         response=bytes(response) if response is not None else None, response_truncated=bool(truncated),
     )

@@ -12,6 +12,7 @@ records (``clear=1``, the default, deletes them; ``clear=0`` reserves them under
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import threading
@@ -256,7 +257,7 @@ def _select(rows: list[_Record], flt: Any, order: Any) -> list[_Record]:
     for key, direction in reversed(list(order.items()) if isinstance(order, dict) else []):
         field = str(key).upper()
         if field in _FIELDS:
-            rows = sorted(rows, key=lambda r, f=field: _sort_key(_value(r, f)),
+            rows = sorted(rows, key=functools.partial(_row_sort_key, field),
                           reverse=str(direction).upper() == "DESC")
     return rows
 
@@ -368,3 +369,7 @@ def check_binding(ctx: Ctx, row: dict[str, Any]) -> None:
     if int(row["auth_type"]) not in (0, hook.user_id) and not admin:
         raise ApiError(403, "ACCESS_DENIED", "Access denied! Event binding with AUTH_TYPE requires administrator "
                                              "access rights")
+
+
+def _row_sort_key(field: str, row: Any) -> Any:
+    return _sort_key(_value(row, field))

@@ -69,7 +69,7 @@ def _like(pattern: str) -> re.Pattern[str]:
 def _compare(op: str, field: Field, raw: Any) -> Pred:
     if op in ("=", "!", "!=", "@", "!@", "in"):
         values = raw if isinstance(raw, list) else [raw]
-        wanted = set()
+        wanted: set[str | None] = set()
         for v in values:
             if v is None or v == "":
                 wanted.add(None)

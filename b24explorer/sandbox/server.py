@@ -70,7 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
         """The request body, or None after answering 4xx (too large / unreadable)."""
         limit = self.server.portal.max_body_bytes
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks, size = [], 0
+            chunks: list[bytes] = []
+            size = 0
             while True:
                 line = self.rfile.readline(1024)
                 try:

@@ -89,7 +89,7 @@ class Table:
     def insert(self, row: dict[str, Any]) -> int:
         row_id = self.next_id
         self.next_id += 1
-        fresh = {"ID": ""}
+        fresh: dict[str, Any] = {"ID": ""}
         fresh.update(self.blank)
         fresh.update(row)
         fresh["ID"] = str(row_id)

@@ -14,8 +14,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..core.batch_input import MAX_COMMANDS, BatchInputError, split_batch
 from .json_highlighter import JsonHighlighter
 from .params_editor import JsonTextEdit
 from .qt import (
@@ -36,7 +37,8 @@ from .qt import (
     Signal,
 )
 
-MAX_COMMANDS = 50
+if TYPE_CHECKING:
+    from .response_view import ResponseView
 
 EXAMPLE = """{
   "deal": ["crm.deal.get", {"id": 1}],
@@ -46,12 +48,8 @@ EXAMPLE = """{
 }"""
 
 
-class BatchInputError(ValueError):
-    """The editor's text is not a batch we can send; the message says why, with line:column for JSON."""
-
-
 @dataclass(frozen=True)
-class BatchRequest:
+class BatchDraft:
     commands: dict[str, Any] | list[Any]
     halt: bool
     api: int
@@ -73,37 +71,7 @@ def parse_batch_text(text: str) -> tuple[dict[str, Any] | list[Any], bool | None
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BatchInputError(f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    halt: bool | None = None
-    if isinstance(value, dict) and "cmd" in value and set(value) <= {"cmd", "halt"}:
-        halt = bool(value.get("halt", True))
-        value = value["cmd"]
-    if not isinstance(value, dict | list):
-        raise BatchInputError('Commands must be a JSON object {"label": ["method", {params}]} or a list')
-    if not value:
-        raise BatchInputError("The batch has no commands")
-    if len(value) > MAX_COMMANDS:
-        raise BatchInputError(
-            f"{len(value)} commands — a batch takes at most {MAX_COMMANDS}. Nothing was sent."
-        )
-    rows = value.items() if isinstance(value, dict) else enumerate(value)
-    for label, row in rows:
-        _check_row(label, row)
-    return value, halt
-
-
-def _check_row(label: Any, row: Any) -> None:
-    where = f"Command {label!r}" if isinstance(label, str) else f"Command #{label + 1}"
-    shape = '["method", {params}]'
-    if isinstance(row, list):
-        if not row or not isinstance(row[0], str) or not row[0].strip() or len(row) > 2:
-            raise BatchInputError(f"{where}: expected {shape}")
-        if len(row) == 2 and row[1] is not None and not isinstance(row[1], dict | list):
-            raise BatchInputError(f"{where}: params must be a JSON object")
-    elif isinstance(row, dict):
-        if not isinstance(row.get("method"), str) or not row["method"].strip():
-            raise BatchInputError(f'{where}: expected {shape} or {{"method": "…", "params": {{…}}}}')
-    elif not (isinstance(row, str) and row.strip()):
-        raise BatchInputError(f"{where}: expected {shape}")
+    return split_batch(value)
 
 
 def count_commands(text: str) -> int | None:
@@ -142,7 +110,7 @@ def batch_tree(result: Any) -> dict[str, Any]:
     return tree
 
 
-def _new_response_view() -> Any:
+def _new_response_view() -> ResponseView:
     from .response_view import ResponseView
 
     return ResponseView()
@@ -174,9 +142,9 @@ class BatchEditor(QWidget):
     def __init__(
         self,
         client_provider: Callable[[], Any] | Any,
-        response_view: Any = None,
+        response_view: ResponseView | None = None,
         *,
-        on_sent: Callable[[BatchRequest, Any, BaseException | None, float], Any] | None = None,
+        on_sent: Callable[[BatchDraft, Any, BaseException | None, float], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -186,7 +154,7 @@ class BatchEditor(QWidget):
         self._task: asyncio.Task[Any] | None = None
         self.last_result: Any = None
         self.last_error: BaseException | None = None
-        self.last_request: BatchRequest | None = None
+        self.last_request: BatchDraft | None = None
 
         self.editor = JsonTextEdit(self)
         self.editor.setObjectName("batchEditor")
@@ -308,12 +276,12 @@ class BatchEditor(QWidget):
     def api(self) -> int:
         return int(self.api_combo.currentData())
 
-    def request(self) -> BatchRequest:
+    def request(self) -> BatchDraft:
         """The request the editor describes; raises BatchInputError when it cannot be sent."""
         commands, halt = parse_batch_text(self.editor.source_text())
         if halt is not None:
             self.halt_box.setChecked(halt)
-        return BatchRequest(commands=commands, halt=self.halt_box.isChecked(), api=self.api())
+        return BatchDraft(commands=commands, halt=self.halt_box.isChecked(), api=self.api())
 
     def _update_count(self) -> None:
         count = count_commands(self.editor.source_text())
@@ -349,7 +317,7 @@ class BatchEditor(QWidget):
         if self.is_busy() and self._task is not None:
             self._task.cancel()
 
-    async def _send(self, request: BatchRequest) -> None:
+    async def _send(self, request: BatchDraft) -> None:
         from ..core.errors import SdkError
 
         self.last_request = request
@@ -436,9 +404,8 @@ class BatchEditor(QWidget):
 
     def _expand_failed(self, labels: set[str]) -> None:
         """Failed commands open in the tree, so their error is in view without a click."""
-        tree = getattr(self.response_view, "tree", None)
-        model = getattr(self.response_view, "model", None)
-        if tree is None or model is None or not labels:
+        tree, model = self.response_view.tree, self.response_view.model
+        if not labels:
             return
         for row in range(model.rowCount()):
             node = model.index(row, 0)
@@ -447,10 +414,7 @@ class BatchEditor(QWidget):
 
     def _reveal_row(self, index: QModelIndex) -> None:
         """Clicking a summary row expands that command in the response tree."""
-        tree = getattr(self.response_view, "tree", None)
-        model = getattr(self.response_view, "model", None)
-        if tree is None or model is None:
-            return
+        tree, model = self.response_view.tree, self.response_view.model
         label = self.rows_model.index(index.row(), 0).data()
         for row in range(model.rowCount()):
             node = model.index(row, 0)

@@ -8,15 +8,15 @@ the toolbar picker (``connections``) so that the start does not load what only a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from b24explorer.core.connections import Connection, Storage
 from b24explorer.core.errors import SdkError
 from b24explorer.core.vault import VaultError
 from b24explorer.core.webhook import Webhook
+from b24explorer.core.workspace import ConnectionReport
 from b24explorer.ui.connections import (
     LIMIT_CHOICES,
-    ConnectionInfo,
     Tester,
     webhook_problem,
 )
@@ -43,34 +43,22 @@ if TYPE_CHECKING:
     import asyncio
 
 
-@dataclass
-class ConnectionReport:
-    """What "Test connection" found out: who the webhook acts as, and what it may do."""
-
-    server_time: str = ""
-    user: dict[str, Any] = field(default_factory=dict)
-    scopes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_html(self) -> str:
-        lines = []
-        if self.user:
-            name = " ".join(str(self.user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip() or "(no name)"
-            role = "administrator" if self.user.get("ADMIN") else "user"
-            lines.append(f"Acts as <b>{name}</b> (user id {self.user.get('ID', '?')}, {role})")
-        if self.server_time:
-            lines.append(f"Portal time {self.server_time}")
-        if self.scopes:
-            lines.append(f"May use {len(self.scopes)} scopes: {', '.join(sorted(self.scopes))}")
-        for problem in self.problems:
-            lines.append(f"<span style='color:#c62828'>✖ {problem}</span>")
-        head = ("<b style='color:#2e7d32'>✔ Connection works</b>" if self.ok
-                else "<b style='color:#c62828'>Connection test failed</b>")
-        return "<br>".join([head, *lines])
+def report_html(report: ConnectionReport) -> str:
+    """The connection test's findings as the dialog shows them."""
+    lines = []
+    if report.user:
+        name = " ".join(str(report.user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip() or "(no name)"
+        role = "administrator" if report.user.get("ADMIN") else "user"
+        lines.append(f"Acts as <b>{name}</b> (user id {report.user.get('ID', '?')}, {role})")
+    if report.server_time:
+        lines.append(f"Portal time {report.server_time}")
+    if report.scopes:
+        lines.append(f"May use {len(report.scopes)} scopes: {', '.join(sorted(report.scopes))}")
+    for problem in report.problems:
+        lines.append(f"<span style='color:#c62828'>✖ {problem}</span>")
+    head = ("<b style='color:#2e7d32'>✔ Connection works</b>" if report.ok
+            else "<b style='color:#c62828'>Connection test failed</b>")
+    return "<br>".join([head, *lines])
 
 
 class ConnectionDialog(QDialog):
@@ -80,7 +68,7 @@ class ConnectionDialog(QDialog):
         self,
         parent: QWidget | None = None,
         *,
-        existing: ConnectionInfo | None = None,
+        existing: Connection | None = None,
         taken_names: set[str] = frozenset(),  # type: ignore[assignment]
         tester: Tester | None = None,
     ) -> None:
@@ -262,10 +250,11 @@ class ConnectionDialog(QDialog):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # shown, never raised into Qt
-            report = ConnectionReport(problems=[mask_text(str(getattr(exc, "message", exc)), (hook.secret,))])
+            message = exc.message if isinstance(exc, SdkError | VaultError) else str(exc)
+            report = ConnectionReport(problems=[mask_text(message, (hook.secret,))])
         finally:
             self.test_button.setEnabled(True)
-        self.test_result.setText(report.to_html())
+        self.test_result.setText(report_html(report))
         self._fit()
 
     def done(self, result: int) -> None:
@@ -281,17 +270,18 @@ class ConnectionsDialog(QDialog):
         self,
         parent: QWidget | None,
         *,
-        list_connections: Callable[[], list[ConnectionInfo]],
-        add: Callable[[], Awaitable[None]],
-        edit: Callable[[ConnectionInfo], Awaitable[None]],
-        rename: Callable[[ConnectionInfo], Awaitable[None]],
-        delete: Callable[[ConnectionInfo], Awaitable[None]],
+        list_connections: Callable[[], list[Connection]],
+        add: Callable[[], Awaitable[object]],
+        edit: Callable[[Connection], Awaitable[None]],
+        rename: Callable[[Connection], Awaitable[None]],
+        delete: Callable[[Connection], Awaitable[None]],
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connections")
         self.setMinimumSize(520, 320)
         self._list_connections = list_connections
-        self._callbacks = {"add": add, "edit": edit, "rename": rename, "delete": delete}
+        self._add = add
+        self._per_connection = {"edit": edit, "rename": rename, "delete": delete}
         self._busy: asyncio.Task[None] | None = None
 
         self.list = QListWidget(self)
@@ -324,35 +314,37 @@ class ConnectionsDialog(QDialog):
         current = self.selected()
         self.list.clear()
         for conn in self._list_connections():
-            item = QListWidgetItem(f"{conn.label}\n    {conn.masked or conn.host}")
+            item = QListWidgetItem(f"{conn.label}\n    {conn.shown}")
             item.setData(Qt.ItemDataRole.UserRole, conn)
             self.list.addItem(item)
-            if current and conn.name == current.name:
+            if current and conn.id == current.id:
                 self.list.setCurrentItem(item)
         if self.list.currentRow() < 0 and self.list.count():
             self.list.setCurrentRow(0)
         self._update_buttons()
 
-    def selected(self) -> ConnectionInfo | None:
+    def selected(self) -> Connection | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def _update_buttons(self) -> None:
         conn = self.selected()
-        editable = conn is not None and conn.kind != "sandbox"
+        editable = conn is not None and conn.storage is not Storage.SANDBOX
         for button in (self.edit_button, self.rename_button, self.delete_button):
             button.setEnabled(editable)
 
     def _run(self, action: str) -> None:
         if self._busy is not None and not self._busy.done():
             return
-        conn = self.selected()
-        if action != "add" and (conn is None or conn.kind == "sandbox"):
+        conn = None if action == "add" else self.selected()
+        if action != "add" and (conn is None or conn.storage is Storage.SANDBOX):
             return
-        callback = self._callbacks[action]
 
         async def go() -> None:
-            await (callback() if action == "add" else callback(conn))  # type: ignore[call-arg,arg-type]
+            if conn is None:
+                await self._add()
+            else:
+                await self._per_connection[action](conn)
             self.refresh()
 
         import asyncio

@@ -7,7 +7,6 @@ used rather than at the start; their names are still importable from here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from b24explorer.core.errors import SdkError
@@ -15,15 +14,16 @@ from b24explorer.core.webhook import Webhook
 from b24explorer.ui.qt import QComboBox, Qt, QWidget, Signal, standard_icon
 
 if TYPE_CHECKING:
+    from b24explorer.core.connections import Connection
+    from b24explorer.core.workspace import ConnectionReport
     from b24explorer.ui.connection_dialogs import (
         ConnectionDialog,
-        ConnectionReport,
         ConnectionsDialog,
         KeyringFailureDialog,
         RenameDialog,
     )
 
-_DIALOGS = ("ConnectionDialog", "ConnectionReport", "ConnectionsDialog", "KeyringFailureDialog", "RenameDialog")
+_DIALOGS = ("ConnectionDialog", "ConnectionsDialog", "KeyringFailureDialog", "RenameDialog")
 
 
 def __getattr__(name: str) -> Any:
@@ -41,24 +41,8 @@ LIMIT_CHOICES = (
 )
 
 
-@dataclass(frozen=True)
-class ConnectionInfo:
-    """A connection as the UI shows it: never the secret."""
-
-    name: str
-    host: str
-    user_id: int
-    kind: str = "saved"  # "saved" (keyring) | "session" (this run only) | "sandbox"
-    masked: str = ""
-    limits: str = "standard"  # the client's rate-limit preset
-
-    @property
-    def label(self) -> str:
-        suffix = {"session": "  (this run only)", "sandbox": "  (local sandbox)"}.get(self.kind, "")
-        return f"{self.name}{suffix}"
-
-
 Tester = Callable[[Webhook], Awaitable["ConnectionReport"]]
+"""Checks a webhook before it is saved (the workspace's ``test_connection``)."""
 
 
 def webhook_problem(text: str) -> str | None:
@@ -71,7 +55,12 @@ def webhook_problem(text: str) -> str | None:
 
 
 class ConnectionPicker(QComboBox):
-    """The toolbar combo: connections, then "Manage connections…"."""
+    """The toolbar combo: connections (each item's data is its id), then "Manage connections…".
+
+    Signals:
+        connection_selected(str): the id the user picked.
+        manage_requested(): "Manage connections…" was picked.
+    """
 
     connection_selected = Signal(str)
     manage_requested = Signal()
@@ -85,12 +74,13 @@ class ConnectionPicker(QComboBox):
         self.activated.connect(self._activated)
         self.set_connections([])
 
-    def set_connections(self, connections: list[ConnectionInfo], current: str | None = None) -> None:
+    def set_connections(self, connections: list[Connection], current: str | None = None) -> None:
+        """``current``: the id to show (default: the one shown before)."""
         self.blockSignals(True)
         self.clear()
         for conn in connections:
             icon = {"sandbox": "SP_ComputerIcon", "session": "SP_BrowserReload"}.get(conn.kind, "SP_DriveNetIcon")
-            self.addItem(standard_icon(icon), conn.label, conn.name)
+            self.addItem(standard_icon(icon), conn.label, conn.id)
             self.setItemData(self.count() - 1, f"{conn.host} · user {conn.user_id}", Qt.ItemDataRole.ToolTipRole)
         if not connections:
             self.addItem("No connection", "")
@@ -99,10 +89,10 @@ class ConnectionPicker(QComboBox):
         target = current if current is not None else self._last
         index = self.findData(target) if target else -1
         self.setCurrentIndex(index if index >= 0 else 0)
-        self._last = self.current_name()
+        self._last = self.current_id()
         self.blockSignals(False)
 
-    def current_name(self) -> str:
+    def current_id(self) -> str:
         data = self.currentData()
         return data if isinstance(data, str) and data != MANAGE_ITEM else ""
 
@@ -122,9 +112,7 @@ __all__ = [
     "LIMIT_CHOICES",
     "MANAGE_ITEM",
     "ConnectionDialog",
-    "ConnectionInfo",
     "ConnectionPicker",
-    "ConnectionReport",
     "ConnectionsDialog",
     "KeyringFailureDialog",
     "RenameDialog",

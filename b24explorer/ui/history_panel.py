@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.history import method_label
+from ..core.history import HistoryEntry, HistoryStore, SavedRequest, method_label
 from .qt import (
     QAbstractItemView,
     QCheckBox,
@@ -28,7 +29,6 @@ from .qt import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QShortcut,
     QSplitter,
     QStandardItem,
     QStandardItemModel,
@@ -41,6 +41,7 @@ from .qt import (
     QWidget,
     Signal,
     monospace_font,
+    shortcut,
 )
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -51,21 +52,22 @@ PREVIEW_BYTES = 4_000
 class StoredRequest:
     """A request taken from the history or the saved list, ready to load into an editor or send."""
 
-    connection: str
+    connection: str  # the connection's id
     kind: str  # call | batch | list
     method: str
     api: int
     params: Any
     request_id: str = ""
     name: str = ""
+    connection_name: str = ""  # its name when the request was recorded or saved
 
     @classmethod
-    def from_entry(cls, entry: Any) -> StoredRequest:
+    def from_entry(cls, entry: HistoryEntry) -> StoredRequest:
         return cls(entry.connection, entry.kind, entry.method, entry.api, entry.params_value(),
-                   entry.request_id or "")
+                   entry.request_id or "", connection_name=entry.connection_name)
 
     @classmethod
-    def from_saved(cls, saved: Any) -> StoredRequest:
+    def from_saved(cls, saved: SavedRequest) -> StoredRequest:
         try:
             params = json.loads(saved.params)
         except ValueError:
@@ -73,7 +75,8 @@ class StoredRequest:
         kind = getattr(saved, "kind", "")
         if kind not in ("call", "batch", "list"):  # saved before requests kept their kind
             kind = "batch" if saved.method == "batch" and isinstance(params, dict) and "cmd" in params else "call"
-        return cls(saved.connection, kind, saved.method, saved.api, params, name=saved.name)
+        return cls(saved.connection, kind, saved.method, saved.api, params, name=saved.name,
+                   connection_name=saved.connection_name)
 
 
 def _when(timestamp: float) -> str:
@@ -111,7 +114,7 @@ class HistoryPanel(QWidget):
 
     def __init__(
         self,
-        store: Any,
+        store: HistoryStore,
         *,
         on_open: Callable[[StoredRequest], Any] | None = None,
         on_send: Callable[[StoredRequest], Any] | None = None,
@@ -120,8 +123,11 @@ class HistoryPanel(QWidget):
         current_connection: Callable[[], str] | None = None,
         current_request: Callable[[], StoredRequest | None] | None = None,
         secrets: Callable[[], Iterable[str]] | None = None,
+        name_of: Callable[[str], str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``current_connection``: the id of the window's connection; ``name_of``: a connection's name by its id
+        ("" when it is gone — then the name a row was recorded under is shown)."""
         super().__init__(parent)
         self.store = store
         self._on_open = on_open
@@ -131,6 +137,7 @@ class HistoryPanel(QWidget):
         self._current_connection = current_connection or (lambda: "")
         self._current_request = current_request
         self._secrets = secrets or (lambda: ())
+        self._name_of = name_of or (lambda _conn_id: "")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._entries: dict[int, Any] = {}
         self._saved: dict[int, Any] = {}
@@ -165,7 +172,7 @@ class HistoryPanel(QWidget):
         self.table.activated.connect(lambda _i: self.open_selected())  # double-click or Enter
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
-        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, activated=self.delete_selected)
+        delete = shortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._show_details())
 
@@ -278,7 +285,7 @@ class HistoryPanel(QWidget):
         self.status.setStyleSheet("color: #c62828;" if error else "")
 
     def _show_notices(self) -> None:
-        for text in getattr(self.store, "notices", [])[:]:
+        for text in self.store.notices[:]:
             self._say(text, error=True)
             self.notice.emit(text)
         with contextlib.suppress(AttributeError):
@@ -328,7 +335,7 @@ class HistoryPanel(QWidget):
             )
             items = [QStandardItem(text) for text in cells]
             items[0].setData(entry.id, ID_ROLE)
-            tip = (f"{entry.when.astimezone():%Y-%m-%d %H:%M:%S} · {entry.connection} · REST v{entry.api}"
+            tip = (f"{entry.when.astimezone():%Y-%m-%d %H:%M:%S} · {self.connection_label(entry)} · REST v{entry.api}"
                    + (f" · HTTP {entry.status}" if entry.status is not None else "")
                    + (f" · {_size(entry.size)}" if entry.size is not None else ""))
             for item in items:
@@ -347,7 +354,8 @@ class HistoryPanel(QWidget):
         self.saved_model.removeRows(0, self.saved_model.rowCount())
         self._saved = {}
         for connection, items in groups.items():
-            group = QStandardItem(connection)
+            group = QStandardItem(self.connection_label(items[0]))
+            group.setData(connection, ID_ROLE)
             group.setSelectable(False)
             for saved in items:
                 self._saved[saved.id] = saved
@@ -383,10 +391,15 @@ class HistoryPanel(QWidget):
         value = index.sibling(index.row(), 0).data(ID_ROLE)
         return int(value) if value is not None else None
 
+    def connection_label(self, row: HistoryEntry | SavedRequest) -> str:
+        """How a row names its connection: its name now, else the one it was recorded under."""
+        return self._name_of(row.connection) or row.connection_name or row.connection
+
     def select_saved(self, name: str, connection: str | None = None) -> bool:
+        """Select a saved request by name (``connection``: its connection's id or name)."""
         for row in range(self.saved_model.rowCount()):
             group = self.saved_model.item(row, 0)
-            if connection is not None and group.text() != connection:
+            if connection is not None and connection not in (group.text(), group.data(ID_ROLE)):
                 continue
             for child in range(group.rowCount()):
                 item = group.child(child, 0)
@@ -411,7 +424,8 @@ class HistoryPanel(QWidget):
         if entry is None or entry_id != self.selected_id():
             return
         params = json.dumps(entry.params_value(), ensure_ascii=False, indent=2)
-        facts = [entry.method, f"REST v{entry.api}", entry.connection, f"{entry.when.astimezone():%Y-%m-%d %H:%M:%S}"]
+        facts = [entry.method, f"REST v{entry.api}", self.connection_label(entry),
+                 f"{entry.when.astimezone():%Y-%m-%d %H:%M:%S}"]
         if entry.status is not None:
             facts.append(f"HTTP {entry.status}")
         if entry.size is not None:
@@ -461,7 +475,7 @@ class HistoryPanel(QWidget):
         if self._on_copy_as is not None and self._copy_formats:
             copy_menu = menu.addMenu("Copy as")
             for fmt, label in self._copy_formats.items():
-                copy_menu.addAction(label, lambda f=fmt: self.copy_selected_as(f))
+                copy_menu.addAction(label, functools.partial(self.copy_selected_as, fmt))
         menu.addSeparator()
         menu.addAction("Delete", self.delete_selected)
         menu.popup(self.table.viewport().mapToGlobal(pos))
@@ -545,7 +559,9 @@ class HistoryPanel(QWidget):
             method = "batch"
         try:
             await self.store.asave_request(request.connection, name, method, params, request.api,
-                                           tuple(self._secrets()), kind=request.kind)
+                                           tuple(self._secrets()), kind=request.kind,
+                                           connection_name=self._name_of(request.connection)
+                                           or request.connection_name)
         except ValueError as exc:
             self._say(str(exc), error=True)
             return
@@ -555,7 +571,7 @@ class HistoryPanel(QWidget):
         await self.refresh()
         self.tabs.setCurrentIndex(1)
         self.select_saved(name, request.connection)
-        self._say(f"Saved as “{name}” for {request.connection}.")
+        self._say(f"Saved as “{name}” for {self._name_of(request.connection) or request.connection}.")
 
     # --- actions on saved requests -----------------------------------------------------------------------------
 

@@ -284,7 +284,7 @@ class JsonTreeModel(QAbstractItemModel):
         if node.span:
             return True
         value = node.child_value(parent.row())
-        return isinstance(value, jn.CONTAINER_TYPES) and len(value) > 0
+        return isinstance(value, jn.CONTAINER_TYPES) and bool(value)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         return _FLAGS if index.isValid() else _NO_FLAGS

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .batch_editor import resolve_client
 from .json_highlighter import JsonHighlighter
@@ -34,13 +34,16 @@ from .qt import (
     Signal,
 )
 
+if TYPE_CHECKING:
+    from .response_view import ResponseView
+
 
 class ListInputError(ValueError):
     """The method or params cannot be used for list-all; the message says why."""
 
 
 @dataclass
-class ListProgress:
+class ListRunStats:
     """What the progress line shows; updated from the core's progress callback and from each page."""
 
     items: int = 0
@@ -75,27 +78,27 @@ class ListAllPanel(QWidget):
     """Method, params and options of a list-all fetch, its progress, and the response tree it fills."""
 
     page_arrived = Signal(int)  # items so far
-    finished = Signal(object)  # the ListProgress of the run
+    finished = Signal(object)  # the ListRunStats of the run
 
     def __init__(
         self,
         client_provider: Callable[[], Any] | Any,
-        response_view: Any = None,
+        response_view: ResponseView | None = None,
         *,
-        on_finished: Callable[[ListRequest, ListProgress, BaseException | None], Any] | None = None,
+        on_finished: Callable[[ListRequest, ListRunStats, BaseException | None], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._client_provider = client_provider
         if response_view is None:
-            from .response_view import ResponseView
+            from .response_view import ResponseView as View
 
-            response_view = ResponseView()
+            response_view = View()
         self.response_view = response_view
         self._on_finished = on_finished
         self._task: asyncio.Task[Any] | None = None
         self._cancel: asyncio.Event | None = None
-        self.progress = ListProgress()
+        self.progress = ListRunStats()
         self.items_received = 0
         self.cancelled = False
         self.last_error: BaseException | None = None
@@ -230,7 +233,7 @@ class ListAllPanel(QWidget):
         except ListInputError as exc:
             self._show_status(str(exc), error=True)
             return None
-        self.progress = ListProgress()
+        self.progress = ListRunStats()
         self.items_received = 0
         self.cancelled = False
         self.last_error = None

@@ -41,6 +41,8 @@ from b24explorer.ui.qt import (
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from b24explorer.ui.qt import QPoint
+
 V3_WARNING_CODE = "METHOD_AVAILABLE_IN_API_V3"
 LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
 COLUMNS = ("Time", "Level", "Code", "Method", "Request id", "Message")
@@ -137,12 +139,13 @@ class LogModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -375,7 +378,7 @@ class LogPane(QWidget):
         if row is not None and row.is_v3_warning:
             self.switch_to_v3_requested.emit(row.method)
 
-    def _context_menu(self, pos) -> None:
+    def _context_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
         row = self._row_at(index) if index.isValid() else None
         self._menu_method = row.method if row is not None and row.is_v3_warning else ""

@@ -1,9 +1,14 @@
 """The main window: connection + method + API switch + Send/Cancel on top, method picker on the left,
 params editor above the response view in the centre, the log pane docked below, the status line at the bottom.
 
-Extension points for later features: ``add_mode`` (a mode next to Single: Batch, List-all …), ``add_dock``
-(History …), ``copy_as_menu`` (Copy as curl/Python/…), and the ``request_finished`` signal (one
-:class:`~b24explorer.ui.request_outcome.RequestOutcome` per sent request, for history).
+Everything not Qt comes from the :class:`~b24explorer.core.workspace.Workspace` it is given: connections (the
+window follows their events), clients, catalogs and the history, where every request the window or one of its
+modes sends is recorded (:meth:`request_done`).
+
+Extension points for later features: ``add_mode`` (a :class:`~b24explorer.ui.modes.RequestMode` next to Single:
+Batch, List-all …; the window is its :class:`~b24explorer.ui.modes.ModeHost`), ``add_dock`` (History …),
+``copy_as_menu`` (Copy as curl/Python/…), and the ``request_finished`` signal (one
+:class:`~b24explorer.core.outcome.RequestOutcome` per sent request).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from b24explorer.core.errors import AjaxError, SdkError
 from b24explorer.core.vault import VaultError
@@ -19,7 +24,8 @@ from b24explorer.ui import qt
 from b24explorer.ui.connections import ConnectionPicker
 from b24explorer.ui.log_pane import LogPane
 from b24explorer.ui.masking import mask_text
-from b24explorer.ui.method_picker import MethodEntry, MethodPicker
+from b24explorer.ui.method_picker import MethodPicker, PickerEntry
+from b24explorer.ui.modes import MODE_SINGLE, RequestMode
 from b24explorer.ui.params_editor import ParamsEditor, ParamsInvalid
 from b24explorer.ui.qt import (
     QAction,
@@ -49,26 +55,15 @@ from b24explorer.ui.status_bar import ResponseFacts, ResponseStatus
 if TYPE_CHECKING:
     import asyncio
 
-    from b24explorer.ui.qt import QByteArray
-    from b24explorer.ui.request_outcome import RequestOutcome
+    from b24explorer.core.client import B24Client
+    from b24explorer.core.connections import Connection, Renamed
+    from b24explorer.core.outcome import RequestOutcome
+    from b24explorer.core.workspace import Workspace
+    from b24explorer.ui.qt import QByteArray, QCloseEvent
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
 EDIT_CONNECTION_LINK = "action:edit-connection"
 SWITCH_TO_V3_LINK = "action:switch-to-v3"
-
-
-class WindowServices(Protocol):
-    """What the window needs from the composition root (see ``b24explorer.ui.services.Services``)."""
-
-    log_bus: Any
-
-    def connection_infos(self) -> list[Any]: ...
-    def known_secrets(self) -> tuple[str, ...]: ...
-    async def client_for(self, connection: str) -> Any: ...
-    async def methods_for(self, connection: str) -> list[MethodEntry]: ...
-    def template_for(self, method: str, api: int, connection: str = "") -> str: ...
-    def load_ui_state(self) -> dict[str, Any]: ...
-    def save_ui_state(self, state: dict[str, Any]) -> None: ...
 
 
 def make_response_view(parent: QWidget) -> ResponseView:
@@ -77,18 +72,28 @@ def make_response_view(parent: QWidget) -> ResponseView:
 
 
 class MainWindow(QMainWindow):
-    request_finished = Signal(object)  # RequestOutcome
-    response_shown = Signal(object)  # the AjaxResult or error shown
+    """The main window.
+
+    Signals:
+        request_finished(RequestOutcome): a request of any mode finished (after it was handed to the history).
+        response_shown(object): the AjaxResult or error the single-request view now shows.
+        connection_changed(str): the id of the connection requests now go through.
+        edit_connection_requested(str): the id of the connection the user wants to edit.
+        closed(): the window closed.
+    """
+
+    request_finished = Signal(object)
+    response_shown = Signal(object)
     connection_changed = Signal(str)
     edit_connection_requested = Signal(str)
     closed = Signal()
 
-    def __init__(self, services: WindowServices, parent: QWidget | None = None, *,
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None, *,
                  loop_running: bool = True) -> None:
         """``loop_running=False``: no asyncio loop runs yet (the app paints the window before it starts one);
         work that needs the loop — the method list load, a send — waits until :meth:`loop_started`."""
         super().__init__(parent)
-        self.services = services
+        self.workspace = workspace
         self.setObjectName("MainWindow")
         self.setWindowTitle("b24explorer")
         self._task: asyncio.Task[None] | None = None
@@ -100,11 +105,12 @@ class MainWindow(QMainWindow):
         self._last_method_by_connection: dict[str, str] = {}
         self._params_by_connection: dict[str, dict[str, str]] = {}
         self._api_by_connection: dict[str, int] = {}
-        self._modes: dict[str, QWidget] = {}
-        self._mode_key = "single"
+        self._modes: dict[str, RequestMode] = {}
+        self._mode_key = MODE_SINGLE
+        self._recording: set[asyncio.Task[Any]] = set()
         self._last_outcome: RequestOutcome | None = None
         self._loop_running = loop_running
-        self._after_loop_start: list[Callable[[], None]] = []
+        self._after_loop_start: list[Callable[[], object]] = []
         self._finished_start = False
 
         self._build_widgets()
@@ -133,7 +139,7 @@ class MainWindow(QMainWindow):
         self.request_id_edit.setMaximumWidth(260)
         self.response_view = ResponseView(self)
         self.error_banner = ErrorBanner(self)
-        self.log_pane = LogPane(self, secrets=self.services.known_secrets)
+        self.log_pane = LogPane(self, secrets=self.workspace.known_secrets)
         self.response_status = ResponseStatus(self)
 
     def _build_actions(self) -> None:
@@ -205,7 +211,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.busy_label)
         self.toolbar = bar
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        self.mode_combo.addItem("Single", "single")
+        self.mode_combo.addItem("Single", MODE_SINGLE)
         self._mode_action.setVisible(False)  # shown once a second mode is added
 
     def _build_menus(self) -> None:
@@ -278,7 +284,6 @@ class MainWindow(QMainWindow):
 
         self.mode_stack = QStackedWidget(self)
         self.mode_stack.addWidget(self.main_splitter)
-        self._modes["single"] = self.main_splitter
         self.setCentralWidget(self.mode_stack)
 
         self.log_dock = self.add_dock("Log", self.log_pane, Qt.DockWidgetArea.BottomDockWidgetArea, "logDock")
@@ -311,7 +316,10 @@ class MainWindow(QMainWindow):
         self.log_pane.switch_to_v3_requested.connect(self.switch_to_v3_and_resend)
         self.error_banner.linkActivated.connect(self._banner_link)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
-        self.log_bus_unsubscribe = self.services.log_bus.subscribe(self.log_pane.on_record)
+        self.log_bus_unsubscribe = self.workspace.log_bus.subscribe(self.log_pane.on_record)
+        events = self.workspace.connections.events
+        self._unsubscribe = [events.any_change(self.refresh_connections), events.renamed.connect(self._renamed),
+                             events.added.connect(lambda conn: self.refresh_connections(conn.id))]  # shows it
 
     # --- extension points -------------------------------------------------------------------------
     def add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, object_name: str) -> QDockWidget:
@@ -328,9 +336,10 @@ class MainWindow(QMainWindow):
             self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
         return dock
 
-    def add_mode(self, key: str, title: str, widget: QWidget) -> None:
-        """Add a request mode (e.g. "batch", "Batch") shown instead of the single-request area."""
-        self._modes[key] = widget
+    def add_mode(self, key: str, title: str, widget: QWidget, mode: RequestMode) -> None:
+        """Add a request mode (e.g. "batch", "Batch"): ``widget`` is shown instead of the single-request area,
+        ``mode`` (usually the same object) is what Send and Cancel act on."""
+        self._modes[key] = mode
         self.mode_stack.addWidget(widget)
         self.mode_combo.addItem(title, key)
         self._mode_action.setVisible(True)
@@ -341,60 +350,61 @@ class MainWindow(QMainWindow):
             self.mode_combo.setCurrentIndex(index)
 
     def current_mode(self) -> str:
-        return self.mode_combo.currentData() or "single"
+        return str(self.mode_combo.currentData() or MODE_SINGLE)
 
     def _mode_changed(self, _index: int) -> None:
-        widget = self._modes.get(self.current_mode())
-        if widget is not None:
-            self.mode_stack.setCurrentWidget(widget)
+        self.mode_stack.setCurrentIndex(max(0, self.mode_combo.currentIndex()))  # the stack follows the combo
         self._mode_key = self.current_mode()
-        single = self._mode_key == "single"
+        single = self._mode_key == MODE_SINGLE
         self.method_field.setEnabled(single)
         self._update_actions()
 
     # --- connections ------------------------------------------------------------------------------
     @property
-    def connection(self) -> str:
+    def connection_id(self) -> str:
+        """The id of the connection requests go through ("" when there is none)."""
         return self._connection
 
+    @property
+    def connection(self) -> Connection | None:
+        return self.workspace.connections.get(self._connection) if self._connection else None
+
     def refresh_connections(self, select: str | None = None) -> None:
-        infos = self.services.connection_infos()
-        names = [info.name for info in infos]
-        target = select or (self._connection if self._connection in names else (names[0] if names else ""))
-        self.connection_picker.set_connections(infos, current=target)
-        if target != self._connection:
-            self.select_connection(target)
+        """Re-read the connections (``select``: the id or name to show; default: keep the current one)."""
+        connections = self.workspace.connections
+        chosen = connections.get(select) if select else None
+        current = connections.get(self._connection) if self._connection else None
+        first = next(iter(connections), None)
+        target = chosen or current or first
+        target_id = target.id if target is not None else ""
+        self.connection_picker.set_connections(connections.all(), current=target_id)
+        if target_id != self._connection:
+            self.select_connection(target_id)
         self._update_actions()
 
-    def select_connection(self, name: str) -> None:
+    def select_connection(self, key: str) -> None:
+        """Send requests through this connection (its id or name; "" for none)."""
+        found = self.workspace.connections.get(key) if key else None
+        conn_id = found.id if found is not None else ""
         if self._connection:
             self._remember_current_request()
-        self._connection = name
-        self.connection_picker.set_connections(self.services.connection_infos(), current=name)
+        self._connection = conn_id
+        self.connection_picker.set_connections(self.workspace.connections.all(), current=conn_id)
         self._update_title()
-        self.connection_changed.emit(name)
-        if name:
-            self._load_methods(name)
-            self._restore_last_request(name)
+        self.connection_changed.emit(conn_id)
+        if conn_id:
+            self._load_methods(conn_id)
+            self._restore_last_request(conn_id)
         self._update_actions()
 
-    def connection_renamed(self, old: str, new: str) -> None:
-        """Carry the per-connection request state, the history and the saved requests over to the new name."""
-        for state in (self._last_method_by_connection, self._params_by_connection, self._api_by_connection):
-            if old in state:
-                state[new] = state.pop(old)  # type: ignore[index]
-        if self._connection == old:
-            self._connection = new
+    def _renamed(self, renamed: Renamed) -> None:
+        if renamed.connection.id == self._connection:
             self._update_title()
-        power = getattr(self, "power", None)
-        if power is not None:
-            power.connection_renamed(old, new)
 
     def _update_title(self) -> None:
-        infos = {info.name: info for info in self.services.connection_infos()}
-        info = infos.get(self._connection)
-        where = f" — {info.name} ({info.host})" if info else ""
-        self.setWindowTitle(mask_text(f"b24explorer{where}", self.services.known_secrets()))
+        conn = self.connection
+        where = f" — {conn.name} ({conn.host})" if conn is not None else ""
+        self.setWindowTitle(mask_text(f"b24explorer{where}", self.workspace.known_secrets()))
 
     def loop_started(self) -> None:
         """The asyncio loop runs now: start the work the window put off until then (the method list load)."""
@@ -404,15 +414,15 @@ class MainWindow(QMainWindow):
         for start in pending:
             start()
 
-    def _when_loop_runs(self, start: Callable[[], None]) -> bool:
+    def _when_loop_runs(self, start: Callable[[], object]) -> bool:
         """Queue ``start`` for :meth:`loop_started` if no loop runs yet; False: it may run now."""
         if self._loop_running:
             return False
         self._after_loop_start.append(start)
         return True
 
-    def _load_methods(self, name: str) -> None:
-        if self._when_loop_runs(lambda: self._load_methods(name) if name == self._connection else None):
+    def _load_methods(self, conn_id: str) -> None:
+        if self._when_loop_runs(lambda: self._load_methods(conn_id) if conn_id == self._connection else None):
             return
         import asyncio
 
@@ -420,14 +430,15 @@ class MainWindow(QMainWindow):
         # httpx connect half-way leaves anyio's connect coroutines un-awaited.
         async def load() -> None:
             try:
-                entries = await self.services.methods_for(name)
+                catalog = await self.workspace.catalog(conn_id)
+                entries = [PickerEntry.from_catalog(entry) for entry in catalog]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the picker keeps the previous list; the log says why
                 if self.is_open():
                     self.statusBar().showMessage(f"Could not load the method list: {exc}", 8000)
                 return
-            if self.is_open() and name == self._connection:
+            if self.is_open() and conn_id == self._connection:
                 self.method_picker.set_methods(entries)
 
         self._methods_task = asyncio.ensure_future(load())
@@ -446,7 +457,7 @@ class MainWindow(QMainWindow):
             self.api_switch.set_api(3)
         elif entry is not None and not entry.v3:
             self.api_switch.set_api(2)
-        template = self.services.template_for(method, self.api_switch.api(), self._connection)
+        template = self.workspace.template_for(method, self.api_switch.api(), self._connection)
         self.params_editor.set_template(template)
         saved = self._params_by_connection.get(self._connection, {}).get(method)
         if saved is not None:
@@ -460,7 +471,7 @@ class MainWindow(QMainWindow):
     def _api_changed(self, api: int) -> None:
         method = self.method_field.method()
         if method:
-            self.params_editor.set_template(self.services.template_for(method, api, self._connection))
+            self.params_editor.set_template(self.workspace.template_for(method, api, self._connection))
 
     def _remember_params(self, method: str) -> None:
         if self._connection and method:
@@ -490,9 +501,9 @@ class MainWindow(QMainWindow):
             return None
         import asyncio
 
-        if self.current_mode() != "single":  # a mode added by add_mode sends itself (batch, list-all)
-            mode = self._modes.get(self.current_mode())
-            return mode.send() if hasattr(mode, "send") else None
+        mode = self._modes.get(self.current_mode())
+        if mode is not None:  # a mode added by add_mode sends itself (batch, list-all)
+            return mode.send()
         if self.is_busy():
             self.statusBar().showMessage("A request is in flight — Esc cancels it.", 4000)
             return None
@@ -520,7 +531,7 @@ class MainWindow(QMainWindow):
 
     def cancel(self) -> None:
         mode = self._modes.get(self._mode_key)
-        if self._mode_key != "single" and hasattr(mode, "cancel"):  # added modes cancel themselves
+        if mode is not None:  # added modes cancel themselves
             mode.cancel()
             return
         if self.is_busy():
@@ -543,57 +554,43 @@ class MainWindow(QMainWindow):
                              request_id: str | None) -> None:
         import asyncio
 
-        from b24explorer.ui.request_outcome import RequestOutcome
-
-        outcome = RequestOutcome(connection, method, api, params, request_id, started_at=time.time())
+        outcome = self.workspace.outcome(connection, "call", method, api, params, request_id)
         started = time.monotonic()
         self.error_banner.hide()
         self.response_status.show_busy(method)
         self.busy_label.setText(f"Sending {method} over REST v{api}…")
         try:
-            client = await self.services.client_for(connection)
+            client = await self.workspace.client(connection)
             result = await client.call(method, params, api=api, request_id=request_id)
-        except asyncio.CancelledError:
-            outcome.cancelled = True
-            outcome.elapsed = time.monotonic() - started
+        except asyncio.CancelledError as exc:
+            outcome.failed(exc, time.monotonic() - started)
             self.response_status.show_facts(ResponseFacts(None, outcome.elapsed, None, request_id, ok=False,
                                                           error_code="cancelled"))
             self._show_problem("Cancelled", [f"{method} was cancelled after {outcome.elapsed:.2f} s; "
                                              "nothing more will arrive for it."])
-            self._last_outcome = outcome
-            self.request_finished.emit(outcome)
+            self._finish_request(outcome)
             raise  # whoever awaits the task learns it was cancelled (asyncio.wait_for relies on it)
         except VaultError as exc:
+            outcome.failed(exc, time.monotonic() - started)
             outcome.error_code = f"KEYRING_{exc.kind.upper()}"
             outcome.error_message = exc.message
             self._show_problem("The webhook of this connection could not be read",
                                [exc.message, f"<span style='color:gray'>{exc.action}</span>",
                                 f"<a href='{EDIT_CONNECTION_LINK}'>Edit the connection…</a>"])
-            self.response_status.show_facts(ResponseFacts.from_error(exc, time.monotonic() - started))
+            self.response_status.show_facts(ResponseFacts.from_error(exc, outcome.elapsed))
         except SdkError as exc:
-            outcome.elapsed = time.monotonic() - started
-            outcome.status = exc.status or None
-            outcome.error_code = exc.code
-            outcome.error_message = exc.message
-            outcome.request_id = getattr(exc, "request_id", None) or request_id
+            outcome.failed(exc, time.monotonic() - started)
             self._show_error(exc, method)
             self.response_status.show_facts(ResponseFacts.from_error(exc, outcome.elapsed))
             self.response_shown.emit(exc)
         except Exception as exc:  # a bug must not take the window down; show it readably
-            outcome.error_code = type(exc).__name__
-            outcome.error_message = str(exc)
+            outcome.failed(exc, time.monotonic() - started)
             self._show_problem(f"Unexpected error: {type(exc).__name__}",
-                               [mask_text(str(exc), self.services.known_secrets())])
+                               [mask_text(str(exc), self.workspace.known_secrets())])
             self.response_status.clear()
         else:
-            outcome.elapsed = getattr(result, "elapsed", None) or (time.monotonic() - started)
-            outcome.status = getattr(result, "status", None)
-            outcome.size = getattr(result, "size", None)
-            outcome.request_id = getattr(result, "request_id", None) or request_id
-            outcome.result = result
-            if not getattr(result, "is_success", True) and getattr(result, "error", None) is not None:
-                outcome.error_code = result.error.code
-                outcome.error_message = result.error.message
+            outcome.answered(result, time.monotonic() - started)
+            if not result.is_success and result.error is not None:
                 self._show_error(result.error, method)
             self.response_view.show_result(result)
             self.response_status.show_facts(ResponseFacts.from_result(result, outcome.elapsed))
@@ -602,7 +599,29 @@ class MainWindow(QMainWindow):
             self._in_flight = False
             self.busy_label.clear()
             self._update_actions()
+        self._finish_request(outcome)
+
+    def _finish_request(self, outcome: RequestOutcome) -> None:
         self._last_outcome = outcome
+        self.request_done(outcome)
+
+    # --- the mode host (see ui/modes.py) ------------------------------------------------------------
+    async def client(self) -> B24Client:
+        if not self._connection:
+            raise LookupError("No connection: add or pick a portal connection first (File → Connections…)")
+        return await self.workspace.client(self._connection)
+
+    def new_outcome(self, kind: str, method: str, api: int, params: Any,
+                    request_id: str | None = None) -> RequestOutcome:
+        return self.workspace.outcome(self._connection, kind, method, api, params, request_id)
+
+    def request_done(self, outcome: RequestOutcome) -> None:
+        """Record the request in the history (off the UI thread) and tell ``request_finished`` listeners."""
+        import asyncio
+
+        task = asyncio.ensure_future(self.workspace.record(outcome))
+        self._recording.add(task)
+        task.add_done_callback(self._recording.discard)
         self.request_finished.emit(outcome)
 
     def _banner_link(self, link: str) -> None:
@@ -615,7 +634,7 @@ class MainWindow(QMainWindow):
         self.error_banner.show_error(title, lines)
 
     def _show_error(self, error: SdkError, method: str) -> None:
-        secrets = self.services.known_secrets()
+        secrets = self.workspace.known_secrets()
         lines = [mask_text(error.message, secrets)]
         facts = []
         if error.status:
@@ -652,7 +671,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         busy = self.is_busy()
         ready = bool(self._connection) and bool(self.method_field.method()) and self.params_editor.is_valid()
-        if self.current_mode() != "single":  # added modes validate their own input when sent
+        if self.current_mode() != MODE_SINGLE:  # added modes validate their own input when sent
             busy, ready = False, bool(self._connection)
             self.cancel_action.setEnabled(True)
         else:
@@ -754,10 +773,9 @@ class MainWindow(QMainWindow):
             self._params_by_connection.setdefault(str(conn), {})[method] = str(request.get("params") or "{}")
             self._api_by_connection[str(conn)] = 3 if request.get("api") == 3 else 2
         self.method_picker.set_recent([str(m) for m in state.get("recent_methods") or []])
-        wanted = state.get("connection")
-        names = [info.name for info in self.services.connection_infos()]
-        if wanted in names and wanted != self._connection:
-            self.select_connection(wanted)
+        wanted = self.workspace.connections.get(str(state.get("connection") or ""))
+        if wanted is not None and wanted.id != self._connection:
+            self.select_connection(wanted.id)
         elif self._connection:
             self._restore_last_request(self._connection)
 
@@ -773,7 +791,7 @@ class MainWindow(QMainWindow):
 
     async def settle(self, grace: float = 1.0) -> None:
         """Let background work (the method list load) finish briefly, then cancel what is left (at exit)."""
-        pending = [t for t in (self._methods_task, self._task) if t is not None and not t.done()]
+        pending = [t for t in (self._methods_task, self._task, *self._recording) if t is not None and not t.done()]
         if not pending:
             return
         import asyncio
@@ -784,11 +802,13 @@ class MainWindow(QMainWindow):
         if left:
             await asyncio.wait(left, timeout=grace)
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._closing = True
         with contextlib.suppress(Exception):
-            self.services.save_ui_state(self.ui_state())
+            self.workspace.state.save_ui_state(self.ui_state())
         self.cancel()
         self.log_bus_unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         super().closeEvent(event)
         self.closed.emit()

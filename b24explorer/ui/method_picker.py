@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from b24explorer.ui import qt
 from b24explorer.ui.qt import (
@@ -30,12 +31,16 @@ from b24explorer.ui.qt import (
     standard_icon,
 )
 
+if TYPE_CHECKING:
+    from b24explorer.core.catalog import MethodEntry as CatalogEntry
+    from b24explorer.ui.qt import QPoint
+
 RECENT_GROUP = "Recently used"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 @dataclass(frozen=True)
-class MethodEntry:
+class PickerEntry:
     """What the picker shows of one method."""
 
     name: str
@@ -46,6 +51,11 @@ class MethodEntry:
     title: str = ""
     docs_url_v3: str = ""
     available: bool | None = None  # None: unknown; False: the webhook's scopes do not allow it
+
+    @classmethod
+    def from_catalog(cls, entry: CatalogEntry) -> PickerEntry:
+        return cls(name=entry.name, scope=entry.scope, v3=entry.in_v3, v2=entry.in_v2, docs_url=entry.doc_url,
+                   docs_url_v3=entry.doc_url_v3, title=entry.description, available=entry.available)
 
 
 def match_score(query: str, name: str) -> int | None:
@@ -79,7 +89,7 @@ def match_score(query: str, name: str) -> int | None:
     return None
 
 
-def search(entries: Iterable[MethodEntry], query: str, limit: int = 500) -> list[MethodEntry]:
+def search(entries: Iterable[PickerEntry], query: str, limit: int = 500) -> list[PickerEntry]:
     scored = [(score, e.name, e) for e in entries if (score := match_score(query, e.name)) is not None]
     scored.sort(key=lambda t: (t[0], t[1]))
     return [e for _, _, e in scored[:limit]]
@@ -88,14 +98,14 @@ def search(entries: Iterable[MethodEntry], query: str, limit: int = 500) -> list
 class _SearchBox(QLineEdit):
     """Up/Down move through the results while the focus stays in the box."""
 
-    move = Signal(int)
+    step = Signal(int)  # +1 down, -1 up
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Down:
-            self.move.emit(1)
+            self.step.emit(1)
             return
         if event.key() == Qt.Key.Key_Up:
-            self.move.emit(-1)
+            self.step.emit(-1)
             return
         super().keyPressEvent(event)
 
@@ -107,7 +117,7 @@ class MethodPicker(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._entries: dict[str, MethodEntry] = {}
+        self._entries: dict[str, PickerEntry] = {}
         self._recent: list[str] = []
 
         self.search_box = _SearchBox(self)
@@ -115,7 +125,7 @@ class MethodPicker(QWidget):
         self.search_box.setClearButtonEnabled(True)
         self.search_box.textChanged.connect(self._refresh)
         self.search_box.returnPressed.connect(self.choose_current)
-        self.search_box.move.connect(self._move_selection)
+        self.search_box.step.connect(self._move_selection)
 
         self.model = QStandardItemModel(self)
         self.model.setHorizontalHeaderLabels(["Method", "API"])
@@ -133,7 +143,7 @@ class MethodPicker(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.selectionModel().currentChanged.connect(self._show_details)
-        self._menu_entry: MethodEntry | None = None
+        self._menu_entry: PickerEntry | None = None
         self.use_action = QAction("Use this method", self)
         self.use_action.triggered.connect(self._use_menu_entry)
         self.docs_action = QAction(standard_icon("SP_DialogHelpButton"), "Open documentation", self)
@@ -157,14 +167,14 @@ class MethodPicker(QWidget):
         layout.addWidget(self.details)
 
     # --- data -------------------------------------------------------------------------------------
-    def set_methods(self, entries: Iterable[MethodEntry]) -> None:
+    def set_methods(self, entries: Iterable[PickerEntry]) -> None:
         self._entries = {e.name: e for e in entries}
         self._refresh()
 
-    def entries(self) -> list[MethodEntry]:
+    def entries(self) -> list[PickerEntry]:
         return list(self._entries.values())
 
-    def entry(self, name: str) -> MethodEntry | None:
+    def entry(self, name: str) -> PickerEntry | None:
         return self._entries.get(name)
 
     def set_recent(self, names: Sequence[str]) -> None:
@@ -178,7 +188,7 @@ class MethodPicker(QWidget):
         return list(self._recent)
 
     # --- view -------------------------------------------------------------------------------------
-    def _item(self, entry: MethodEntry) -> list[QStandardItem]:
+    def _item(self, entry: PickerEntry) -> list[QStandardItem]:
         name = QStandardItem(entry.name)
         name.setData(entry.name, NAME_ROLE)
         name.setToolTip(entry.title or entry.name)
@@ -220,7 +230,7 @@ class MethodPicker(QWidget):
                 for entry in recent:
                     group[0].appendRow(self._item(entry))
                 self.model.appendRow(group)
-            by_scope: dict[str, list[MethodEntry]] = {}
+            by_scope: dict[str, list[PickerEntry]] = {}
             for entry in sorted(hits, key=lambda e: e.name):
                 by_scope.setdefault(entry.scope or "other", []).append(entry)
             for scope in sorted(by_scope):
@@ -244,7 +254,7 @@ class MethodPicker(QWidget):
         return QModelIndex()
 
     def _method_indexes(self) -> list[QModelIndex]:
-        out = []
+        out: list[QModelIndex] = []
         for row in range(self.model.rowCount()):
             group = self.model.index(row, 0)
             if not self.tree.isExpanded(group) and not self.search_box.text():
@@ -299,7 +309,7 @@ class MethodPicker(QWidget):
         title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
         self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
 
-    def _context_menu(self, pos) -> None:
+    def _context_menu(self, pos: QPoint) -> None:
         index = self.tree.indexAt(pos)
         entry = self._entries.get(index.data(NAME_ROLE) or "") if index.isValid() else None
         if entry is None:

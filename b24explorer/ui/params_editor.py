@@ -24,6 +24,7 @@ from b24explorer.ui.qt import (
 
 if TYPE_CHECKING:
     from b24explorer.ui.json_highlighter import JsonHighlighter
+    from b24explorer.ui.qt import QKeyEvent
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class JsonTextEdit(QPlainTextEdit):
         would change the values sent)."""
         return self.document().toRawText().replace("\u2029", "\n")
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         from b24explorer.ui.qt import Qt
 
         # Tab indents with spaces, as JSON is usually written.

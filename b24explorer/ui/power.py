@@ -1,8 +1,11 @@
 """Plugs the power features into the main window: Batch and List-all modes, the History dock (every request
 recorded), the "Copy as…" menu and "Save response as JSON…".
 
-Uses only the window's extension points (``add_mode``, ``add_dock``, ``copy_as_menu``, ``request_finished``,
-``response_shown``) plus its public editors, so the window knows nothing about these features.
+Uses only the window's extension points (``add_mode``, ``add_dock``, ``copy_as_menu``, ``response_shown``), the
+window as the modes' :class:`~b24explorer.ui.modes.ModeHost` (the current connection's client; a finished request
+goes to :meth:`~b24explorer.ui.main_window.MainWindow.request_done`, which records it), plus its public editors, so
+the window knows nothing about these features. The composition root keeps the :class:`PowerFeatures` it gets
+from :func:`install`.
 """
 
 from __future__ import annotations
@@ -10,37 +13,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..core import export as code_export
-from ..core.history import HistoryStore
-from .batch_editor import BatchEditor, BatchRequest
+from ..core.outcome import RequestOutcome
+from ..core.result import AjaxResult
+from ..core.webhook import Webhook
+from .batch_editor import BatchDraft, BatchEditor
 from .export_dialog import ExportDialog, copy_to_clipboard, render, save_response_dialog
 from .history_panel import HistoryPanel, StoredRequest
-from .list_all import ListAllPanel, ListProgress, ListRequest
+from .list_all import ListAllPanel, ListRequest, ListRunStats
+from .modes import MODE_BATCH, MODE_LIST, MODE_SINGLE, ModeHost
 from .qt import QAction, QKeySequence, Qt, QTimer
 
-MODE_BATCH = "batch"
-MODE_LIST = "list"
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
+    from .main_window import MainWindow
+
+__all__ = ["MODE_BATCH", "MODE_LIST", "PowerFeatures", "install"]
 
 
 class PowerFeatures:
-    """Everything this module added to one window; ``close()`` releases the history database."""
+    """Everything this module added to one window; ``aclose()`` releases what it holds."""
 
-    def __init__(self, window: Any, services: Any, history: HistoryStore | None = None) -> None:
+    def __init__(self, window: MainWindow, workspace: Workspace) -> None:
         from .main_window import make_response_view
 
         self.window = window
-        self.services = services
-        self.history = history if history is not None else HistoryStore(response_cap=_response_cap(services))
+        self.host: ModeHost = window
+        self.workspace = workspace
+        self.history = workspace.history
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._last_single: Any = None  # the AjaxResult shown in the single-request view
 
-        self.batch = BatchEditor(self._client, make_response_view(window), on_sent=self._record_batch)
-        self.list_all = ListAllPanel(self._client, make_response_view(window), on_finished=self._record_list)
-        window.add_mode(MODE_BATCH, "Batch", self.batch)
-        window.add_mode(MODE_LIST, "List all", self.list_all)
+        self.batch = BatchEditor(self.host.client, make_response_view(window), on_sent=self._record_batch)
+        self.list_all = ListAllPanel(self.host.client, make_response_view(window), on_finished=self._record_list)
+        window.add_mode(MODE_BATCH, "Batch", self.batch, self.batch)
+        window.add_mode(MODE_LIST, "List all", self.list_all, self.list_all)
         window.mode_combo.currentIndexChanged.connect(lambda _i: self._mode_changed())
 
         self.history_panel = HistoryPanel(
@@ -49,15 +60,20 @@ class PowerFeatures:
             on_send=self.send_request,
             on_copy_as=self.copy_stored_as,
             copy_formats={str(fmt): label for fmt, label in code_export.FORMAT_LABELS.items()},
-            current_connection=lambda: window.connection,
+            current_connection=lambda: window.connection_id,
             current_request=self.current_request,
-            secrets=services.known_secrets,
+            secrets=workspace.known_secrets,
+            name_of=self._connection_name,
         )
         self.history_dock = window.add_dock("History", self.history_panel, Qt.DockWidgetArea.RightDockWidgetArea,
                                             "historyDock")
-        self.history_panel.notice.connect(lambda text: services.log_bus.warning("HISTORY_NOTICE", text))
+        self.history_panel.notice.connect(lambda text: workspace.log_bus.warning("HISTORY_NOTICE", text))
 
-        window.request_finished.connect(self._record_outcome)
+        # The panel follows what it shows: recorded requests, and connection names (rows refer to ids).
+        self._unsubscribe: list[Callable[[], None]] = [
+            workspace.recorded.connect(lambda _outcome: self._refresh_history()),
+            workspace.connections.events.renamed.connect(lambda _renamed: self._refresh_history()),
+        ]
         window.response_shown.connect(self._remember_shown)
         self._build_menu()
         self._open_history_soon(0)  # once the event loop runs
@@ -74,49 +90,40 @@ class PowerFeatures:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _client(self) -> Any:
-        name = self.window.connection
-        if not name:
-            raise LookupError("No connection: add or pick a portal connection first (File → Connections…)")
-        return await self.services.client_for(name)
+    def _connection_name(self, conn_id: str) -> str:
+        conn = self.workspace.connections.get(conn_id)
+        return conn.name if conn is not None else ""
+
+    def _refresh_history(self) -> None:
+        if not self._closed:
+            self._spawn(self.history_panel.refresh())
 
     def _secrets(self) -> tuple[str, ...]:
-        return tuple(self.services.known_secrets())
+        return tuple(self.workspace.known_secrets())
 
     async def _open_history(self) -> None:
+        log = self.workspace.log_bus
         try:
-            await self.history.aopen()
+            await self.workspace.open_history()
         except RuntimeError as exc:
             if "no running event loop" in str(exc):  # started between runs of the loop: try again soon
                 self._open_history_soon(100)
                 return
-            self.services.log_bus.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
+            log.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
             return
         except Exception as exc:  # the window works without history; say why it is missing
-            self.services.log_bus.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
+            log.error("HISTORY_UNAVAILABLE", f"The request history cannot be used: {exc}")
             return
         await self.history_panel.refresh()
 
-    def connection_renamed(self, old: str, new: str) -> asyncio.Task[Any]:
-        """A renamed connection keeps its history and saved requests: their rows follow the new name."""
-
-        async def run() -> None:
-            try:
-                await self.history.arename_connection(old, new)
-            except Exception as exc:  # the rename itself stands; say what the history could not follow
-                self.services.log_bus.warning(
-                    "HISTORY_NOTICE", f"The history of {old!r} still lists it under that name: {exc}")
-                return
-            await self.history_panel.refresh()
-
-        return self._spawn(run())
-
     async def aclose(self) -> None:
+        """Stop listening and cancel this module's tasks (the workspace closes the history itself)."""
         self._closed = True
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.get_running_loop().run_in_executor(None, self.history.close)
 
     # --- modes -------------------------------------------------------------------------------------------------
 
@@ -130,70 +137,27 @@ class PowerFeatures:
 
     def send_current(self) -> asyncio.Task[Any] | None:
         """Send in the current mode (what Ctrl+Enter does)."""
-        mode = self.window.current_mode()
-        if mode == MODE_BATCH:
-            return self.batch.send()
-        if mode == MODE_LIST:
-            return self.list_all.start()
         return self.window.send()
 
-    # --- history recording -------------------------------------------------------------------------------------
+    # --- history recording: outcomes of the modes, recorded by the window ------------------------------------
 
-    def _record_outcome(self, outcome: Any) -> None:
-        """One single request finished (or failed, or was cancelled) in the window."""
-        result = outcome.result
-        error_code = outcome.error_code or ("CANCELLED" if outcome.cancelled else None)
-        fields = {
-            "connection": outcome.connection, "kind": "call", "method": outcome.method, "api": outcome.api,
-            "params": outcome.params, "request_id": outcome.request_id or "", "status": outcome.status,
-            "duration": outcome.elapsed, "size": outcome.size, "error_code": error_code or None,
-            "response": bytes(result.raw) if result is not None and getattr(result, "raw", None) else None,
-            "secrets": self._secrets(),
-        }
-        self._spawn(self._record(fields))
-
-    def _record_batch(self, request: BatchRequest, result: Any, error: BaseException | None, elapsed: float) -> None:
-        response = getattr(result, "response", None)
-        first_error = next(iter(result.errors.values()), None) if result is not None else None
+    def _record_batch(self, request: BatchDraft, result: Any, error: BaseException | None, elapsed: float) -> None:
+        outcome = self.host.new_outcome("batch", "batch", request.api, request.wire_params())
         if error is not None:
-            code = getattr(error, "code", None) or ("CANCELLED" if isinstance(error, asyncio.CancelledError)
-                                                    else type(error).__name__)
+            outcome.failed(error, elapsed)
         else:
-            code = first_error.code if first_error is not None else None
-        fields = {
-            "connection": self.window.connection, "kind": "batch", "method": "batch", "api": request.api,
-            "params": request.wire_params(),
-            "request_id": (result.request_id if result is not None else getattr(error, "request_id", None)) or "",
-            "status": response.status if response is not None else getattr(error, "status", None) or None,
-            "duration": response.elapsed if response is not None else elapsed,
-            "size": response.size if response is not None else None, "error_code": code,
-            "response": bytes(response.raw) if response is not None else None, "secrets": self._secrets(),
-        }
-        self._spawn(self._record(fields))
+            outcome.batch_answered(result, elapsed)
+        self.host.request_done(outcome)
 
-    def _record_list(self, request: ListRequest, progress: ListProgress, error: BaseException | None) -> None:
-        original = getattr(error, "original_error", None) or error
-        summary = {"items": progress.items, "requests": progress.requests, "cancelled": self.list_all.cancelled,
-                   "elapsed": round(progress.elapsed, 3)}
-        fields = {
-            "connection": self.window.connection, "kind": "list", "method": request.method, "api": request.api,
-            "params": request.params, "status": getattr(original, "status", None) or (None if error else 200),
-            "duration": progress.elapsed,
-            "error_code": getattr(original, "code", None) or (type(error).__name__ if error else None),
-            "response": json.dumps(summary).encode(), "secrets": self._secrets(),
-        }
-        self._spawn(self._record(fields))
-
-    async def _record(self, fields: dict[str, Any]) -> None:
-        try:
-            await self.history.arecord(**fields)
-        except Exception as exc:  # losing a history line must never disturb the request itself
-            self.services.log_bus.warning("HISTORY_NOT_RECORDED", f"The request was not recorded: {exc}")
-            return
-        await self.history_panel.refresh()
+    def _record_list(self, request: ListRequest, stats: ListRunStats, error: BaseException | None) -> None:
+        outcome: RequestOutcome = self.host.new_outcome("list", request.method, request.api, request.params)
+        if error is not None:
+            outcome.failed(error, stats.elapsed)
+        outcome.cancelled = outcome.cancelled or self.list_all.cancelled
+        self.host.request_done(outcome.listed(stats.items, stats.requests, stats.elapsed))
 
     def _remember_shown(self, value: Any) -> None:
-        self._last_single = value if hasattr(value, "raw") else None
+        self._last_single = value if isinstance(value, AjaxResult) else None
 
     # --- history → editors -------------------------------------------------------------------------------------
 
@@ -204,14 +168,14 @@ class PowerFeatures:
         try:
             if mode == MODE_BATCH:
                 batch = self.batch.request()
-                return StoredRequest(window.connection, "batch", "batch", batch.api, batch.wire_params())
+                return StoredRequest(window.connection_id, "batch", "batch", batch.api, batch.wire_params())
             if mode == MODE_LIST:
                 lst = self.list_all.request()
-                return StoredRequest(window.connection, "list", lst.method, lst.api, lst.params)
+                return StoredRequest(window.connection_id, "list", lst.method, lst.api, lst.params)
             method = window.method_field.method()
             if not method:
                 return None
-            return StoredRequest(window.connection, "call", method, window.api_switch.api(),
+            return StoredRequest(window.connection_id, "call", method, window.api_switch.api(),
                                  window.params_editor.params(), window.request_id_edit.text().strip())
         except ValueError:
             return None
@@ -219,13 +183,14 @@ class PowerFeatures:
     def open_request(self, request: StoredRequest) -> None:
         """Loads a stored request into the editor of its kind (and its connection, if it still exists)."""
         window = self.window
-        if request.connection and request.connection != window.connection:
-            if request.connection in self.services.connections.names():
+        if request.connection and request.connection != window.connection_id:
+            if self.workspace.connections.get(request.connection) is not None:
                 window.select_connection(request.connection)
             else:
+                here = window.connection
                 window.statusBar().showMessage(
-                    f"The connection “{request.connection}” no longer exists; loaded into “{window.connection}”.",
-                    8000)
+                    f"The connection “{request.connection_name or request.connection}” no longer exists; "
+                    f"loaded into “{here.name if here else 'no connection'}”.", 8000)
         if request.kind == "batch":
             params = request.params if isinstance(request.params, dict) else {}
             window.set_mode(MODE_BATCH)
@@ -234,7 +199,7 @@ class PowerFeatures:
             window.set_mode(MODE_LIST)
             self.list_all.set_request(request.method, request.params, request.api)
         else:
-            window.set_mode("single")
+            window.set_mode(MODE_SINGLE)
             window.choose_method(request.method, restore=True)
             window.api_switch.set_api(request.api)
             window.params_editor.set_params(request.params)
@@ -247,7 +212,7 @@ class PowerFeatures:
     def add_to_batch(self) -> str | None:
         """The single-request editor's request, appended to the batch editor as a labelled command."""
         window = self.window
-        if window.current_mode() != "single":
+        if window.current_mode() != MODE_SINGLE:
             return None
         request = self.current_request()
         if request is None:
@@ -306,12 +271,12 @@ class PowerFeatures:
             return code_export.BatchRequest(params.get("cmd", params), bool(params.get("halt", True)), current.api)
         return code_export.CallRequest(current.method, current.params, current.api, current.request_id or None)
 
-    async def _webhook(self, connection: str | None = None) -> Any:
-        name = connection or self.window.connection
-        if not name:
+    async def _webhook(self, connection: str | None = None) -> Webhook | None:
+        key = connection or self.window.connection_id
+        if not key:
             return None
         try:
-            return await self.services.connections.webhook(name)
+            return await self.workspace.connections.webhook(key)
         except Exception:  # keyring trouble, or a connection gone: export with a placeholder portal instead
             return None
 
@@ -376,17 +341,6 @@ class PowerFeatures:
             self.window.statusBar().showMessage(f"Response saved to {path}", 6000)
 
 
-def _response_cap(services: Any) -> int:
-    """How much of each response body the history keeps (settings: ``ui.history_response_cap``)."""
-    from ..core.history import DEFAULT_RESPONSE_CAP
-
-    prefs = getattr(getattr(services.settings, "settings", None), "ui", None)
-    cap = getattr(prefs, "history_response_cap", None)
-    return cap if isinstance(cap, int) and cap >= 0 else DEFAULT_RESPONSE_CAP
-
-
-def install(window: Any, services: Any, history: HistoryStore | None = None) -> PowerFeatures:
-    """Adds the power features to a window (the composition root calls this once)."""
-    features = PowerFeatures(window, services, history)
-    window.power = features
-    return features
+def install(window: MainWindow, workspace: Workspace) -> PowerFeatures:
+    """Adds the power features to a window (the composition root calls this once and keeps the result)."""
+    return PowerFeatures(window, workspace)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("QT_API", "pyside6")
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
         QActionGroup,
         QBrush,
         QClipboard,
+        QCloseEvent,
         QColor,
         QDesktopServices,
         QFont,
@@ -166,6 +168,7 @@ __all__ = [
     "QByteArray",
     "QCheckBox",
     "QClipboard",
+    "QCloseEvent",
     "QColor",
     "QComboBox",
     "QDesktopServices",
@@ -241,6 +244,7 @@ __all__ = [
     "is_dark",
     "monospace_font",
     "qasync",
+    "shortcut",
     "show_until_painted",
     "standard_icon",
 ]
@@ -292,6 +296,13 @@ def standard_icon(name: str) -> QIcon:
     """An icon of the current style by its ``QStyle.StandardPixmap`` name, e.g. ``"SP_MediaPlay"``."""
     style = QtWidgets.QApplication.style()
     return style.standardIcon(getattr(QtWidgets.QStyle.StandardPixmap, name))
+
+
+def shortcut(key: QKeySequence | QKeySequence.StandardKey, parent: QObject, slot: Callable[[], object]) -> QShortcut:
+    """A keyboard shortcut on ``parent`` that calls ``slot``."""
+    made = QtGui.QShortcut(QtGui.QKeySequence(key), parent)
+    made.activated.connect(slot)
+    return made
 
 
 def is_dark(palette: QPalette | None = None) -> bool:

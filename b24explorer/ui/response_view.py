@@ -25,7 +25,6 @@ from .qt import (
     QModelIndex,
     QPoint,
     QProgressBar,
-    QShortcut,
     Qt,
     QTabWidget,
     QTimer,
@@ -34,6 +33,7 @@ from .qt import (
     QVBoxLayout,
     QWidget,
     Signal,
+    shortcut,
 )
 from .raw_view import RawView
 
@@ -113,7 +113,7 @@ class ResponseView(QWidget):
         self.filter_edit.setPlaceholderText('jq filter, e.g. .result[] | select(.STAGE_ID == "WON") | .TITLE')
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.returnPressed.connect(self.apply_filter)
-        self.filter_edit.textChanged.connect(lambda text: text.strip() or self.clear_filter())
+        self.filter_edit.textChanged.connect(self._filter_text_changed)
         self.filter_busy = QProgressBar(self)
         self.filter_busy.setRange(0, 0)  # indeterminate
         self.filter_busy.setMaximumWidth(90)
@@ -144,10 +144,10 @@ class ResponseView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.tabs, 1)
 
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._focus_find)
-        QShortcut(QKeySequence.StandardKey.FindNext, self, activated=self.find_next)
-        QShortcut(QKeySequence.StandardKey.FindPrevious, self, activated=self.find_previous)
-        copy = QShortcut(QKeySequence.StandardKey.Copy, self.tree, activated=self._copy_current_value)
+        shortcut(QKeySequence.StandardKey.Find, self, self._focus_find)
+        shortcut(QKeySequence.StandardKey.FindNext, self, self.find_next)
+        shortcut(QKeySequence.StandardKey.FindPrevious, self, self.find_previous)
+        copy = shortcut(QKeySequence.StandardKey.Copy, self.tree, self._copy_current_value)
         copy.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.filter_edit.installEventFilter(self)  # Esc cancels a running filter
 
@@ -476,6 +476,10 @@ class ResponseView(QWidget):
     def filtering(self) -> bool:
         return self._jq is not None and self._jq.running
 
+    def _filter_text_changed(self, text: str) -> None:
+        if not text.strip():
+            self.clear_filter()
+
     def clear_filter(self) -> None:
         if self._jq is not None:
             self._jq.cancel()
@@ -523,12 +527,12 @@ def _unpack(obj: Any) -> tuple[bytes | None, Any]:
     if isinstance(obj, bytes | bytearray | memoryview):
         raw = bytes(obj)
         return raw, _parse_or_not_json(raw)
-    raw = getattr(obj, "raw", None)
-    if isinstance(raw, bytes | bytearray):
+    body = getattr(obj, "raw", None)
+    if isinstance(body, bytes | bytearray):
         document = getattr(obj, "document", None)
         if document is not None:
-            return bytes(raw), getattr(document, "root", document)
-        return bytes(raw), _parse_or_not_json(bytes(raw))
+            return bytes(body), getattr(document, "root", document)
+        return bytes(body), _parse_or_not_json(bytes(body))
     response = getattr(obj, "response", None)  # a BatchResult carries its HTTP answer
     if response is not None and isinstance(getattr(response, "raw", None), bytes | bytearray):
         return _unpack(response)

@@ -42,7 +42,7 @@ class ResponseFacts:
     def from_result(cls, result: Any, elapsed: float | None = None) -> ResponseFacts:
         time = getattr(result, "time", None)
         is_list = isinstance(getattr(result, "result", None), list | dict) and (
-            getattr(result, "next", None) is not None or getattr(result, "total", 0)
+            getattr(result, "next", None) is not None or bool(getattr(result, "total", None))
         )
         error = getattr(result, "error", None)
         return cls(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -143,10 +144,51 @@ def test_saved_requests_grouped_per_connection(store: hi.HistoryStore) -> None:
     assert store.delete_saved(a1)
     assert [s.name for s in store.saved_requests()["A"]] == ["Me"]
 
-    store.record(connection="A", method="profile")
-    store.rename_connection("A", "A2")
-    assert list(store.saved_requests()) == ["A2", "B"]
-    assert store.count("A2") == 1
+    store.record(connection="A", connection_name="Portal A", method="profile")
+    [entry] = store.search(connection="A")
+    assert (entry.connection, entry.connection_name) == ("A", "Portal A")  # the id, and the name when sent
+
+
+# Schema 2 as b24explorer wrote it before rows referred to the connection's id (rows named their connection).
+SCHEMA_2 = """
+CREATE TABLE requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, connection TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'call', method TEXT NOT NULL, api INTEGER NOT NULL DEFAULT 2,
+    params TEXT NOT NULL DEFAULT '{}', request_id TEXT NOT NULL DEFAULT '', status INTEGER, duration REAL,
+    size INTEGER, error_code TEXT, response BLOB, response_truncated INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX requests_by_connection ON requests(connection, id);
+CREATE INDEX requests_by_method ON requests(method);
+CREATE TABLE saved_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, connection TEXT NOT NULL, name TEXT NOT NULL, method TEXT NOT NULL,
+    api INTEGER NOT NULL DEFAULT 2, params TEXT NOT NULL DEFAULT '{}', created REAL NOT NULL, updated REAL NOT NULL,
+    kind TEXT NOT NULL DEFAULT '', UNIQUE(connection, name)
+);
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_file_of_schema_2_opens_and_its_rows_follow_the_connection_id(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as old:
+        old.executescript(SCHEMA_2)
+        old.execute("INSERT INTO requests (ts, connection, method, status) VALUES (1, 'Prod', 'profile', 200)")
+        old.execute("INSERT INTO requests (ts, connection, method, status) VALUES (2, 'Gone', 'scope', 200)")
+        old.execute("INSERT INTO saved_requests (connection, name, method, params, created, updated, kind)"
+                    " VALUES ('Prod', 'Me', 'profile', '{}', 1, 1, 'call')")
+        old.commit()
+
+    store = hi.HistoryStore(path)
+    assert store.open() == []  # migrated in place, nothing moved aside
+    assert [(e.connection, e.connection_name) for e in store.search()] == [("Gone", "Gone"), ("Prod", "Prod")]
+    assert store.link_connections({"Prod": "conn-1"}) == 2  # the request and the saved request
+    assert store.count("conn-1") == 1
+    [saved] = store.saved_requests()["conn-1"]
+    assert (saved.name, saved.kind, saved.connection_name) == ("Me", "call", "Prod")
+    assert store.link_connections({"Prod": "conn-1"}) == 0  # once linked, rows stay with the id
+    with contextlib.closing(sqlite3.connect(path)) as check:
+        assert check.execute("PRAGMA user_version").fetchone()[0] == hi.SCHEMA_VERSION == 3
+    store.close()
 
 
 async def test_async_writes_run_on_one_worker_thread(store: hi.HistoryStore) -> None:
@@ -246,23 +288,28 @@ def test_corruption_discovered_while_running_is_survived(tmp_path: Path) -> None
 
 async def test_record_outcomes_of_real_calls(store: hi.HistoryStore, sb: Sandbox) -> None:
     from b24explorer.core import AjaxError, B24Client, SdkError, Webhook
+    from b24explorer.core.outcome import RequestKind, RequestOutcome
+
+    def outcome(method: str, params: object = None) -> RequestOutcome:
+        return RequestOutcome("conn-sb", "Sandbox", RequestKind.CALL, method, 2, params)
 
     hook = Webhook.parse(sb.webhook_url)
     async with B24Client(hook) as client:
         ok = await client.call("crm.deal.get", {"id": 1}, request_id="rid-ok")
-        await store.arecord_outcome("Sandbox", ok, params={"id": 1}, secrets=[hook.secret])
+        await store.arecord_outcome(outcome("crm.deal.get", {"id": 1}).answered(ok, 0.0), [hook.secret])
+        missing = outcome("crm.deal.get", {"id": 99_999_999})
         try:  # soft codes come back as a failed result, hard ones raise: both are recorded
-            missing: object = await client.call("crm.deal.get", {"id": 99_999_999})
+            missing.answered(await client.call("crm.deal.get", {"id": 99_999_999}), 0.0)
         except AjaxError as exc:
-            missing = exc
-        await store.arecord_outcome("Sandbox", missing, method="crm.deal.get", secrets=[hook.secret])
+            missing.failed(exc, 0.0)
+        await store.arecord_outcome(missing, [hook.secret])
     wrong = Webhook.parse(sb.webhook_url.rsplit("/", 2)[0] + "/wrongsecret123/")
     async with B24Client(wrong) as client:
         try:
             await client.call("profile")
             raise AssertionError("a wrong secret must fail")
         except (AjaxError, SdkError) as exc:
-            await store.arecord_outcome("Sandbox", exc, method="profile", duration=0.01, secrets=[wrong.secret])
+            await store.arecord_outcome(outcome("profile").failed(exc, 0.01), [wrong.secret])
 
     first, second, third = list(store.iter_all())
     assert (first.method, first.status, first.error_code, first.request_id) == ("crm.deal.get", 200, None, "rid-ok")

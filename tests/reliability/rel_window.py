@@ -61,7 +61,7 @@ def open_window(qtbot: Any, webhook_url: str | None, *, register: bool = True, *
     if register:  # pytest-qt closes it after the test (a test that deletes the window itself opts out)
         qtbot.addWidget(ctx.window)
     if webhook_url is not None:
-        ctx.services.connections.add_volatile(SANDBOX_CONNECTION, Webhook.parse(webhook_url), kind="sandbox")
+        ctx.workspace.connections.add_sandbox(SANDBOX_CONNECTION, Webhook.parse(webhook_url))
         ctx.window.refresh_connections(SANDBOX_CONNECTION)
     ctx.window.show()
     qtbot.waitExposed(ctx.window)
@@ -72,9 +72,9 @@ def window_panel(ctx: Any, kind: str, qtbot: Any) -> Any:
     """The window's batch or list-all panel; built beside the window on the app's own services while the window
     does not host the mode yet."""
     window = ctx.window
-    power = getattr(window, "power", None)
+    power = ctx.power
     if power is not None:
-        from b24explorer.ui.power import MODE_BATCH, MODE_LIST
+        from b24explorer.ui.modes import MODE_BATCH, MODE_LIST
 
         window.set_mode(MODE_BATCH if kind == "batch" else MODE_LIST)
         return power.batch if kind == "batch" else power.list_all
@@ -84,7 +84,7 @@ def window_panel(ctx: Any, kind: str, qtbot: Any) -> Any:
     from b24explorer.ui.response_view import ResponseView
 
     def provider() -> Any:
-        return ctx.services.client_for(SANDBOX_CONNECTION)
+        return ctx.workspace.client(SANDBOX_CONNECTION)
 
     cls = BatchEditor if kind == "batch" else ListAllPanel
     panel = cls(provider, ResponseView())

@@ -34,10 +34,10 @@ def install_for(ctx: Any, loop: asyncio.AbstractEventLoop) -> Any:
         return wiring(ctx, loop)
 
     def tell(path: Path, summary: str) -> None:
-        loop.call_soon_threadsafe(ctx.services.log_bus.error, "CRASH_REPORT",
+        loop.call_soon_threadsafe(ctx.workspace.log_bus.error, "CRASH_REPORT",
                                   f"Unexpected {summary}; a report was saved to {path}")
 
-    return crash.install(ctx.services.known_secrets, tell, loop)
+    return crash.install(ctx.workspace.known_secrets, tell, loop)
 
 
 def test_report_text_masks_the_webhook(rel_home: Path) -> None:

@@ -68,15 +68,14 @@ def cli_outcome(mode: str, code: int, out: str, err: str) -> str:
     if code == 0:
         return OK
     assert code == 1, f"exit {code}: API errors exit 1\n{err}"
-    if mode == "list":
-        line = next(line for line in err.splitlines() if line.startswith("error: "))
-        return line.split(":")[1].strip()
+    if mode == "list":  # the items so far, then the error as the stream's last line
+        return str(json.loads(out.splitlines()[-1])["error"])
     answer = json.loads(out)
-    if mode in ("call", "call_v3"):
-        error = answer["error"]  # a v3 envelope's error is an object
-        return str(error["code"] if isinstance(error, dict) else error)
-    if "error" in answer and isinstance(answer["error"], dict):
-        return str(answer["error"]["code"])
+    error = answer.get("error")
+    if isinstance(error, str):  # the one error shape of every command
+        return error
+    if isinstance(error, dict):  # a v3 answer's own error object
+        return str(error["code"])
     return next(row["error"]["error"] for row in answer.values() if row["error"])
 
 

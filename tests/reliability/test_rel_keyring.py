@@ -49,7 +49,7 @@ def app(qtbot: Any, wloop: Any, rel_home: Path, sb: Any) -> Iterator[Any]:
     for ctx in contexts:
         ctx.window.cancel()
         wloop.run_until_complete(ctx.aclose())
-        ctx.settings.flush()
+        ctx.workspace.state.flush()
 
 
 def send(ctx: Any, run: Any, connection: str, method: str = "server.time") -> Any:
@@ -83,12 +83,12 @@ def test_reading_a_saved_webhook_from_a_failing_keyring(failure: str, app: Any, 
     secret = Webhook.parse(portal).secret
 
     first = app()
-    run(first.services.connections.add("Portal", Webhook.parse(portal)))
-    first.settings.flush()
+    run(first.workspace.connections.add("Portal", Webhook.parse(portal)))
+    first.workspace.state.flush()
 
     keyring.set_keyring(make_backend())
     ctx = app()  # a restart: the webhook is in the keyring only
-    assert "Portal" in ctx.services.connections.names()
+    assert "Portal" in ctx.workspace.connections.names()
     outcome = send(ctx, run, "Portal")
 
     assert outcome.error_code == code
@@ -118,9 +118,9 @@ def test_entry_deleted_behind_the_apps_back(app: Any, sb: Any, wloop: Any, worki
     portal = sb.add_webhook(user_id=1)
     secret = Webhook.parse(portal).secret
     first = app()
-    saved = run(first.services.connections.add("Portal", Webhook.parse(portal)))
-    first.settings.flush()
-    keyring.delete_password(SERVICE, saved.keyring_ref)  # as a password manager would, outside the app
+    saved = run(first.workspace.connections.add("Portal", Webhook.parse(portal)))
+    first.workspace.state.flush()
+    keyring.delete_password(SERVICE, saved.id)  # as a password manager would, outside the app
 
     ctx = app()
     outcome = send(ctx, run, "Portal")
@@ -132,10 +132,9 @@ def test_entry_deleted_behind_the_apps_back(app: Any, sb: Any, wloop: Any, worki
     assert send(ctx, run, SANDBOX_CONNECTION).error_code == ""
 
     # the way out it names: paste the webhook again (saved in the keyring again), and the connection works
-    run(ctx.services.connections.update_webhook("Portal", Webhook.parse(portal)))
-    run(ctx.services.forget_client("Portal"))
+    run(ctx.workspace.connections.update_webhook("Portal", Webhook.parse(portal)))
     assert send(ctx, run, "Portal").error_code == ""
-    assert keyring.get_password(SERVICE, saved.keyring_ref) == Webhook.parse(portal).url
+    assert keyring.get_password(SERVICE, saved.id) == Webhook.parse(portal).url
     assert files_with(rel_home, secret) == []
     count("keyring.modes")
 
@@ -174,11 +173,11 @@ def test_saving_into_a_failing_keyring_offers_this_run_only(failure: str, app: A
         failure_dialog.session_button.click()
         return await task
 
-    assert run(scenario()) == "Portal"
+    assert run(scenario()).name == "Portal"
     outcome = send(ctx, run, "Portal")
     assert outcome.error_code == ""  # usable for this run
     ctx.window.close()
-    ctx.settings.flush()
+    ctx.workspace.state.flush()
     assert files_with(rel_home, secret) == []  # never written in plain text
     count("keyring.save_modes")
 

@@ -20,7 +20,7 @@ from rel_stats import count
 from rel_window import close_loop, make_loop, open_window, runner
 
 from b24explorer import cli
-from b24explorer.cli_power import EXPORT_FORMATS as CLI_FORMATS
+from b24explorer.cli.export import FORMATS as CLI_FORMATS
 from b24explorer.core.clock import FakeClock, SystemClock
 from b24explorer.core.export import Format
 from b24explorer.core.webhook import Webhook
@@ -62,7 +62,7 @@ def visible(ctx: Any) -> list[str]:
     texts = [window.windowTitle(), window.error_banner.text(), window.statusBar().currentMessage(),
              QApplication.clipboard().text()]
     texts += [row.as_text() for row in window.log_pane.model.rows]
-    power = getattr(window, "power", None)
+    power = ctx.power
     if power is not None:
         texts += [power.batch.status_label.text(), power.list_all.progress_label.text()]
     return texts
@@ -72,7 +72,7 @@ def test_secret_never_leaves_the_keyring_window(secret_portal: Any, qtbot: Any, 
                                                 tmp_path: Path, working_keyring: Any,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from b24explorer.ui.connections import ConnectionDialog
-    from b24explorer.ui.power import MODE_BATCH, MODE_LIST
+    from b24explorer.ui.modes import MODE_BATCH, MODE_LIST
 
     sb = secret_portal
     url, secret = sb.webhook_url, sb.secret
@@ -80,10 +80,10 @@ def test_secret_never_leaves_the_keyring_window(secret_portal: Any, qtbot: Any, 
     exports.mkdir()
     run = runner(wloop)
     ctx = open_window(qtbot, None, clock=FakeClock())
-    window, power = ctx.window, ctx.window.power
+    window, power = ctx.window, ctx.power
     seen: list[str] = []
     records: list[Any] = []
-    ctx.services.log_bus.subscribe(records.append)  # the structured stream behind the log pane, context included
+    ctx.workspace.log_bus.subscribe(records.append)  # the structured stream behind the log pane, context included
 
     async def dialog_of(kind: type) -> Any:
         for _ in range(500):
@@ -101,7 +101,7 @@ def test_secret_never_leaves_the_keyring_window(secret_portal: Any, qtbot: Any, 
         dialog.accept()
         return await task
 
-    assert run(add_connection()) == "Portal"
+    assert run(add_connection()).name == "Portal"
     window.select_connection("Portal")
 
     def single(method: str, params: Any) -> Any:
@@ -207,7 +207,7 @@ def test_secret_never_leaves_the_keyring_window(secret_portal: Any, qtbot: Any, 
 
     window.close()
     run(ctx.aclose())
-    ctx.settings.flush()
+    ctx.workspace.state.flush()
     assert (rel_home / "data").exists(), "the history database was written"
     assert occurrences(rel_home, secret) == {}
     assert occurrences(exports, secret) == {}

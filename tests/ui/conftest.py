@@ -155,8 +155,7 @@ def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) ->
         contexts.append(ctx)
         qtbot.addWidget(ctx.window)
         if sandbox is not None:
-            ctx.services.connections.add_volatile(SANDBOX_CONNECTION, Webhook.parse(sandbox.webhook_url),
-                                                  kind="sandbox")
+            ctx.workspace.connections.add_sandbox(SANDBOX_CONNECTION, Webhook.parse(sandbox.webhook_url))
             ctx.window.refresh_connections(SANDBOX_CONNECTION)
         ctx.window.show()
         await wait_until(lambda: ctx.window.windowHandle() is not None and ctx.window.windowHandle().isExposed(),
@@ -171,7 +170,6 @@ def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) ->
     for ctx in contexts:
         ctx.window.cancel()
         qloop.run_until_complete(ctx.aclose())  # pytest-qt closes the window itself
-        ctx.services.connections.changed_callbacks.clear()  # break the window ↔ services cycle
 
 
 @pytest.fixture

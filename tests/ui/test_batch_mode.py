@@ -160,7 +160,7 @@ def test_ctrl_enter_and_esc_reach_the_batch_mode_of_the_window(make_window: Any,
                                                                arun: Callable[..., Any], until: Any) -> None:
     ctx = make_window(sb)
     window = ctx.window
-    batch = window.power.batch
+    batch = ctx.power.batch
     arun(until(lambda: started(window), what="the window's start-up work"))
     window.set_mode("batch")
     assert window.mode_stack.currentWidget() is batch
@@ -207,7 +207,7 @@ def test_a_failing_batch_request_is_shown_readably(qtbot: Any, sb: Sandbox, arun
 def test_requests_are_added_to_the_batch_from_the_single_editor(make_window: Any, sb: Sandbox,
                                                                 arun: Callable[..., Any], until: Any) -> None:
     ctx = make_window(sb)
-    window, power = ctx.window, ctx.window.power
+    window, power = ctx.window, ctx.power
     arun(until(lambda: started(window), what="the window's start-up work"))
     window.choose_method("crm.deal.get")
     window.params_editor.set_text('{"id": 12}')

@@ -10,10 +10,10 @@ import keyring.errors
 import pytest
 from keyring_backends import DismissedPromptKeyring, LockedKeyring
 
+from b24explorer.core.state import FileState
 from b24explorer.core.vault import SERVICE
 from b24explorer.ui.connections import ConnectionDialog, ConnectionsDialog, KeyringFailureDialog, RenameDialog
 from b24explorer.ui.qt import QDialogButtonBox, QMessageBox, Qt
-from b24explorer.ui.services import FileSettings
 
 
 def secret_of(url: str) -> str:
@@ -76,7 +76,7 @@ def test_webhook_errors_show_inline_and_never_echo_the_secret(make_window, qtbot
 
 
 def test_add_test_rename_delete_a_connection(make_window, sb, qtbot, arun, until, memory_keyring, app_home) -> None:
-    ctx = make_window(settings=FileSettings())
+    ctx = make_window(settings=FileState())
     flow = ctx.flow
     secret = secret_of(sb.webhook_url)
 
@@ -94,17 +94,17 @@ def test_add_test_rename_delete_a_connection(make_window, sb, qtbot, arun, until
         assert "scopes" in text
         assert secret not in text
         qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
-        assert await task == "Sandbox portal"
+        assert (await task).name == "Sandbox portal"
 
     arun(add())
     [(service, ref)] = list(memory_keyring.items)
     assert service == SERVICE
     assert memory_keyring.items[(service, ref)] == sb.webhook_url  # the keyring holds the URL …
-    assert ctx.window.connection == "Sandbox portal"
-    ctx.settings.flush()
+    assert ctx.window.connection.name == "Sandbox portal"
+    ctx.workspace.state.flush()
     assert files_containing(app_home, secret) == []  # … and nothing the app wrote does
-    saved = FileSettings().load_connections()
-    assert [(c.name, c.user_id, c.keyring_ref) for c in saved] == [("Sandbox portal", 1, ref)]
+    saved = FileState().load_connections()
+    assert [(c.name, c.user_id, c.id) for c in saved] == [("Sandbox portal", 1, ref)]
 
     async def send_through_it() -> None:
         ctx.window.choose_method("server.time")
@@ -116,7 +116,7 @@ def test_add_test_rename_delete_a_connection(make_window, sb, qtbot, arun, until
     assert ctx.window.response_status.facts.ok
 
     async def rename() -> None:
-        info = ctx.services.connections.info("Sandbox portal")
+        info = ctx.workspace.connections.get("Sandbox portal")
         task = asyncio.ensure_future(flow.rename(info))
         dialog = await next_dialog(flow, RenameDialog, until)
         dialog.edit.setText("Local")
@@ -124,25 +124,26 @@ def test_add_test_rename_delete_a_connection(make_window, sb, qtbot, arun, until
         await task
 
     arun(rename())
-    history = ctx.window.power.history
-    arun(until(lambda: history.count("Local") == 1, what="the history to follow the rename"))
-    assert history.count("Sandbox portal") == 0  # the call sent before the rename is listed under the new name
-    ctx.settings.flush()
-    assert [c.name for c in FileSettings().load_connections()] == ["Local"]
+    history, panel = ctx.power.history, ctx.power.history_panel
+    assert history.count(ref) == 1  # the call sent before the rename refers to the connection's id …
+    arun(until(lambda: panel.row_ids() and "Local" in panel.model.item(0, 0).toolTip(),
+               what="the history panel to show the new name"))  # … so it is listed under the new name
+    ctx.workspace.state.flush()
+    assert [c.name for c in FileState().load_connections()] == ["Local"]
     assert list(memory_keyring.items) == [(SERVICE, ref)]  # a rename never touches the keyring
-    assert ctx.window.connection_picker.current_name() == "Local"
+    assert ctx.window.connection_picker.current_id() == ctx.workspace.connections.require("Local").id
 
     async def delete() -> None:
-        info = ctx.services.connections.info("Local")
+        info = ctx.workspace.connections.get("Local")
         task = asyncio.ensure_future(flow.delete(info))
         box = await next_dialog(flow, QMessageBox, until)
         box.button(QMessageBox.StandardButton.Yes).click()
         await task
 
     arun(delete())
-    ctx.settings.flush()
+    ctx.workspace.state.flush()
     assert memory_keyring.items == {}
-    assert FileSettings().load_connections() == []
+    assert FileState().load_connections() == []
     assert files_containing(app_home, secret) == []
 
 
@@ -172,7 +173,7 @@ def test_manage_dialog_lists_and_edits(make_window, sb, qtbot, arun, until, memo
         assert save_button(edit).isEnabled()  # empty = keep the saved one
         edit.name_edit.setText("CRM")
         save_button(edit).click()
-        await until(lambda: "CRM" in [c.name for c in ctx.services.connections.infos()], what="rename")
+        await until(lambda: "CRM" in [c.name for c in ctx.workspace.connections.all()], what="rename")
         manage.reject()
         await task
 
@@ -192,7 +193,7 @@ def test_manage_dialog_lists_and_edits(make_window, sb, qtbot, arun, until, memo
 def test_keyring_failure_dialog_offers_this_run_only(make_window, sb, qtbot, arun, until, app_home,
                                                      backend, cause) -> None:
     keyring.set_keyring(backend())
-    ctx = make_window(settings=FileSettings())
+    ctx = make_window(settings=FileState())
     secret = secret_of(sb.webhook_url)
 
     async def scenario() -> None:
@@ -203,19 +204,19 @@ def test_keyring_failure_dialog_offers_this_run_only(make_window, sb, qtbot, aru
         assert failure.session_button is not None
         assert failure.session_button.text() == "Use for this run only (not saved)"
         failure.session_button.click()
-        assert await task == "Portal"
+        assert (await task).name == "Portal"
         ctx.window.choose_method("profile")
         sent = ctx.window.send()
         assert sent is not None
         await sent
 
     arun(scenario())
-    info = ctx.services.connections.info("Portal")
+    info = ctx.workspace.connections.get("Portal")
     assert info.kind == "session"
     assert ctx.window.response_status.facts.ok  # usable for this run
     ctx.window.close()
-    ctx.settings.flush()
-    assert FileSettings().load_connections() == []  # not saved …
+    ctx.workspace.state.flush()
+    assert FileState().load_connections() == []  # not saved …
     assert files_containing(app_home, secret) == []  # … and never written in plain text
 
 
@@ -230,7 +231,7 @@ def test_cancelling_the_failure_dialog_adds_nothing(make_window, sb, arun, until
         assert await task is None
 
     arun(scenario())
-    assert ctx.services.connections.infos() == []
+    assert ctx.workspace.connections.all() == []
 
 
 @pytest.mark.real_keyring
@@ -238,23 +239,23 @@ def test_connection_saved_and_read_back_through_the_secret_service(make_window, 
     from b24explorer.core import vault
 
     assert vault.has_backend(), vault.backend_description()
-    ctx = make_window(settings=FileSettings())
+    ctx = make_window(settings=FileState())
     secret = secret_of(sb.webhook_url)
 
     async def add() -> None:
         task = await submit_new_connection(ctx, until, "Real keyring", sb.webhook_url)
-        assert await task == "Real keyring"
+        assert (await task).name == "Real keyring"
 
     arun(add())
-    ctx.settings.flush()
-    [saved] = FileSettings().load_connections()
-    assert keyring.get_password(SERVICE, saved.keyring_ref) == sb.webhook_url
+    ctx.workspace.state.flush()
+    [saved] = FileState().load_connections()
+    assert keyring.get_password(SERVICE, saved.id) == sb.webhook_url
     ctx.window.close()
 
     # A fresh window (as after a restart) reads the webhook back from the Secret Service and calls through it.
-    again = make_window(settings=FileSettings())
-    assert again.window.connection == "Real keyring"
-    ctx.settings.flush()
+    again = make_window(settings=FileState())
+    assert again.window.connection.name == "Real keyring"
+    ctx.workspace.state.flush()
 
     async def call() -> None:
         again.window.choose_method("server.time")
@@ -265,8 +266,8 @@ def test_connection_saved_and_read_back_through_the_secret_service(make_window, 
     arun(call())
     assert again.window.response_status.facts.ok
     assert files_containing(app_home, secret) == []
-    arun(again.services.connections.delete("Real keyring"))
-    assert keyring.get_password(SERVICE, saved.keyring_ref) is None
+    arun(again.workspace.connections.remove("Real keyring"))
+    assert keyring.get_password(SERVICE, saved.id) is None
 
 
 @pytest.mark.parametrize("failure", ["deleted", "locked"])
@@ -276,7 +277,7 @@ def test_webhook_unreadable_at_send_time_is_explained(make_window, sb, qtbot, ar
 
     ctx = make_window()
     window = ctx.window
-    arun(ctx.services.connections.add("Portal", Webhook.parse(sb.webhook_url)))
+    arun(ctx.workspace.connections.add("Portal", Webhook.parse(sb.webhook_url)))
     window.refresh_connections("Portal")
     if failure == "deleted":
         memory_keyring.items.clear()  # removed behind the app's back
@@ -307,20 +308,20 @@ def test_webhook_unreadable_at_send_time_is_explained(make_window, sb, qtbot, ar
 
 
 def test_rate_limit_preset_is_chosen_saved_and_used(make_window, sb, arun, until, memory_keyring) -> None:
-    ctx = make_window(settings=FileSettings())
+    ctx = make_window(settings=FileState())
 
     async def add() -> None:
         task = await submit_new_connection(ctx, until, "Big portal", sb.webhook_url, limits="enterprise")
-        assert await task == "Big portal"
+        assert (await task).name == "Big portal"
 
     arun(add())
-    ctx.settings.flush()
-    assert [c.limits for c in FileSettings().load_connections()] == ["enterprise"]
-    client = arun(ctx.services.client_for("Big portal"))
+    ctx.workspace.state.flush()
+    assert [c.limits for c in FileState().load_connections()] == ["enterprise"]
+    client = arun(ctx.workspace.client("Big portal"))
     assert (client.limits_config.burst, client.limits_config.drain_rate) == (250, 5)
 
     async def edit() -> None:
-        task = asyncio.ensure_future(ctx.flow.edit(ctx.services.connections.info("Big portal")))
+        task = asyncio.ensure_future(ctx.flow.edit(ctx.workspace.connections.get("Big portal")))
         dialog = await next_dialog(ctx.flow, ConnectionDialog, until)
         assert dialog.limits() == "enterprise"
         dialog.limits_combo.setCurrentIndex(dialog.limits_combo.findData("standard"))
@@ -328,5 +329,5 @@ def test_rate_limit_preset_is_chosen_saved_and_used(make_window, sb, arun, until
         await task
 
     arun(edit())
-    client = arun(ctx.services.client_for("Big portal"))
+    client = arun(ctx.workspace.client("Big portal"))
     assert (client.limits_config.burst, client.limits_config.drain_rate) == (50, 2)

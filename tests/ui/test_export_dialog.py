@@ -311,7 +311,7 @@ def test_render_without_dialog_masks_by_default(hook: Webhook) -> None:
 def test_copy_as_menu_and_export_dialog_in_the_window(make_window: Any, sb: Sandbox, arun: Callable[..., Any],
                                                       until: Any, tmp_path: Path) -> None:
     ctx = make_window(sb)
-    window, power = ctx.window, ctx.window.power
+    window, power = ctx.window, ctx.power
     arun(until(lambda: started(window), what="the window's start-up work"))
     labels = [a.text() for a in window.copy_as_menu.actions() if a.text()]
     assert labels == [*code_export.FORMAT_LABELS.values(), "Export code…"]

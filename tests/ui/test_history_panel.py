@@ -11,6 +11,7 @@ import pytest
 
 from b24explorer.core import B24Client
 from b24explorer.core.history import HistoryStore
+from b24explorer.core.outcome import RequestKind, RequestOutcome
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui import json_node as jn
 from b24explorer.ui.history_panel import HistoryPanel, StoredRequest
@@ -40,7 +41,9 @@ class Sender:
             self.results.append(result.data)
             return result
         res = await self.client.call(request.method, request.params, api=request.api)
-        await self.store.arecord_outcome(request.connection, res, params=request.params, secrets=(self.secret,))
+        outcome = RequestOutcome(request.connection, request.connection, RequestKind.CALL, request.method,
+                                 request.api, request.params).answered(res, 0.0)
+        await self.store.arecord_outcome(outcome, (self.secret,))
         self.results.append(res.result)
         return res
 
@@ -226,7 +229,7 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
                                                                    arun: Callable[..., Any], until: Any,
                                                                    app_home: Path) -> None:
     ctx = make_window(sb)
-    window, power = ctx.window, ctx.window.power
+    window, power = ctx.window, ctx.power
     panel = power.history_panel
 
     async def first_run() -> None:
@@ -251,7 +254,7 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
 
     # Restart: a new window (new services, new history store) on the same app home.
     ctx2 = make_window(sb)
-    window2, power2 = ctx2.window, ctx2.window.power
+    window2, power2 = ctx2.window, ctx2.power
     panel2 = power2.history_panel
     arun(until(lambda: panel2.model.rowCount() == 3 and started(window2),
                what="the history and the start-up work after a restart"))
@@ -322,7 +325,7 @@ def test_a_locked_database_is_moved_aside_with_a_message(qtbot: Any, db: Path, a
 def test_a_saved_list_all_request_reopens_in_list_all_mode(make_window: Any, sb: Sandbox, arun: Callable[..., Any],
                                                            until: Any) -> None:
     ctx = make_window(sb)
-    window, power = ctx.window, ctx.window.power
+    window, power = ctx.window, ctx.power
     panel = power.history_panel
     arun(until(lambda: started(window), what="the start-up work"))
     window.set_mode("list")

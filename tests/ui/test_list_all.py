@@ -155,14 +155,14 @@ def test_wrapped_items_of_crm_item_list(qtbot: Any, sb: Sandbox, clients: list[B
 def test_list_all_mode_in_the_window_starts_from_the_single_request(make_window: Any, sb: Sandbox,
                                                                     arun: Callable[..., Any], until: Any) -> None:
     ctx = make_window(sb)
-    window, panel = ctx.window, ctx.window.power.list_all
+    window, panel = ctx.window, ctx.power.list_all
     arun(until(lambda: started(window), what="the window's start-up work"))
     window.choose_method("crm.deal.list")
     window.params_editor.set_text('{"filter": {">ID": 150}, "select": ["ID"]}')
     window.set_mode("list")
     assert window.mode_stack.currentWidget() is panel
     assert panel.method_edit.text() == "crm.deal.list"
-    history = ctx.window.power.history_panel
+    history = ctx.power.history_panel
 
     async def fetch_and_record() -> None:
         # One run of the loop for both: qasync steps leftover callbacks outside the loop after each run.

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from b24explorer.ui.method_picker import RECENT_GROUP, MethodEntry, MethodPicker, search
+from b24explorer.ui.method_picker import RECENT_GROUP, MethodPicker, PickerEntry, search
 from b24explorer.ui.qt import Qt
 
 ENTRIES = [
-    MethodEntry("crm.deal.list", "crm", docs_url="https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-list.html",
+    PickerEntry("crm.deal.list", "crm", docs_url="https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-list.html",
                 title="List deals"),
-    MethodEntry("crm.deal.get", "crm"),
-    MethodEntry("crm.dealcategory.list", "crm"),
-    MethodEntry("crm.item.list", "crm"),
-    MethodEntry("tasks.task.get", "task", v3=True),
-    MethodEntry("tasks.task.access.get", "task", v3=True, v2=False),
-    MethodEntry("user.get", "user"),
-    MethodEntry("server.time", "basic"),
+    PickerEntry("crm.deal.get", "crm"),
+    PickerEntry("crm.dealcategory.list", "crm"),
+    PickerEntry("crm.item.list", "crm"),
+    PickerEntry("tasks.task.get", "task", v3=True),
+    PickerEntry("tasks.task.access.get", "task", v3=True, v2=False),
+    PickerEntry("user.get", "user"),
+    PickerEntry("server.time", "basic"),
 ]
 
 

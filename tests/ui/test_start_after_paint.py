@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from b24explorer.app import build
+from b24explorer.core.state import MemoryState
 from b24explorer.ui import qt
-from b24explorer.ui.services import MemorySettings
 
 
 def _finished(window: Any) -> dict[str, bool]:
@@ -19,7 +19,7 @@ def _finished(window: Any) -> dict[str, bool]:
 
 
 def test_a_window_built_for_the_start_leaves_them_to_finish_start(qtbot: Any, app_home: Any) -> None:
-    window = build(settings=MemorySettings(), defer_power=True, loop_running=False).window
+    window = build(settings=MemoryState(), defer_power=True, loop_running=False).window
     qtbot.addWidget(window)
     assert _finished(window) == {"colours": False, "connections icon": False, "docs icon": False}
     assert not window.send_action.icon().isNull()  # the toolbar's icons are in the first paint
@@ -31,7 +31,7 @@ def test_a_window_built_for_the_start_leaves_them_to_finish_start(qtbot: Any, ap
 
 
 def test_a_window_built_with_a_running_loop_has_them_at_once(qtbot: Any, app_home: Any) -> None:
-    window = build(settings=MemorySettings(), defer_power=True).window
+    window = build(settings=MemoryState(), defer_power=True).window
     qtbot.addWidget(window)
     assert _finished(window) == {"colours": True, "connections icon": True, "docs icon": True}
 

@@ -10,11 +10,12 @@ import pytest
 
 from b24explorer.app import build
 from b24explorer.core import vault
+from b24explorer.core.connections import Connection
+from b24explorer.core.state import FileState
 from b24explorer.core.webhook import Webhook
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui import qt
 from b24explorer.ui.qt import Qt, QTimer
-from b24explorer.ui.services import FileSettings, SavedConnection
 
 CONNECTION = "Portal"
 
@@ -24,20 +25,20 @@ def save_connection(sb: Sandbox) -> None:
     hook = Webhook.parse(sb.webhook_url)
     reference = vault.new_reference()
     vault.save_webhook(reference, hook.url)
-    settings = FileSettings()
-    settings.save_connections([SavedConnection(CONNECTION, hook.portal, hook.user_id, reference)])
+    settings = FileState()
+    settings.save_connections([Connection(reference, CONNECTION, hook.portal, hook.user_id)])
     settings.save_ui_state({"connection": CONNECTION})
 
 
 def test_send_before_the_loop_runs_goes_out_once_it_does(qtbot: Any, qloop: Any, app_home: Any,
                                                          sb: Sandbox, until: Any) -> None:
     save_connection(sb)
-    ctx = build(settings=FileSettings(), defer_power=True, loop_running=False)
+    ctx = build(settings=FileState(), defer_power=True, loop_running=False)
     window = ctx.window
     qtbot.addWidget(window)
     outcomes: list[Any] = []
     window.request_finished.connect(outcomes.append)
-    assert window.connection == CONNECTION
+    assert window.connection.name == CONNECTION
     window.method_field.setText("server.time")
 
     assert window.send() is None  # no loop yet: kept, not sent and not dropped

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from b24explorer.app import _FirstPaint, build, install_power
+from b24explorer.app import _FirstPaint, build
+from b24explorer.core.state import FileState
 from b24explorer.ui.qt import QApplication, Qt
-from b24explorer.ui.services import FileSettings
 
 
 def modes(window: Any) -> list[str]:
@@ -17,41 +17,41 @@ def modes(window: Any) -> list[str]:
 
 def test_power_features_come_after_the_first_paint(qtbot, qloop, app_home) -> None:
     async def start() -> tuple[Any, list[str]]:
-        ctx = build(settings=FileSettings(), defer_power=True)
+        ctx = build(settings=FileState(), defer_power=True)
         qtbot.addWidget(ctx.window)
         assert getattr(ctx.window, "power", None) is None
         painted = _FirstPaint(QApplication.instance(), ctx.window)
         ctx.window.show()
         await asyncio.wait_for(painted.done, 10)
         before = modes(ctx.window)
-        install_power(ctx.window, ctx.services)
+        ctx.install_power()
         return ctx, before
 
     ctx, before = qloop.run_until_complete(start())
     try:
         assert before == ["single"]
         assert modes(ctx.window) == ["single", "batch", "list"]
-        assert ctx.window.power.history_dock.parent() is ctx.window
+        assert ctx.power.history_dock.parent() is ctx.window
     finally:
         qloop.run_until_complete(ctx.aclose())
 
 
 def test_history_dock_placement_survives_the_deferred_install(qtbot, qloop, app_home) -> None:
-    first = build(settings=FileSettings())  # as the tests and the self-test build it: everything at once
+    first = build(settings=FileState())  # as the tests and the self-test build it: everything at once
     qtbot.addWidget(first.window)
-    dock = first.window.power.history_dock
+    dock = first.power.history_dock
     first.window.removeDockWidget(dock)
     first.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
     dock.show()
-    first.services.save_ui_state(first.window.ui_state())
+    first.workspace.state.save_ui_state(first.window.ui_state())
     qloop.run_until_complete(first.aclose())
-    first.settings.flush()
+    first.workspace.state.flush()
 
-    second = build(settings=FileSettings(), defer_power=True)
+    second = build(settings=FileState(), defer_power=True)
     qtbot.addWidget(second.window)
     try:
-        install_power(second.window, second.services)
-        again = second.window.power.history_dock
+        second.install_power()
+        again = second.power.history_dock
         assert second.window.dockWidgetArea(again) == Qt.DockWidgetArea.LeftDockWidgetArea
     finally:
         qloop.run_until_complete(second.aclose())

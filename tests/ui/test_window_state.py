@@ -6,9 +6,14 @@ import asyncio
 import json
 from pathlib import Path
 
+from b24explorer.core.state import FileState
 from b24explorer.core.webhook import Webhook
 from b24explorer.ui.qt import QApplication, QColor, QPalette
-from b24explorer.ui.services import FileSettings
+
+
+def picker_index(ctx, name: str) -> int:
+    """The toolbar picker's row of a connection (its items hold connection ids)."""
+    return ctx.window.connection_picker.findData(ctx.workspace.connections.require(name).id)
 
 
 def secret_of(url: str) -> str:
@@ -16,8 +21,8 @@ def secret_of(url: str) -> str:
 
 
 def test_geometry_splitters_and_last_request_are_restored(make_window, sb, arun, until, app_home) -> None:
-    first = make_window(settings=FileSettings())
-    arun(first.services.connections.add("Portal", Webhook.parse(sb.webhook_url)))
+    first = make_window(settings=FileState())
+    arun(first.workspace.connections.add("Portal", Webhook.parse(sb.webhook_url)))
     window = first.window
     window.refresh_connections("Portal")
     window.resize(1111, 777)
@@ -34,11 +39,11 @@ def test_geometry_splitters_and_last_request_are_restored(make_window, sb, arun,
     arun(send())
     sizes = window.main_splitter.sizes()
     window.close()
-    first.settings.flush()
+    first.workspace.state.flush()
 
-    second = make_window(settings=FileSettings())
+    second = make_window(settings=FileState())
     again = second.window
-    assert again.connection == "Portal"
+    assert again.connection.name == "Portal"
     # The offscreen platform's screen is small, so Qt fits the restored geometry to it (and to the window's
     # minimum width); the height shows the saved geometry was applied instead of the 1400×880 default.
     assert abs(again.size().height() - 777) <= 10
@@ -52,9 +57,9 @@ def test_geometry_splitters_and_last_request_are_restored(make_window, sb, arun,
 
 def test_no_file_the_app_wrote_holds_the_webhook_secret(make_window, sb, arun, app_home: Path) -> None:
     secret = secret_of(sb.webhook_url)
-    ctx = make_window(settings=FileSettings())
+    ctx = make_window(settings=FileState())
     window = ctx.window
-    arun(ctx.services.connections.add("Portal", Webhook.parse(sb.webhook_url)))
+    arun(ctx.workspace.connections.add("Portal", Webhook.parse(sb.webhook_url)))
     window.refresh_connections("Portal")
 
     async def session() -> None:
@@ -75,7 +80,7 @@ def test_no_file_the_app_wrote_holds_the_webhook_secret(make_window, sb, arun, a
     arun(session())
     window.close()
     arun(ctx.aclose())
-    ctx.settings.flush()
+    ctx.workspace.state.flush()
     written = [p for p in app_home.rglob("*") if p.is_file()]
     assert written, "the session wrote nothing at all — the scan would prove nothing"
     assert any(p.name == "settings.json" for p in written)
@@ -113,7 +118,7 @@ def test_palette_follows_light_and_dark(make_window, qapp) -> None:
 
 
 def test_the_unsaved_sandbox_connection_starts_on_the_last_used_method(make_window, sb, arun) -> None:
-    first = make_window(sb, settings=FileSettings())
+    first = make_window(sb, settings=FileState())
 
     async def send() -> None:
         first.window.choose_method("crm.deal.get")
@@ -124,8 +129,8 @@ def test_the_unsaved_sandbox_connection_starts_on_the_last_used_method(make_wind
 
     arun(send())
     first.window.close()
-    first.settings.flush()
-    second = make_window(sb, settings=FileSettings())
+    first.workspace.state.flush()
+    second = make_window(sb, settings=FileState())
     assert second.window.method_field.method() == "crm.deal.get"
     assert second.window.method_picker.recent()[0] == "crm.deal.get"
 
@@ -133,21 +138,21 @@ def test_the_unsaved_sandbox_connection_starts_on_the_last_used_method(make_wind
 def test_each_connection_keeps_its_own_request(make_window, sb, arun, qtbot) -> None:
     ctx = make_window(sb)
     window = ctx.window
-    arun(ctx.services.connections.add("Other", Webhook.parse(sb.add_webhook(user_id=1, scopes=["crm"]))))
+    arun(ctx.workspace.connections.add("Other", Webhook.parse(sb.add_webhook(user_id=1, scopes=["crm"]))))
     window.refresh_connections("Sandbox")
     window.choose_method("crm.deal.get")
     window.params_editor.set_text('{"id": 1}')
-    index = window.connection_picker.findData("Other")
+    index = picker_index(ctx, "Other")
     window.connection_picker.setCurrentIndex(index)
     window.connection_picker.activated.emit(index)  # as a user picking it in the combo
-    assert window.connection == "Other"
+    assert window.connection.name == "Other"
     window.choose_method("crm.contact.list")
     window.params_editor.set_text('{"select": ["ID"]}')
-    window.connection_picker.activated.emit(window.connection_picker.findData("Sandbox"))
-    assert window.connection == "Sandbox"
+    window.connection_picker.activated.emit(picker_index(ctx, "Sandbox"))
+    assert window.connection.name == "Sandbox"
     assert window.method_field.method() == "crm.deal.get"
     assert json.loads(window.params_editor.text()) == {"id": 1}
-    window.connection_picker.activated.emit(window.connection_picker.findData("Other"))
+    window.connection_picker.activated.emit(picker_index(ctx, "Other"))
     assert window.method_field.method() == "crm.contact.list"
     assert json.loads(window.params_editor.text()) == {"select": ["ID"]}
     assert "Other" in window.windowTitle()

@@ -19,6 +19,7 @@ from b24explorer.core.oauth_store import (
     save_credentials,
     save_credentials_sync,
 )
+from b24explorer.core.outcome import RequestKind, RequestOutcome
 
 
 def expire_all(sb) -> None:
@@ -99,9 +100,14 @@ async def test_no_token_or_client_secret_reaches_any_file(app_portal, app_home: 
         assert session.refreshes == 1
         for outcome in outcomes:
             params = getattr(outcome, "params", None) or {"auth": creds.tokens.access_token}
-            await store.arecord_outcome("App on sandbox", getattr(outcome, "response", outcome), params=params,
-                                        method=getattr(outcome, "method", None) or "batch",
-                                        secrets=session.secrets)
+            answer = getattr(outcome, "response", outcome)
+            recorded = RequestOutcome("conn-app", "App on sandbox", RequestKind.CALL,
+                                      getattr(outcome, "method", None) or "batch", 2, params)
+            if isinstance(answer, BaseException):
+                recorded.failed(answer, 0.0)
+            else:
+                recorded.answered(answer, 0.0)
+            await store.arecord_outcome(recorded, session.secrets)
         raw = bytes(outcomes[4].raw)  # type: ignore[attr-defined]
         assert creds.tokens.access_token.encode() in raw  # the answer carries a pasted token: a scan could fail
         save_response(paths.cache_dir(create=True) / "answer.json", scrub_body(raw, session.secrets))

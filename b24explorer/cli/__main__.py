@@ -1,0 +1,3 @@
+from b24explorer.cli import main
+
+raise SystemExit(main())

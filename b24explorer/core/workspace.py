@@ -1,0 +1,237 @@
+"""The workspace: everything the window and the command line share, without Qt.
+
+- :attr:`Workspace.connections` — the evented connection registry (:mod:`b24explorer.core.connections`);
+- one ``B24Client`` per connection, kept until the connection changes or goes (:meth:`Workspace.client`);
+- the method catalog per connection (:meth:`Workspace.catalog`) and the params templates it gives;
+- the request history and *the* function that records a request's outcome in it (:meth:`Workspace.record`).
+
+Everything is keyed by the connection's id, so a rename touches none of it. The caches follow the registry by
+subscribing to its events (``changed`` and ``removed`` drop a stale client and catalog).
+
+httpx and the client load on the first :meth:`client` call, not with this module: the window builds its
+workspace before its first paint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .connections import Connection, Connections
+from .emitter import Emitter
+from .logbus import LogBus
+from .state import MemoryState, WorkspaceState
+from .vault import Vault
+from .webhook import Webhook
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .client import B24Client
+    from .history import HistoryStore
+    from .outcome import RequestOutcome  # loaded with the first request, not with the window
+
+
+@dataclass
+class ConnectionReport:
+    """What "Test connection" found out: who the webhook acts as, and what it may do."""
+
+    server_time: str = ""
+    user: dict[str, Any] = field(default_factory=dict)
+    scopes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+HistoryFactory = Callable[[int | None], "HistoryStore"]
+
+
+def _default_history(response_cap: int | None) -> HistoryStore:
+    from .history import DEFAULT_RESPONSE_CAP, HistoryStore
+
+    return HistoryStore(response_cap=response_cap if response_cap is not None else DEFAULT_RESPONSE_CAP)
+
+
+class Workspace:
+    """Connections, their clients and catalogs, and the history, for one window or one command.
+
+    Args:
+        state: where saved connections and window state live (default: memory only).
+        vault: where secrets live (default: the OS keyring, and memory for "this run only").
+        log_bus: where the clients log (default: a new bus).
+        client_options: keyword arguments for every ``B24Client`` (tests pass timeouts, transports…).
+        history: the history store (default: ``history.sqlite3`` in the data directory, opened on first use).
+    """
+
+    def __init__(self, *, state: WorkspaceState | None = None, vault: Vault | None = None,
+                 log_bus: LogBus | None = None, client_options: dict[str, Any] | None = None,
+                 history: HistoryStore | None = None, history_factory: HistoryFactory = _default_history) -> None:
+        self.state: WorkspaceState = state if state is not None else MemoryState()
+        self.vault = vault if vault is not None else Vault()
+        self.log_bus = log_bus if log_bus is not None else LogBus()
+        self.client_options = dict(client_options or {})
+        self.connections = Connections(self.state, self.vault, on_error=self._listener_failed)
+        #: a request's outcome is in the history now (the history panel refreshes)
+        self.recorded: Emitter[RequestOutcome] = Emitter("recorded", self._listener_failed)
+        self._history = history
+        self._history_factory = history_factory
+        self._clients: dict[str, tuple[Connection, Webhook, B24Client]] = {}
+        self._catalogs: dict[str, Catalog] = {}
+        self.connections.events.changed.connect(lambda conn: self._forget(conn.id))
+        self.connections.events.removed.connect(lambda conn: self._forget(conn.id))
+
+    def _listener_failed(self, event: str, exc: BaseException) -> None:
+        self.log_bus.error("EVENT_LISTENER_FAILED",
+                           f"A listener of the {event!r} event failed: {type(exc).__name__}: {exc}")
+
+    def known_secrets(self) -> tuple[str, ...]:
+        return self.connections.secrets()
+
+    # --- clients ----------------------------------------------------------------------------------
+    async def client(self, key: str) -> B24Client:
+        """The connection's client, built on first use and kept while the connection stays as it is."""
+        conn = self.connections.require(key)
+        hook = await self.connections.webhook(conn.id)
+        conn = self.connections.require(conn.id)  # reading the webhook may have filled in its masked form
+        cached = self._clients.get(conn.id)
+        if cached is not None and cached[1] == hook and cached[0].limits == conn.limits and not cached[2].closed:
+            return cached[2]
+        if cached is not None:
+            await cached[2].aclose()
+        client = self.new_client(hook, limits=conn.limits)
+        self._clients[conn.id] = (conn, hook, client)
+        return client
+
+    def new_client(self, hook: Webhook, *, limits: str | None = None, **options: Any) -> B24Client:
+        """A client of the workspace's log and options (the caller closes it): a connection's, or a bare
+        webhook's (the connection test, the command line's ``--webhook``)."""
+        from .client import B24Client
+        from .limits import LimitsConfig
+
+        merged = {**self.client_options, **options}
+        if limits is not None and "limits" not in merged:
+            merged["limits"] = LimitsConfig.from_plan(limits)
+        return B24Client(hook, log=self.log_bus, **merged)
+
+    def _forget(self, conn_id: str) -> None:
+        """The connection changed or went: its client and catalog are stale (closed on the next loop turn)."""
+        self._catalogs.pop(conn_id, None)
+        cached = self._clients.pop(conn_id, None)
+        if cached is not None:
+            self._close_soon(cached[2])
+
+    @staticmethod
+    def _close_soon(client: B24Client) -> None:
+        import asyncio
+
+        try:
+            asyncio.get_running_loop().create_task(client.aclose())
+        except RuntimeError:  # no loop (a command's end, a test's teardown): nothing is in flight on it
+            return
+
+    async def test_connection(self, webhook: Webhook) -> ConnectionReport:
+        """server.time, profile and scope through a short-lived client (the webhook may not be saved yet)."""
+        report = ConnectionReport()
+        options = {k: v for k, v in self.client_options.items() if k != "v3_methods"}
+        from .client import B24Client
+        from .errors import SdkError
+
+        async with B24Client(webhook, log=self.log_bus, **options) as client:
+            for method in ("server.time", "profile", "scope"):
+                try:
+                    res = await client.call(method, {})
+                except SdkError as exc:
+                    report.problems.append(f"{method}: {exc.code} — {exc.message}")
+                    if method == "server.time":
+                        break
+                    continue
+                if not res.is_success:
+                    report.problems.append(f"{method}: {'; '.join(res.error_messages)}")
+                elif method == "server.time":
+                    report.server_time = str(res.result)
+                elif method == "profile":
+                    report.user = dict(res.result or {})
+                else:
+                    report.scopes = [str(s) for s in res.result or []]
+        return report
+
+    # --- method catalog ---------------------------------------------------------------------------
+    async def catalog(self, key: str) -> Catalog:
+        """The connection's method catalog (hints, the portal's method list and scopes, its v3 schema)."""
+        conn = self.connections.require(key)
+        if conn.id in self._catalogs:
+            return self._catalogs[conn.id]
+        from . import catalog as core_catalog
+
+        client = await self.client(conn.id)
+        loaded = await core_catalog.load_for(client)
+        for notice in loaded.notices:
+            self.log_bus.notice("METHOD_LIST_PARTIAL", f"Method list: {notice}")
+        self._catalogs[conn.id] = loaded
+        return loaded
+
+    def template_for(self, method: str, api: int, key: str = "") -> str:
+        """The params template: from the connection's catalog (hints, or the portal's v3 schema)."""
+        conn = self.connections.get(key) if key else None
+        catalogs = [self._catalogs[conn.id]] if conn is not None and conn.id in self._catalogs else []
+        catalogs += [c for conn_id, c in self._catalogs.items() if conn is None or conn_id != conn.id]
+        for loaded in catalogs:
+            entry = loaded.get(method)
+            if entry is not None:
+                return entry.template_text(api)
+        from . import hints
+
+        return hints.template_text(method, api)
+
+    # --- history ----------------------------------------------------------------------------------
+    @property
+    def history(self) -> HistoryStore:
+        """The history store (built on first use; opening the file happens on its first query)."""
+        if self._history is None:
+            self._history = self._history_factory(self.state.history_response_cap())
+        return self._history
+
+    async def open_history(self) -> list[str]:
+        """Open the history now; rows of older files are linked to the saved connections' ids. Returns notices."""
+        notices = await self.history.aopen()
+        await self.history.alink_connections({c.name: c.id for c in self.connections})
+        return notices
+
+    def outcome(self, key: str, kind: str, method: str, api: int, params: Any,
+                request_id: str | None = None) -> RequestOutcome:
+        """A new outcome for a request about to go through connection ``key`` (``""``: none saved)."""
+        from .outcome import RequestKind, RequestOutcome
+
+        conn = self.connections.get(key) if key else None
+        return RequestOutcome(conn.id if conn else key, conn.name if conn else key, RequestKind(kind), method, api,
+                              params, request_id)
+
+    async def record(self, outcome: RequestOutcome, extra_secrets: tuple[str, ...] = ()) -> int | None:
+        """Record one request's outcome in the history — the one way the window and the command line do it.
+
+        Secrets known to the workspace are scrubbed. A history that cannot be written never fails the request:
+        the log says so and None is returned.
+        """
+        try:
+            entry_id = await self.history.arecord_outcome(outcome, (*self.known_secrets(), *extra_secrets))
+        except Exception as exc:  # losing a history line must never disturb the request itself
+            self.log_bus.warning("HISTORY_NOT_RECORDED", f"The request was not recorded: {exc}")
+            return None
+        self.recorded.emit(outcome)
+        return entry_id
+
+    # --- the end ----------------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Close every client and the history (its worker thread); wait for the settings to be written."""
+        import asyncio
+
+        clients = [client for _conn, _hook, client in self._clients.values()]
+        self._clients.clear()
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        if self._history is not None:
+            await loop.run_in_executor(None, self._history.close)
+        await loop.run_in_executor(None, self.state.flush)
