@@ -343,6 +343,8 @@ async def _pages_v2(
     while the portal works on it. A prefetch is only sent when the batch in hand would be followed by another
     anyway, so the requests are the same as without it; it is cancelled (and its answer dropped) when the
     list stops for any other reason — cancel, an error, a consumer that closes the iterator."""
+    from .list_windows import WINDOW_AFTER_ROWS, can_window, windowed_pages  # (it builds on this module)
+
     method = run.method
     base = default_keys(method, 2)
     keys = ListKeys(
@@ -350,6 +352,7 @@ async def _pages_v2(
         cursor_id_key or (id_key if id_key and method.lower() not in _V2_KEYS else base.cursor_id_key),
         result_key if result_key is not None else base.result_key,
     )
+    windows = can_window(params, keys, chained)
     user = _prepare(run, params, v3=False)
     _select_cursor(user, keys.cursor_id_key)
     cursor: Any = _initial_cursor(user, keys)
@@ -368,14 +371,18 @@ async def _pages_v2(
     if batch.total is not None:
         run.state.total = batch.total  # given for free (a `start=-1` page normally has none)
     fetch = _fetcher(run, user, keys, chained)
-    pipe = _Pipeline(run, fetch, keys)
+    pipe = _Pipeline(run, fetch, keys, WINDOW_AFTER_ROWS if windows else None)
     received = 0  # rows received (before de-duplication): all pages before the last were full
+    first_id: int | None = None
     pending: _Ahead | None = None  # the next batch, sent before this one's pages go out
     lookup: asyncio.Future[None] | None = batch.lookup
     try:
         while True:
             plan = _plan(method, batch.pages, batch.error, keys, guard, received, run.max_pages)
-            if plan.goes_on and not run.is_cancelled():
+            if first_id is None and plan.pages and plan.pages[0]:
+                first_id = _cursor(plan.pages[0][0], keys.id_key)
+            long_list = windows and plan.received >= WINDOW_AFTER_ROWS and first_id is not None
+            if plan.goes_on and not run.is_cancelled() and not long_list:
                 pending = await pipe.next_after(plan.cursor, plan.received)
             else:
                 await pipe.drop()  # (none was sent: the answer's check sees what the plan sees)
@@ -402,7 +409,23 @@ async def _pages_v2(
             if plan.complete:
                 run.complete = True
                 return
-            if run.is_cancelled() or pending is None:
+            if run.is_cancelled():
+                return
+            if long_list and pending is None:
+                rest = await windowed_pages(run, user, keys, cursor, first_id, received)  # type: ignore[arg-type]
+                if rest is not None:
+                    async with contextlib.aclosing(rest):
+                        async for rows in rest:
+                            page = run.dedupe(rows, keys.id_key)
+                            await run.report(items=len(page), pages=1)
+                            if page:
+                                yield page
+                    return
+                if run.is_cancelled():
+                    return
+                windows, pipe.stop_at = False, None  # the last id is unknown: the walk goes on as it was
+                pending = await pipe.next_after(cursor, received)
+            if pending is None:
                 return
             pending.awaited = True  # its answer may now send the next batch at once
             ahead, pending = pending, None
@@ -437,10 +460,11 @@ class _Pipeline:
     read (`hook`). The list's own reading of the pages (`_plan`) decides the same from the rows and takes that
     batch (`next_after`), or sends it itself when the quick look was unsure."""
 
-    def __init__(self, run: _Run, fetch: _Fetch, keys: ListKeys) -> None:
+    def __init__(self, run: _Run, fetch: _Fetch, keys: ListKeys, stop_at: int | None = None) -> None:
         self.run = run
         self.fetch = fetch
         self.keys = keys
+        self.stop_at = stop_at  # rows after which the list goes on in windows: no batch is sent ahead then
         self.queue: deque[_Ahead] = deque()
 
     def hook(
@@ -457,7 +481,7 @@ class _Pipeline:
                 found = _goes_on(res.document, self.keys, cursor, received, wanted, self.run.max_pages)
             except Exception:  # an answer of an unusual shape: the pages decide once they are read
                 return
-            if found is not None:
+            if found is not None and (self.stop_at is None or found[1] < self.stop_at):
                 await self.send(*found)
 
         return on_answer

@@ -54,7 +54,7 @@ def list_page(ctx: Ctx, table: Table, flt: Any, order_raw: Any, lookup: Callable
         if not strict:
             pred = compile_v2_filter(table, flt, lookup)
         key = json.dumps([flt, order_raw], sort_keys=True, default=str) if pred is not None or order else None
-        window = ctx.portal.lister.matching_ids(table, pred, order, key)
+        window = ctx.portal.lister.matching_ids(table, pred, order, key, flt, size if start == -1 else None)
     if start == -1:
         ctx.portal.charge_list_page(0)
         return window[:size], None, None

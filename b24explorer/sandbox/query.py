@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import json
 import re
 from collections import OrderedDict
@@ -252,7 +253,9 @@ class Lister:
         self._cache: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
 
     def matching_ids(self, table: Table, pred: Pred | None, order: list[tuple[Field, bool]],
-                     cache_key: Any = None) -> list[int]:
+                     cache_key: Any = None, flt: Any = None, limit: int | None = None) -> list[int]:
+        """`flt`: the v2 filter behind `pred`, whose ID range conditions narrow the rows `pred` reads. `limit`: only
+        the first so many are wanted (a page that is not counted): ordered by ID, the scan stops there."""
         if pred is None and all(f.name == "ID" for f, _ in order):
             desc = bool(order) and order[0][1]
             return table.ids[::-1] if desc else table.ids
@@ -261,7 +264,14 @@ class Lister:
             self._cache.move_to_end(key)
             return self._cache[key]
         rows = table.rows
-        ids = [i for i in table.ids if pred(rows[i])] if pred is not None else list(table.ids)
+        source = table.ids
+        if pred is not None and isinstance(flt, dict):  # the ID range first, as an index on the key would
+            lo, hi = _id_bounds(source, flt, only_ids=False) or (0, len(source))
+            source = source[lo:hi]
+        if pred is not None and limit is not None and order and all(f.name == "ID" for f, _ in order):
+            return list(itertools.islice((i for i in (reversed(source) if order[0][1] else source)
+                                          if pred(rows[i])), limit))
+        ids = [i for i in source if pred(rows[i])] if pred is not None else list(source)
         for field, desc in reversed(order):
             if field.name == "ID":
                 ids.sort(reverse=desc)
@@ -285,25 +295,39 @@ class Lister:
             return None
         if any(f.name != "ID" for f, _ in order):
             return None
-        lo, hi = 0, len(table.ids)
+        bounds = _id_bounds(table.ids, flt, only_ids=True)
+        if bounds is None:
+            return None
+        lo, hi = bounds
         ids = table.ids
-        for key, value in flt.items():
-            op, name = split_v2_key(str(key))
-            if name.upper() != "ID" or op not in (">", ">=", "<", "<=") or isinstance(value, (list, dict)):
-                return None
-            try:
-                bound = int(float(value))
-            except (TypeError, ValueError):
-                return None
-            if op == ">":
-                lo = max(lo, bisect.bisect_right(ids, bound))
-            elif op == ">=":
-                lo = max(lo, bisect.bisect_left(ids, bound))
-            elif op == "<":
-                hi = min(hi, bisect.bisect_left(ids, bound))
-            else:
-                hi = min(hi, bisect.bisect_right(ids, bound))
         window = ids[lo:hi] if lo < hi else []
         if order and order[0][1]:
             window.reverse()
         return window
+
+
+def _id_bounds(ids: list[int], flt: dict[Any, Any], *, only_ids: bool) -> tuple[int, int] | None:
+    """The slice of the sorted `ids` that the filter's ID range conditions (>, >=, <, <=) leave. `only_ids`:
+    None when the filter has any other condition (else those are left to the caller)."""
+    lo, hi = 0, len(ids)
+    for key, value in flt.items():
+        op, name = split_v2_key(str(key))
+        if name.upper() != "ID" or op not in (">", ">=", "<", "<=") or isinstance(value, (list, dict)):
+            if only_ids:
+                return None
+            continue
+        try:
+            bound = int(float(value))
+        except (TypeError, ValueError):
+            if only_ids:
+                return None
+            continue
+        if op == ">":
+            lo = max(lo, bisect.bisect_right(ids, bound))
+        elif op == ">=":
+            lo = max(lo, bisect.bisect_left(ids, bound))
+        elif op == "<":
+            hi = min(hi, bisect.bisect_left(ids, bound))
+        else:
+            hi = min(hi, bisect.bisect_right(ids, bound))
+    return lo, hi

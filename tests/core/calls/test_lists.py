@@ -48,6 +48,25 @@ def record_bodies(client: Any) -> list[tuple[str, bytes]]:
     return sent
 
 
+def break_a_batch(client: Any, chosen: Callable[[int, list[Any]], bool]) -> None:
+    """The first list batch that `chosen(nth, commands)` picks names, in its 11th command, a method the portal
+    does not have."""
+    real = client.batch_encoded
+    sent, broken = 0, False
+
+    async def breaking(commands: list[Any], **kw: Any) -> Any:
+        nonlocal sent, broken
+        sent += 1
+        if not broken and chosen(sent, commands):
+            broken = True
+            label, method, params, cmd = commands[10]
+            commands = [*commands[:10], (label, method, params, cmd.replace(method, "crm.nothing.list", 1)),
+                        *commands[11:]]
+        return await real(commands, **kw)
+
+    client.batch_encoded = breaking
+
+
 def list_requests(n: int) -> int:
     """One plain page; after a full one, batches of 50 pages until a short (or empty) page ends the list."""
     return 1 if n < 50 else 2 + (n - 50) // 2500
@@ -238,20 +257,7 @@ async def test_a_sub_command_error_in_a_prefetched_batch_keeps_the_pages_before_
 ) -> None:
     sb = make_sandbox(deals=10_000)
     client, _, _ = make_client(sb.webhook_url, v3_methods=())
-    real = client.batch_encoded
-    sent = 0
-
-    async def breaking(commands, **kw):
-        # the second batch's 11th command names a method the portal does not have
-        nonlocal sent
-        sent += 1
-        if sent == 2:
-            label, method, params, cmd = commands[10]
-            commands = [*commands[:10], (label, method, params, cmd.replace(method, "crm.nothing.list", 1)),
-                        *commands[11:]]
-        return await real(commands, **kw)
-
-    client.batch_encoded = breaking
+    break_a_batch(client, lambda n, _: n == 2)  # the second batch
     async with client:
         res = await client.call_list("crm.deal.list", {"select": ["ID"]})
     assert not res.complete
