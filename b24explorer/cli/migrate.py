@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from ..core import migration
@@ -57,29 +56,21 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     async with workspace_of(env) as workspace:
         target = await resolve(workspace, args, env)
         async with target.new_client() as client:
-            started = time.monotonic()
             try:
                 result = await migration.run_migration(client, method, params, send_partial=args.send_partial)
             except SdkError as exc:  # the client refused the input before sending
                 raise BadInput(exc.message) from None
-            await _record(target, result, time.monotonic() - started, args, env)
+            await _record(target, result, args, env)
     _print_run(result, args.json, env)
     return ExitStatus(result.exit_code)
 
 
-async def _record(target: Target, result: migration.MigrationRun, elapsed: float, args: argparse.Namespace,
+async def _record(target: Target, result: migration.MigrationRun, args: argparse.Namespace,
                   env: Environment) -> None:
     """Both calls into the history, the way `b24x call` records one."""
-    for sent in (result.v2, result.v3):
-        if sent is None:
-            continue
-        outcome = target.outcome("call", result.translation.method, sent.api, sent.params,
-                                 sent.result.request_id if sent.result is not None else None)
-        if sent.result is not None:
-            outcome.answered(sent.result, sent.result.elapsed)
-        else:
-            assert sent.raised is not None
-            outcome.failed(sent.raised, elapsed)
+    method = result.translation.method
+    for outcome in migration.outcomes_of(result, lambda api, params, rid: target.outcome("call", method, api,
+                                                                                         params, rid)):
         await target.record(outcome, args, env)
 
 
