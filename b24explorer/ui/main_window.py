@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self._loop_running = loop_running
         self._after_loop_start: list[Callable[[], object]] = []
         self._finished_start = False
+        self._api_preferences: list[Callable[[str, str], int | None]] = []
 
         self._build_widgets()
         self._build_actions()
@@ -313,7 +314,6 @@ class MainWindow(QMainWindow):
         self.api_switch.changed.connect(self._api_changed)
         self.params_editor.validity_changed.connect(lambda _v: self._update_actions())
         self.connection_picker.connection_selected.connect(self.select_connection)
-        self.log_pane.switch_to_v3_requested.connect(self.switch_to_v3_and_resend)
         self.error_banner.linkActivated.connect(self._banner_link)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
         self.log_bus_unsubscribe = self.workspace.log_bus.subscribe(self.log_pane.on_record)
@@ -343,6 +343,10 @@ class MainWindow(QMainWindow):
         self.mode_stack.addWidget(widget)
         self.mode_combo.addItem(title, key)
         self._mode_action.setVisible(True)
+
+    def add_api_preference(self, preferred: Callable[[str, str], int | None]) -> None:
+        """``preferred(connection_id, method)`` → the REST version a chosen method starts on (None: no say)."""
+        self._api_preferences.append(preferred)
 
     def set_mode(self, key: str) -> None:
         index = self.mode_combo.findData(key)
@@ -457,6 +461,9 @@ class MainWindow(QMainWindow):
             self.api_switch.set_api(3)
         elif entry is not None and not entry.v3:
             self.api_switch.set_api(2)
+        for preferred in self._api_preferences:
+            if (api := preferred(self._connection, method)) is not None:
+                self.api_switch.set_api(api)
         template = self.workspace.template_for(method, self.api_switch.api(), self._connection)
         self.params_editor.set_template(template)
         saved = self._params_by_connection.get(self._connection, {}).get(method)
@@ -655,7 +662,8 @@ class MainWindow(QMainWindow):
                 self.response_view.show_result(error.to_dict())
 
     def switch_to_v3_and_resend(self, method: str = "") -> None:
-        """The v3 warning's action: switch the current request to REST v3 and send it again."""
+        """Switch the current request to REST v3 and send it again (for a method only REST v3 has: the same
+        params; the v3 warning's action is the migration view, which translates them)."""
         if method and method != self.method_field.method():
             self.choose_method(method, restore=True)
         self.api_switch.set_api(3)

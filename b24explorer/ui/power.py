@@ -1,5 +1,5 @@
 """Plugs the power features into the main window: Batch and List-all modes, the History dock (every request
-recorded), the "Copy as…" menu and "Save response as JSON…".
+recorded), the "Copy as…" menu, "Save response as JSON…" and the REST v3 migration assistant.
 
 Uses only the window's extension points (``add_mode``, ``add_dock``, ``copy_as_menu``, ``response_shown``), the
 window as the modes' :class:`~b24explorer.ui.modes.ModeHost` (the current connection's client; a finished request
@@ -24,6 +24,7 @@ from .batch_editor import BatchDraft, BatchEditor
 from .export_dialog import ExportDialog, copy_to_clipboard, render, save_response_dialog
 from .history_panel import HistoryPanel, StoredRequest
 from .list_all import ListAllPanel, ListRequest, ListRunStats
+from .migration_feature import MigrationFeature
 from .modes import MODE_BATCH, MODE_LIST, MODE_SINGLE, ModeHost
 from .qt import QAction, QKeySequence, Qt, QTimer
 
@@ -76,6 +77,7 @@ class PowerFeatures:
         ]
         window.response_shown.connect(self._remember_shown)
         self._build_menu()
+        self.migration = MigrationFeature(window, workspace, self._webhook)
         self._open_history_soon(0)  # once the event loop runs
 
     # --- plumbing ----------------------------------------------------------------------------------------------
@@ -119,6 +121,7 @@ class PowerFeatures:
     async def aclose(self) -> None:
         """Stop listening and cancel this module's tasks (the workspace closes the history itself)."""
         self._closed = True
+        await self.migration.aclose()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         for task in list(self._tasks):
