@@ -142,6 +142,10 @@ class MigrationView(QWidget):
         self.back_button = QPushButton("Back to the request", self)
         self.back_button.clicked.connect(self.back_requested)
 
+        self.differences_box = QCheckBox("Only differences", self)
+        self.differences_box.setObjectName("onlyDifferences")
+        self.differences_box.toggled.connect(lambda _on: self._filter_rows())
+
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
         self.table = QTableView(self)
@@ -184,12 +188,13 @@ class MigrationView(QWidget):
         upper_layout.addWidget(requests, 1)
         upper_layout.addLayout(buttons)
         lower = titled("<b>Answers field by field</b> <span style='color:gray'>(v2 ↔ v3; differences "
-                       "highlighted)</span>", self.table)
+                       "highlighted)</span>", self.differences_box, self.table)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(upper)
         split.addWidget(lower)
-        split.setStretchFactor(0, 2)
+        split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
+        split.setSizes([220, 520])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
@@ -318,6 +323,12 @@ class MigrationView(QWidget):
                     item.setBackground(QBrush(QColor(colour)))
                     item.setForeground(QBrush(QColor("#202020")))
             self.model.appendRow(items)
+        self._filter_rows()
+
+    def _filter_rows(self) -> None:
+        only_differences = self.differences_box.isChecked()
+        for row, status in enumerate(self.row_statuses()):
+            self.table.setRowHidden(row, only_differences and status is migration.Match.SAME)
 
     def row_statuses(self) -> list[migration.Match]:
         return [migration.Match(self.model.item(r, 0).data(Qt.ItemDataRole.UserRole))

@@ -85,6 +85,11 @@ def test_differences_are_highlighted_both_ways(make_window, sb, qtbot, arun, unt
     for row, status in enumerate(statuses):
         background = view.model.item(row, 0).background().color().name()
         assert (status is migration.Match.SAME) == (background == "#000000"), (row, status, background)
+    view.differences_box.setChecked(True)
+    shown = [status for row, status in enumerate(statuses) if not view.table.isRowHidden(row)]
+    assert shown
+    assert migration.Match.SAME not in shown
+    assert len(shown) == sum(1 for status in statuses if status is not migration.Match.SAME)
 
 
 def test_untranslatable_parts_are_listed_and_nothing_goes_over_v3(make_window, sb, qtbot, arun, until) -> None:
