@@ -36,7 +36,8 @@ class MigrationFeature:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_shown: Any = None
 
-        self.view = MigrationView(window.client, self._outcome, window.request_done, webhook, window)
+        self.view = MigrationView(window.client, self._outcome, window.request_done, webhook, window,
+                                  secrets=workspace.known_secrets)
         window.add_mode(MODE_MIGRATION, "REST v3 migration", self.view, self.view)
         self.view.kept_changed.connect(self.keep_v3)
         self.view.open_in_editor.connect(self.edit_v3)

@@ -10,8 +10,9 @@ connection from then on; "Copy v3 as" renders the v3 call as code with the secre
 from __future__ import annotations
 
 import asyncio
+import html
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..core import export as code_export
@@ -19,6 +20,7 @@ from ..core import migration
 from ..core.errors import SdkError
 from .export_dialog import copy_to_clipboard, render
 from .json_highlighter import JsonHighlighter
+from .masking import mask_text
 from .params_editor import JsonTextEdit
 from .qt import (
     QAbstractItemView,
@@ -83,13 +85,14 @@ class MigrationView(QWidget):
                  new_outcome: Callable[[int, str, Any, str | None], RequestOutcome],
                  done: Callable[[RequestOutcome], None],
                  webhook: Callable[[], Awaitable[Any]],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, secrets: Callable[[], Iterable[str]] = tuple) -> None:
         super().__init__(parent)
         self.setObjectName("migrationView")
         self._client = client
         self._new_outcome = new_outcome
         self._done = done
         self._webhook = webhook
+        self._secrets = secrets
         self._task: asyncio.Task[Any] | None = None
         self.method = ""
         self.v2_params: Any = None
@@ -161,6 +164,9 @@ class MigrationView(QWidget):
             header.resizeSection(col, width)
 
         self._build_layout()
+        self._show_status("Send a request over REST v2, then Ctrl+Shift+M (or the v3 warning's button) shows its "
+                          "REST v3 form here.")
+        self._set_ready(False)
 
     def _build_layout(self) -> None:
         def titled(title: str, *widgets: QWidget) -> QWidget:
@@ -336,7 +342,8 @@ class MigrationView(QWidget):
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
         colour = "#c62828" if error else "gray"
-        self.status.setText(f"<span style='color:{colour}'>{text}</span>")
+        shown = html.escape(mask_text(text, tuple(s for s in self._secrets() if s)), quote=False)
+        self.status.setText(f"<span style='color:{colour}'>{shown}</span>")
 
     def status_text(self) -> str:
         return self.status.text()
