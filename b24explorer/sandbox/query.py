@@ -308,7 +308,10 @@ class Lister:
 
 def _id_bounds(ids: list[int], flt: dict[Any, Any], *, only_ids: bool) -> tuple[int, int] | None:
     """The slice of the sorted `ids` that the filter's ID range conditions (>, >=, <, <=) leave. `only_ids`:
-    None when the filter has any other condition (else those are left to the caller)."""
+    None when the filter has any other condition (else those are left to the caller), and whenever its top level
+    is joined with LOGIC OR (a bound then narrows nothing)."""
+    if any(str(k).upper() == "LOGIC" and str(v).upper() == "OR" for k, v in flt.items()):
+        return None
     lo, hi = 0, len(ids)
     for key, value in flt.items():
         op, name = split_v2_key(str(key))

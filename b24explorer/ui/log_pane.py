@@ -1,7 +1,7 @@
 """The log pane: every core log record, coloured by level, filterable; v3 migration warnings stand out.
 
 A v3 migration warning (code ``METHOD_AVAILABLE_IN_API_V3``) gets its own colour and icon in the table and a
-banner above it with an action that switches the current request to REST v3 and re-sends it.
+banner above it with an action that opens the REST v3 form of the current request beside it (the migration view).
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ class LevelFilter(QSortFilterProxyModel):
 
 
 class V3Banner(QFrame):
-    """Shows the latest v3 migration warning with a button that switches to v3 and re-sends."""
+    """Shows the latest v3 migration warning with a button that opens the migration to v3."""
 
     switch_requested = Signal(str)
 
@@ -220,8 +220,9 @@ class V3Banner(QFrame):
         self.icon.setPixmap(standard_icon("SP_ArrowUp").pixmap(16, 16))
         self.label = QLabel(self)
         self.label.setWordWrap(True)
-        self.button = QPushButton("Switch to v3 and re-send", self)
-        self.button.setIcon(standard_icon("SP_BrowserReload"))
+        self.button = QPushButton("Migrate to REST v3 (Ctrl+Shift+M)", self)
+        self.button.setIcon(standard_icon("SP_ArrowForward"))
+        self.button.setToolTip("Open the v3 form of the request beside it, send it and compare the answers")
         self.button.clicked.connect(lambda: self.switch_requested.emit(self._method))
         self.close_button = QToolButton(self)
         self.close_button.setIcon(standard_icon("SP_TitleBarCloseButton"))
@@ -296,7 +297,7 @@ class LogPane(QWidget):
         self.copy_action.triggered.connect(self.copy_selection)
         self.table.addAction(self.copy_action)
         self._menu_method = ""
-        self.switch_action = QAction(standard_icon("SP_BrowserReload"), "Switch to v3 and re-send", self)
+        self.switch_action = QAction(standard_icon("SP_ArrowForward"), "Migrate to REST v3", self)
         self.switch_action.triggered.connect(lambda: self.switch_to_v3_requested.emit(self._menu_method))
         self.menu = QMenu(self)
         self.menu.addAction(self.copy_action)
@@ -383,7 +384,7 @@ class LogPane(QWidget):
         index = self.table.indexAt(pos)
         row = self._row_at(index) if index.isValid() else None
         self._menu_method = row.method if row is not None and row.is_v3_warning else ""
-        self.switch_action.setText(f"Switch {self._menu_method} to v3 and re-send")
+        self.switch_action.setText(f"Migrate {self._menu_method} to REST v3")
         self.switch_action.setVisible(bool(self._menu_method))
         # One menu, reused: popup() rather than exec() (no nested event loop) and nothing to delete afterwards.
         self.menu.popup(self.table.viewport().mapToGlobal(pos))

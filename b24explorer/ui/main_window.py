@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self._setting_params = False
         self._awaited_connection: str | None = None  # a connection's name: load nothing for others until it comes
         self._answer_for: tuple[str, str] | None = None  # (connection, method) of the answer on screen
+        self._api_preferences: list[Callable[[str, str], int | None]] = []
 
         self._build_widgets()
         self._build_actions()
@@ -329,7 +330,6 @@ class MainWindow(QMainWindow):
         self.api_switch.changed.connect(self._api_changed)
         self.params_editor.validity_changed.connect(lambda _v: self._update_actions())
         self.connection_picker.connection_selected.connect(self.select_connection)
-        self.log_pane.switch_to_v3_requested.connect(self.switch_to_v3_and_resend)
         self.error_banner.linkActivated.connect(self._banner_link)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
         self.log_bus_unsubscribe = self.workspace.log_bus.subscribe(self.log_pane.on_record)
@@ -376,6 +376,10 @@ class MainWindow(QMainWindow):
     def _mode_busy_changed(self, key: str, busy: bool) -> None:
         self._mode_busy[key] = busy
         self._update_actions()
+
+    def add_api_preference(self, preferred: Callable[[str, str], int | None]) -> None:
+        """``preferred(connection_id, method)`` → the REST version a chosen method starts on (None: no say)."""
+        self._api_preferences.append(preferred)
 
     def set_mode(self, key: str) -> None:
         index = self.mode_combo.findData(key)
@@ -515,6 +519,9 @@ class MainWindow(QMainWindow):
             self.api_switch.set_api(3)
         elif entry is not None and not entry.v3:
             self.api_switch.set_api(2)
+        for preferred in self._api_preferences:
+            if (api := preferred(self._connection, method)) is not None:
+                self.api_switch.set_api(api)
         template = self.workspace.template_for(method, self.api_switch.api(), self._connection)
         self.params_editor.set_template(template)
         saved = self._params_by_connection.get(self._connection, {}).get(method)
@@ -789,7 +796,8 @@ class MainWindow(QMainWindow):
                 self.answer_changed.emit()
 
     def switch_to_v3_and_resend(self, method: str = "") -> None:
-        """The v3 warning's action: switch the current request to REST v3 and send it again."""
+        """Switch the current request to REST v3 and send it again (for a method only REST v3 has: the same
+        params; the v3 warning's action is the migration view, which translates them)."""
         if method and method != self.method_field.method():
             self.choose_method(method, restore=True)
         self.api_switch.set_api(3)

@@ -1,6 +1,6 @@
 """Request modes: what the window's Send and Cancel act on, and what the window offers a mode in return.
 
-The single-request editor is the window's own mode; Batch and List all (and the v3 migration view to come) are
+The single-request editor is the window's own mode; Batch, List all and the REST v3 migration view are
 added with :meth:`~b24explorer.ui.main_window.MainWindow.add_mode`. A mode is a widget that implements
 :class:`RequestMode`; it reaches the rest of the app only through the :class:`ModeHost` it is given.
 """
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 MODE_SINGLE = "single"
 MODE_BATCH = "batch"
 MODE_LIST = "list"
+MODE_MIGRATION = "migration"
 
 
 class RequestMode(Protocol):

@@ -1,6 +1,6 @@
 """Plugs the power features into the main window: Batch and List-all modes, the History dock (every request
-recorded), the "Copy as…" menu and "Save response as JSON…", and the documented API (``reference_feature``: the
-picker's documented methods, the docs panel, completion and the pre-send checks).
+recorded), the "Copy as…" menu, "Save response as JSON…", the REST v3 migration assistant, and the documented API
+(``reference_feature``: the picker's documented methods, the docs panel, completion and the pre-send checks).
 
 Uses only the window's extension points (``add_mode``, ``add_dock``, ``copy_as_menu``, ``response_shown``), the
 window as the modes' :class:`~b24explorer.ui.modes.ModeHost` (the current connection's client; a finished request
@@ -25,6 +25,7 @@ from .batch_editor import BatchDraft, BatchEditor
 from .export_dialog import ExportDialog, copy_to_clipboard, render, save_response_dialog
 from .history_panel import HistoryPanel, StoredRequest
 from .list_all import ListAllPanel, ListRequest, ListRunStats
+from .migration_feature import MigrationFeature
 from .modes import MODE_BATCH, MODE_LIST, MODE_SINGLE, ModeHost
 from .qt import QAction, QKeySequence, Qt, QTimer
 from .reference_feature import ReferenceFeatures
@@ -83,6 +84,7 @@ class PowerFeatures:
         from .answer_tools import install as install_answer_tools
 
         self.answer_tools = install_answer_tools(window, workspace, self)
+        self.migration = MigrationFeature(window, workspace, self._webhook)
         self._open_history_soon(0)  # once the event loop runs
 
     # --- plumbing ----------------------------------------------------------------------------------------------
@@ -126,6 +128,7 @@ class PowerFeatures:
     async def aclose(self) -> None:
         """Stop listening and cancel this module's tasks (the workspace closes the history itself)."""
         self._closed = True
+        await self.migration.aclose()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self.answer_tools.close()

@@ -115,6 +115,6 @@ def test_context_menu_of_a_v3_row_offers_the_switch(qtbot) -> None:
     actions = {a.text(): a for a in menu.actions() if a.isVisible()}
     assert "Copy" in actions
     with qtbot.waitSignal(pane.switch_to_v3_requested) as signal:
-        actions["Switch tasks.task.list to v3 and re-send"].trigger()
+        actions["Migrate tasks.task.list to REST v3"].trigger()
     assert signal.args == ["tasks.task.list"]
     menu.close()

@@ -30,7 +30,7 @@ def test_power_features_come_after_the_first_paint(qtbot, qloop, app_home) -> No
     ctx, before = qloop.run_until_complete(start())
     try:
         assert before == ["single"]
-        assert modes(ctx.window) == ["single", "batch", "list"]
+        assert modes(ctx.window) == ["single", "batch", "list", "migration"]
         assert ctx.power.history_dock.parent() is ctx.window
     finally:
         qloop.run_until_complete(ctx.aclose())

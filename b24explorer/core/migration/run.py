@@ -16,7 +16,10 @@ from .schema import SchemaSet
 from .translate import NoV3Twin, Translation, translate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..client import B24Client
+    from ..outcome import RequestOutcome
     from ..result import AjaxResult
 
 
@@ -83,6 +86,24 @@ async def run_migration(client: B24Client, method: str, v2_params: Any, *, v2_re
         assert v3.result is not None
         rows = tuple(compare_answers(pair.method, v2.result.result, v3.result.result))
     return MigrationRun(translation, v2, v3, rows)
+
+
+def outcomes_of(run: MigrationRun, new_outcome: Callable[[int, Any, str | None], RequestOutcome], *,
+                v2_given: bool = False) -> list[RequestOutcome]:
+    """The calls this run sent, as outcomes for the history (v2 first); `v2_given`: its v2 answer was at hand
+    (already recorded), so only the v3 call is new. `new_outcome(api, params, request_id)` makes each one."""
+    sides = ([] if v2_given else [run.v2]) + [run.v3]
+    outcomes = []
+    for sent in sides:
+        if sent is None:
+            continue
+        outcome = new_outcome(sent.api, sent.params, sent.result.request_id if sent.result is not None else None)
+        if sent.result is not None:
+            outcome.answered(sent.result, sent.result.elapsed)
+        elif sent.raised is not None:
+            outcome.failed(sent.raised, 0.0)
+        outcomes.append(outcome)
+    return outcomes
 
 
 async def _send(client: B24Client, method: str, params: Any, api: int) -> Sent:
