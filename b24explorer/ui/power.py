@@ -20,6 +20,7 @@ from ..core import export as code_export
 from ..core.outcome import RequestOutcome
 from ..core.result import AjaxResult
 from ..core.webhook import Webhook
+from . import events_panel
 from .batch_editor import BatchDraft, BatchEditor
 from .export_dialog import ExportDialog, copy_to_clipboard, render, save_response_dialog
 from .history_panel import HistoryPanel, StoredRequest
@@ -75,6 +76,7 @@ class PowerFeatures:
             workspace.connections.events.renamed.connect(lambda _renamed: self._refresh_history()),
         ]
         window.response_shown.connect(self._remember_shown)
+        self.events = events_panel.install(window, workspace, self.open_request)
         self._build_menu()
         self._open_history_soon(0)  # once the event loop runs
 
@@ -119,6 +121,7 @@ class PowerFeatures:
     async def aclose(self) -> None:
         """Stop listening and cancel this module's tasks (the workspace closes the history itself)."""
         self._closed = True
+        await self.events.aclose()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         for task in list(self._tasks):
