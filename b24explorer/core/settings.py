@@ -56,6 +56,8 @@ class ConnectionProfile:
     user_id: int
     keyring_ref: str
     limits: str = "standard"  # a rate-limit preset: standard | enterprise | unlimited
+    auth: str = "webhook"  # what the keyring entry holds: webhook | oauth (an application's credentials)
+    ca_file: str = ""  # a CA file (PEM) trusted for this portal besides the OS trust store
     last_request: LastRequest = field(default_factory=LastRequest)
     recent_methods: list[str] = field(default_factory=list)
 
@@ -236,6 +238,8 @@ def _connection_from(raw: Any) -> ConnectionProfile | None:
         user_id=user_id,
         keyring_ref=ref,
         limits=_choice(raw, "limits", LIMIT_PRESETS, "standard"),
+        auth=_choice(raw, "auth", ("webhook", "oauth"), "webhook"),
+        ca_file=_typed(raw, "ca_file", str, ""),
         last_request=LastRequest(
             method=_typed(last, "method", str, ""),
             params=_typed(last, "params", str, "{}"),
