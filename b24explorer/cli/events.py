@@ -72,7 +72,8 @@ def _add_binding_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("events", nargs="+", metavar="EVENT", help="event names, e.g. ONCRMDEALADD")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--offline", action="store_true", default=True, help="offline events (the default)")
-    kind.add_argument("--handler", default="", metavar="URL", help="an online handler URL instead")
+    kind.add_argument("--handler", dest="handler_url", default="", metavar="URL",
+                      help="an online handler URL instead")
 
 
 async def _no_action(args: argparse.Namespace, env: Environment) -> ExitStatus:
@@ -112,7 +113,7 @@ async def _bind(args: argparse.Namespace, env: Environment) -> ExitStatus:
     names = _check_names(args.events)
 
     async def work(service: EventsService) -> None:
-        for outcome in await service.bind(names, offline=not args.handler, handler=args.handler):
+        for outcome in await service.bind(names, offline=not args.handler_url, handler=args.handler_url):
             env.say(f"{outcome.event}: {'bound' if outcome.bound else outcome.note}")
 
     return await _with_service(args, env, "bind", work)
@@ -122,7 +123,7 @@ async def _unbind(args: argparse.Namespace, env: Environment) -> ExitStatus:
     names = _check_names(args.events)
 
     async def work(service: EventsService) -> None:
-        counts = await service.unbind(names, offline=not args.handler, handler=args.handler)
+        counts = await service.unbind(names, offline=not args.handler_url, handler=args.handler_url)
         for name, count in counts.items():
             env.say(f"{name}: {count} binding{'s' if count != 1 else ''} removed")
 

@@ -52,7 +52,8 @@ INTERVALS_S = (2, 5, 10, 30, 60)
 RECORD_COLUMNS = ("Time", "Event", "Object", "Message id")
 HINT_FALLBACK_S = 60.0  # with the hint, the queue is still read now and then in case a hint is lost
 WEBHOOK_NOTE = ("Events need an application (OAuth) connection: a webhook cannot bind offline events or read their "
-                "queue. Add the app with “Connections… → Add application”, or `b24x connection add --oauth`.")
+                "queue (the portal allows both in an application's context only). Add the app as a connection "
+                "(`b24x connection add NAME --oauth`) and pick it.")
 
 IsAppConnection = Callable[[str], bool]
 OpenCall = Callable[[ObjectCall], None]
@@ -511,11 +512,9 @@ def _record_row(record: OfflineEvent) -> list[QStandardItem]:
 
 def install(window: MainWindow, workspace: Workspace, open_request: Callable[[StoredRequest], None]) -> EventsPanel:
     """The Events dock of a window (hidden until View → Events); it follows the window's connection."""
-    from ..core.connections import Auth
-
     def is_app(connection_id: str) -> bool:
         conn = workspace.connections.get(connection_id)
-        return conn is not None and conn.auth is not Auth.WEBHOOK
+        return conn is not None and conn.is_app
 
     def open_call(call: ObjectCall) -> None:
         open_request(StoredRequest(window.connection_id, "call", call.method, 2, call.params))

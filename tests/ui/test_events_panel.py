@@ -77,6 +77,42 @@ def test_a_webhook_connection_gets_the_note_and_no_controls(make_window: Any, sb
     assert not panel.watch_button.isEnabled()
 
 
+def test_an_app_connection_in_the_window_opens_the_object_in_the_editor(make_window: Any, app_portal: Sandbox,
+                                                                        arun: Any, until: Any) -> None:
+    ctx = make_window(sandbox=app_portal)
+    window, panel = ctx.window, ctx.power.events
+    assert panel.note.text() == WEBHOOK_NOTE  # the sandbox's webhook connection first
+
+    async def scenario() -> int:
+        app = ctx.workspace.connections.add_app_for_this_run("App", app_credentials(app_portal))
+        await until(lambda: window.connection_id == app.id, what="the app connection to be picked")
+        await until(lambda: "✓" in panel.note.text(), what="the feature check")
+        assert panel.bind_button.isEnabled()
+        panel.check_events(["ONCRMDEALADD"])
+        await panel.bind_checked()
+        panel.interval.setCurrentIndex(panel.interval.findData(2.0))
+        panel.watch_button.setChecked(True)
+        client = await window.client()
+        deal = int((await client.call("crm.deal.add", {"fields": {"TITLE": "From the panel"}})).result)
+        await until(lambda: panel.model.rowCount() == 1, what="the record")
+        panel.table.setCurrentIndex(panel.model.index(0, 0))
+        panel.open_selected()
+        assert window.method_field.method() == "crm.deal.get"
+        assert window.params_editor.params() == {"id": deal}
+        shown: list[Any] = []
+        window.response_shown.connect(shown.append)
+        window.send()
+        await until(lambda: shown, what="the deal to be shown")
+        assert str(shown[0].result["ID"]) == str(deal)
+        window.select_connection("Sandbox")
+        await until(lambda: panel.poller is None, what="the watch to stop with the connection")
+        assert panel.note.text() == WEBHOOK_NOTE
+        assert panel.model.rowCount() == 0
+        return deal
+
+    arun(scenario(), timeout=40)
+
+
 def test_bind_a_write_watch_open_and_clear(panel_on_app: Any, arun: Any, until: Any) -> None:
     panel, client, opened, _log, _creds = panel_on_app
     assert "✓" in panel.note.text()  # the feature check ran first
