@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.api3_action.setShortcut(QKeySequence("Ctrl+3"))
         self.connections_action = QAction("Connections…", self)  # icons of menu-only actions: finish_start
         self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.connect_app_action = QAction("Connect an application…", self)  # OAuth: ui/app_connection_dialog
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
                                       or [QKeySequence("Ctrl+Q")])
@@ -218,6 +219,7 @@ class MainWindow(QMainWindow):
         menubar = self.menuBar()
         file_menu = menubar.addMenu("&File")
         file_menu.addAction(self.connections_action)
+        file_menu.addAction(self.connect_app_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.request_menu = menubar.addMenu("&Request")
