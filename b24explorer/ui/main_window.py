@@ -648,6 +648,8 @@ class MainWindow(QMainWindow):
         lines.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
         for item in getattr(error, "validation", None) or []:
             lines.append(mask_text(f"• {item}", secrets))
+        if error.code == "TLS_CERTIFICATE_UNTRUSTED" and self._connection:
+            lines.append(f"<a href='{EDIT_CONNECTION_LINK}'>Edit the connection to set its CA file</a>")
         if error.code == "ERROR_METHOD_NOT_FOUND" and "only in REST v3" in error.message \
                 and self.api_switch.api() == 2:
             lines.append(f"<a href='{SWITCH_TO_V3_LINK}'>Switch to REST v3 and re-send</a>")

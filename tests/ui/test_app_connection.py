@@ -10,14 +10,18 @@ from pathlib import Path
 import httpx
 import pytest
 from headless_browser import HeadlessBrowser
+from tls_portal import ISSUER, OPENSSL, make_pki, serve_portal
 
 from b24explorer.core.catalog import NEEDS_APP_CONTEXT
 from b24explorer.core.oauth import OAuthCredentials
 from b24explorer.core.outcome import RequestOutcome
 from b24explorer.core.state import FileState
 from b24explorer.core.vault import SERVICE
+from b24explorer.core.webhook import Webhook
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui.app_connection_dialog import AppConnectionDialog
+from b24explorer.ui.connection_dialogs import ConnectionDialog
+from b24explorer.ui.qt import QDialogButtonBox
 
 
 @pytest.fixture
@@ -192,3 +196,45 @@ def test_refusals_and_certificate_files_are_explained(make_window, portal, arun,
 
     arun(refused())
     assert memory_keyring.items == {}
+
+
+@pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command to make a test CA")
+def test_a_company_ca_is_named_in_the_error_and_set_per_connection(make_window, arun, until, memory_keyring,
+                                                                   tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    ctx = make_window()
+    with serve_portal(pki) as server:
+        url = f"https://127.0.0.1:{server.server_address[1]}/rest/1/onpremwebhook77/"
+        conn = arun(ctx.workspace.connections.add("On-premise", Webhook.parse(url)))
+        ctx.window.refresh_connections(conn.id)
+
+        async def send() -> None:
+            ctx.window.choose_method("profile")
+            task = ctx.window.send()
+            assert task is not None
+            await task
+
+        arun(send())
+        banner = ctx.window.error_banner.text()
+        assert "TLS_CERTIFICATE_UNTRUSTED" in banner
+        assert "127.0.0.1" in banner
+        assert ISSUER in banner
+        assert "Edit the connection to set its CA file" in banner
+        assert "onpremwebhook77" not in banner
+
+        async def set_the_ca_file() -> None:
+            ctx.window.error_banner.linkActivated.emit("action:edit-connection")
+            dialog = await until(lambda: ctx.flow.dialog if isinstance(ctx.flow.dialog, ConnectionDialog) else None,
+                                 what="the connection dialog")
+            dialog.ca_field.edit.setText(str(tmp_path / "missing.pem"))
+            assert dialog.ca_error.isVisible()
+            assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Save).isEnabled()
+            dialog.ca_field.edit.setText(str(pki["ca"]))
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+            await until(lambda: ctx.workspace.connections.require(conn.id).ca_file == str(pki["ca"]),
+                        what="the CA file saved with the connection")
+
+        arun(set_the_ca_file())
+        arun(send())
+        assert ctx.window.response_status.facts.ok
+        assert any(path.startswith("/rest/1/onpremwebhook77/profile") for path in server.seen)
