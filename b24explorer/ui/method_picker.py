@@ -50,12 +50,21 @@ class PickerEntry:
     docs_url: str = ""
     title: str = ""
     docs_url_v3: str = ""
-    available: bool | None = None  # None: unknown; False: the webhook's scopes do not allow it
+    available: bool | None = None  # None: unknown; False: the connection may not call it (see `why_not`)
+    unavailable_reason: str = ""  # e.g. an app-context method on a webhook; "" when it is the scopes
 
     @classmethod
     def from_catalog(cls, entry: CatalogEntry) -> PickerEntry:
         return cls(name=entry.name, scope=entry.scope, v3=entry.in_v3, v2=entry.in_v2, docs_url=entry.doc_url,
-                   docs_url_v3=entry.doc_url_v3, title=entry.description, available=entry.available)
+                   docs_url_v3=entry.doc_url_v3, title=entry.description, available=entry.available,
+                   unavailable_reason=entry.unavailable_reason)
+
+    @property
+    def why_not(self) -> str:
+        """Why the connection may not call it ("" when it may, or nobody knows)."""
+        if self.available is not False:
+            return ""
+        return self.unavailable_reason or "not allowed by this webhook's scopes"
 
 
 def match_score(query: str, name: str) -> int | None:
@@ -194,7 +203,7 @@ class MethodPicker(QWidget):
         name.setToolTip(entry.title or entry.name)
         if entry.available is False:
             name.setForeground(QColor("#9e9e9e"))
-            name.setToolTip(f"{entry.title or entry.name}\n(not allowed by this webhook's scopes)")
+            name.setToolTip(f"{entry.title or entry.name}\n({entry.why_not})")
         api = QStandardItem("v3" if entry.v3 and not entry.v2 else ("v2·v3" if entry.v3 else "v2"))
         api.setData(entry.name, NAME_ROLE)
         if entry.v3:
@@ -305,7 +314,7 @@ class MethodPicker(QWidget):
         if entry.docs_url_v3 and entry.docs_url_v3 != entry.docs_url:
             link += f' · <a href="{entry.docs_url_v3}">v3 docs</a>'
         if entry.available is False:
-            link += " · <span style='color:#c62828'>not allowed by this webhook's scopes</span>"
+            link += f" · <span style='color:#c62828'>{entry.why_not}</span>"
         title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
         self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
 

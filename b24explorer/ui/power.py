@@ -29,6 +29,7 @@ from .modes import MODE_BATCH, MODE_LIST, MODE_SINGLE, ModeHost
 from .qt import QAction, QKeySequence, Qt, QTimer
 
 if TYPE_CHECKING:
+    from ..core.oauth import OAuthCredentials
     from ..core.workspace import Workspace
     from .main_window import MainWindow
 
@@ -274,14 +275,16 @@ class PowerFeatures:
             return code_export.BatchRequest(params.get("cmd", params), bool(params.get("halt", True)), current.api)
         return code_export.CallRequest(current.method, current.params, current.api, current.request_id or None)
 
-    async def _webhook(self, connection: str | None = None) -> Webhook | None:
+    async def _webhook(self, connection: str | None = None) -> Webhook | OAuthCredentials | None:
+        """What the code is written for: the webhook, or an app connection's credentials (its variant)."""
         key = connection or self.window.connection_id
         if not key:
             return None
         try:
-            return await self.workspace.connections.webhook(key)
+            access = await self.workspace.connections.access(key)
         except Exception:  # keyring trouble, or a connection gone: export with a placeholder portal instead
             return None
+        return access if isinstance(access, Webhook) else access.credentials
 
     async def copy_stored_as(self, stored: StoredRequest, fmt: str) -> str:
         """A history or saved request as code, to the clipboard (the webhook of its own connection, masked)."""
@@ -296,10 +299,16 @@ class PowerFeatures:
             except ValueError as exc:
                 self.window.statusBar().showMessage(str(exc), 6000)
                 return None
-            code = render(fmt, request, await self._webhook())
+            subject = await self._webhook()
+            try:
+                code = render(fmt, request, subject)
+            except ValueError as exc:  # e.g. PHP for an app connection
+                self.window.statusBar().showMessage(f"Cannot export this request: {exc}", 8000)
+                return None
             copy_to_clipboard(code)
             label = code_export.FORMAT_LABELS[code_export.Format(fmt)]
-            self.window.statusBar().showMessage(f"Copied as {label} (the webhook secret is a placeholder)", 6000)
+            secret = "the webhook secret is" if isinstance(subject, Webhook) or subject is None else "the tokens are"
+            self.window.statusBar().showMessage(f"Copied as {label} ({secret} a placeholder)", 6000)
             return code
 
         return self._spawn(run())

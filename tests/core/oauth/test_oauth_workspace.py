@@ -62,3 +62,24 @@ async def test_an_app_connection_is_saved_called_refreshed_and_masked(app_portal
     assert (await again.connections.session("App")).credentials == stored
     assert (await (await again.client("App")).call("app.info")).result["ID"] == 1
     await again.aclose()
+
+
+async def test_migration_v3_and_batch_run_through_an_app_connection(app_portal: Sandbox,
+                                                                      memory_keyring: MemoryKeyring) -> None:
+    from b24explorer.core import migration
+
+    sb = app_portal
+    ws = Workspace()
+    conn = await ws.connections.add_app("App", await authorize(sb))
+    client = await ws.client(conn.id)
+    expire_all(sb)  # the first call of each kind meets an expired token
+    run = await migration.run_migration(client, "tasks.task.list", {"select": ["ID"], "filter": {">=ID": 1}, "start": 0})
+    assert run.exit_code == 0
+    assert run.v2 is not None
+    assert run.v3 is not None
+    assert run.v2.ok
+    assert run.v3.ok
+    batch = await client.batch({"me": ["profile", {}], "app": ["app.info", {}]})
+    assert batch.is_success
+    assert sb.counters.requests("oauth/token:refresh_token") == 1
+    await ws.aclose()
