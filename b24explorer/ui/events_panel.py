@@ -52,8 +52,9 @@ INTERVALS_S = (2, 5, 10, 30, 60)
 RECORD_COLUMNS = ("Time", "Event", "Object", "Message id")
 HINT_FALLBACK_S = 60.0  # with the hint, the queue is still read now and then in case a hint is lost
 WEBHOOK_NOTE = ("Events need an application (OAuth) connection: a webhook cannot bind offline events or read their "
-                "queue (the portal allows both in an application's context only). Add the app as a connection "
-                "(`b24x connection add NAME --oauth`) and pick it.")
+                "queue (the portal allows both in an application's context only). Connect the app (Connections… → "
+                "Connect app…, "
+                "or `b24x connection add NAME --oauth`) and pick it.")
 
 IsAppConnection = Callable[[str], bool]
 OpenCall = Callable[[ObjectCall], None]

@@ -8,7 +8,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import wait_until
 
 from b24explorer.core import B24Client, LimitsConfig, LogBus
 from b24explorer.core.events import EventsService, ObjectCall
@@ -50,7 +49,7 @@ def app_portal(make_sandbox: Any) -> Sandbox:
 
 
 @pytest.fixture
-def panel_on_app(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_portal: Sandbox) -> Any:
+def panel_on_app(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_portal: Sandbox, until: Any) -> Any:
     credentials = app_credentials(app_portal)
     log = LogBus(keep=1000)
     client = B24Client(OAuthSession(credentials), limits=LimitsConfig.unlimited(), log=log)
@@ -58,7 +57,7 @@ def panel_on_app(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_portal: Sandb
 
     async def build() -> EventsPanel:  # inside the running loop, as the window builds it after its first paint
         built = EventsPanel(AppHost(client), is_app=lambda _id: True, open_call=opened.append, log=log)
-        await wait_until(lambda: "Checking" not in built.note.text(), what="the feature check")
+        await until(lambda: "Checking" not in built.note.text(), what="the feature check")
         return built
 
     panel = qloop.run_until_complete(build())
