@@ -78,6 +78,7 @@ class EventsPanel(QWidget):
         self._hint_listener: EventListener | None = None
         self._hint_service: EventsService | None = None  # the connection the hint was bound on
         self._connection = ""
+        self._check_pending = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
         self.note = QLabel()
@@ -257,6 +258,7 @@ class EventsPanel(QWidget):
         if connection_id == self._connection and connection_id and not again:
             return
         self._connection = connection_id
+        self._check_pending = False
         self.watch_button.setChecked(False)
         self.records = []
         self.model.removeRows(0, self.model.rowCount())
@@ -269,6 +271,17 @@ class EventsPanel(QWidget):
         else:
             self.note.setText("Checking whether this portal offers offline events…")
             self._service_enabled(True)
+            self._check_pending = True
+            if self.isVisible():  # a hidden panel sends nothing: the check runs when it is shown
+                self._run_pending_check()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._run_pending_check()
+
+    def _run_pending_check(self) -> None:
+        if self._check_pending and self._connection:
+            self._check_pending = False
             self._spawn(self.feature_check())
 
     async def feature_check(self) -> bool | None:

@@ -14,6 +14,7 @@ from b24explorer.core.events import EventsService, ObjectCall
 from b24explorer.core.oauth import OAuthApp, OAuthCredentials, OAuthSession, TokenSet
 from b24explorer.sandbox import Sandbox
 from b24explorer.ui.events_panel import WEBHOOK_NOTE, EventsPanel
+from b24explorer.ui.qt import QDockWidget
 
 
 class AppHost:
@@ -57,12 +58,14 @@ def panel_on_app(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_portal: Sandb
 
     async def build() -> EventsPanel:  # inside the running loop, as the window builds it after its first paint
         built = EventsPanel(AppHost(client), is_app=lambda _id: True, open_call=opened.append, log=log)
+        qtbot.addWidget(built)
+        await asyncio.sleep(0.2)
+        assert "Checking" in built.note.text()  # hidden: nothing is sent yet
+        built.show()
         await until(lambda: "Checking" not in built.note.text(), what="the feature check")
         return built
 
     panel = qloop.run_until_complete(build())
-    qtbot.addWidget(panel)
-    panel.show()
     yield panel, client, opened, log, credentials
     qloop.run_until_complete(panel.aclose())
     qloop.run_until_complete(client.aclose())
@@ -85,6 +88,7 @@ def test_an_app_connection_in_the_window_opens_the_object_in_the_editor(make_win
     async def scenario() -> int:
         app = ctx.workspace.connections.add_app_for_this_run("App", app_credentials(app_portal))
         await until(lambda: window.connection_id == app.id, what="the app connection to be picked")
+        window.findChild(QDockWidget, "eventsDock").show()  # View → Events
         await until(lambda: "✓" in panel.note.text(), what="the feature check")
         assert panel.bind_button.isEnabled()
         panel.check_events(["ONCRMDEALADD"])
