@@ -37,7 +37,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     rename = actions.add_parser("rename", help="give a connection a new name (its history stays with it)")
     rename.add_argument("connection", help="its name or id")
     rename.add_argument("new_name")
-    remove = actions.add_parser("remove", help="forget a connection and delete its webhook from the keyring")
+    ca = actions.add_parser("ca-file", help="trust a CA file (PEM) for a connection's portal (empty: none)")
+    ca.add_argument("connection", help="its name or id")
+    ca.add_argument("path", nargs="?", default="", help="the CA file; leave out to use the system's trust only")
+    remove = actions.add_parser("remove", help="forget a connection and delete its secret from the keyring")
     remove.add_argument("connection", help="its name or id")
     return parser
 
@@ -58,6 +61,9 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
                     conn = await workspace.connections.add(args.name, _webhook(env), args.limits, ca_file)
                     env.say(f"saved {conn.name!r} ({conn.host}, user {conn.user_id}) as {conn.id}")
                 print(conn.id, file=env.stdout, flush=True)
+            elif args.action == "ca-file":
+                conn = workspace.connections.set_ca_file(args.connection, _ca_file(args.path))
+                env.say(f"{conn.name!r} trusts {conn.ca_file or 'the system trust store only'}")
             elif args.action == "rename":
                 conn = workspace.connections.rename(args.connection, args.new_name)
                 env.say(f"renamed to {conn.name!r} ({conn.id})")

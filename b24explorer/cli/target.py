@@ -123,7 +123,7 @@ async def resolve(workspace: Workspace, args: argparse.Namespace, env: Environme
             raise BadInput(f"no webhook: pass --profile NAME, --webhook URL or set {WEBHOOK_ENV}")
         hook = parse_webhook(url)
         connection = next((c for c in workspace.connections
-                           if c.portal == hook.portal and c.user_id == hook.user_id), None)
+                           if not c.is_app and c.portal == hook.portal and c.user_id == hook.user_id), None)
     return Target(workspace, hook, connection, float(getattr(args, "timeout", 30.0)), getattr(args, "plan", None))
 
 

@@ -207,10 +207,9 @@ class Connections:
         found = self._sessions.get(conn.id)
         if found is not None:
             return found
-        from .oauth import OAuthSession
-        from .oauth_store import keyring_saver, read_credentials
+        from .oauth_store import read_credentials
 
-        session = OAuthSession(await read_credentials(self.vault, conn.id), save=keyring_saver(self.vault, conn.id))
+        session = self._new_session(conn.id, await read_credentials(self.vault, conn.id))
         self._sessions[conn.id] = session
         if conn.masked != session.masked:  # display only: no event
             self._all[conn.id] = replace(conn, masked=session.masked)
@@ -342,11 +341,17 @@ class Connections:
         return Connection(new_reference(), name, credentials.portal, credentials.tokens.user_id or 0, limits, storage,
                           Auth.OAUTH, credentials.masked, ca_file.strip())
 
-    def _put_app(self, conn: Connection, credentials: OAuthCredentials) -> Connection:
+    def _new_session(self, conn_id: str, credentials: OAuthCredentials) -> OAuthSession:
+        """A session that saves each refreshed pair to the vault and, when its refresh token was spent by another
+        process (the window and b24x side by side), takes the pair that process saved."""
         from .oauth import OAuthSession
-        from .oauth_store import keyring_saver
+        from .oauth_store import keyring_saver, read_credentials
 
-        self._sessions[conn.id] = OAuthSession(credentials, save=keyring_saver(self.vault, conn.id))
+        return OAuthSession(credentials, save=keyring_saver(self.vault, conn_id),
+                            reload=lambda: read_credentials(self.vault, conn_id))
+
+    def _put_app(self, conn: Connection, credentials: OAuthCredentials) -> Connection:
+        self._sessions[conn.id] = self._new_session(conn.id, credentials)
         self._all[conn.id] = conn
         self._persist(conn)
         self.events.added.emit(conn)

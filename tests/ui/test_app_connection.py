@@ -45,6 +45,14 @@ async def open_dialog(ctx, until) -> tuple[asyncio.Future, AppConnectionDialog]:
     return task, dialog
 
 
+async def send(window, method: str) -> None:
+    """The method through the window's current connection, as Ctrl+Enter sends it."""
+    window.choose_method(method)
+    task = window.send()
+    assert task is not None
+    await task
+
+
 def files_holding(root: Path, secrets: tuple[str, ...]) -> list[str]:
     return [f"{p.name}:{s[:4]}" for p in root.rglob("*") if p.is_file() for s in secrets if s.encode() in p.read_bytes()]
 
@@ -81,10 +89,7 @@ def test_connect_call_refresh_and_nothing_on_disk(make_window, portal, arun, unt
     assert first.app.client_secret == sb.portal.oauth.app.client_secret
 
     async def call(method: str) -> RequestOutcome:
-        ctx.window.choose_method(method)
-        task = ctx.window.send()
-        assert task is not None
-        await task
+        await send(ctx.window, method)
         return finished[-1]
 
     async def use_it() -> None:
@@ -208,13 +213,7 @@ def test_a_company_ca_is_named_in_the_error_and_set_per_connection(make_window, 
         conn = arun(ctx.workspace.connections.add("On-premise", Webhook.parse(url)))
         ctx.window.refresh_connections(conn.id)
 
-        async def send() -> None:
-            ctx.window.choose_method("profile")
-            task = ctx.window.send()
-            assert task is not None
-            await task
-
-        arun(send())
+        arun(send(ctx.window, "profile"))
         banner = ctx.window.error_banner.text()
         assert "TLS_CERTIFICATE_UNTRUSTED" in banner
         assert "127.0.0.1" in banner
@@ -235,6 +234,42 @@ def test_a_company_ca_is_named_in_the_error_and_set_per_connection(make_window, 
                         what="the CA file saved with the connection")
 
         arun(set_the_ca_file())
-        arun(send())
+        arun(send(ctx.window, "profile"))
         assert ctx.window.response_status.facts.ok
         assert any(path.startswith("/rest/1/onpremwebhook77/profile") for path in server.seen)
+
+
+@pytest.mark.real_keyring
+def test_an_app_connection_lives_in_the_secret_service_across_restarts(make_window, portal, arun, until,
+                                                                       app_home) -> None:
+    import keyring
+
+    sb = portal
+    ctx = make_window(settings=FileState())
+    ctx.flow.open_browser = HeadlessBrowser()
+
+    async def connect() -> str:
+        task, dialog = await open_dialog(ctx, until)
+        fill(dialog, sb, "Real app")
+        dialog.connect_button.click()
+        conn = await asyncio.wait_for(task, 20)
+        return conn.id
+
+    ref = arun(connect())
+    first = OAuthCredentials.from_keyring_text(keyring.get_password(SERVICE, ref))
+    ctx.workspace.state.flush()
+    ctx.window.close()
+    httpx.post(f"{sb.control_url}oauth/expire").raise_for_status()
+
+    # A fresh window (as after a restart) reads the credentials back, refreshes and saves the new pair.
+    again = make_window(settings=FileState())
+
+    again.window.select_connection("Real app")
+    arun(send(again.window, "app.info"))
+    assert again.window.response_status.facts.ok
+    renewed = OAuthCredentials.from_keyring_text(keyring.get_password(SERVICE, ref))
+    assert renewed.tokens.refresh_token != first.tokens.refresh_token
+    again.workspace.state.flush()
+    assert files_holding(app_home, (*first.secrets, *renewed.secrets)) == []
+    arun(again.workspace.connections.remove("Real app"))
+    assert keyring.get_password(SERVICE, ref) is None

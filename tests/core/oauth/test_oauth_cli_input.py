@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from cli_helpers import b24x
 from keyring_backends import MemoryKeyring
 from oauth_helpers import authorize
+from tls_portal import OPENSSL, make_pki, serve_portal
 
 from b24explorer.core.oauth import OAuthCredentials
 from b24explorer.sandbox import Sandbox
@@ -68,3 +70,25 @@ def test_bad_input_saves_nothing(memory_keyring: MemoryKeyring, argv: list[str],
     assert (code, out) == (2, "")
     assert said.lower() in err.lower()
     assert memory_keyring.items == {}
+
+
+@pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command to make a test CA")
+def test_a_ca_file_is_kept_per_connection(memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    not_pem = tmp_path / "notes.txt"
+    not_pem.write_text("not a certificate")
+    with serve_portal(pki) as server:
+        url = f"https://127.0.0.1:{server.server_address[1]}/rest/1/onpremsecret42/"
+        code, _, err = b24x("connection", "add", "OnPrem", "--ca-file", str(not_pem), stdin=url + "\n")
+        assert code == 2
+        assert "CA file" in err
+        assert b24x("connection", "add", "OnPrem", stdin=url + "\n")[0] == 0
+        code, out, _ = b24x("call", "profile", "--profile", "OnPrem")
+        assert code == 1
+        assert json.loads(out)["error"] == "TLS_CERTIFICATE_UNTRUSTED"
+        assert b24x("connection", "ca-file", "OnPrem", str(not_pem))[0] == 2
+        assert b24x("connection", "ca-file", "OnPrem", str(pki["ca"]))[0] == 0
+        assert json.loads(b24x("connection", "list", "--json")[1])["ca_file"] == str(pki["ca"])
+        code, out, err = b24x("call", "profile", "--profile", "OnPrem")
+        assert code == 0, err
+        assert json.loads(out)["result"] == {"ID": "1"}

@@ -83,3 +83,24 @@ async def test_migration_v3_and_batch_run_through_an_app_connection(app_portal: 
     assert batch.is_success
     assert sb.counters.requests("oauth/token:refresh_token") == 1
     await ws.aclose()
+
+
+async def test_the_window_and_the_command_line_share_one_connection(app_portal: Sandbox,
+                                                                     memory_keyring: MemoryKeyring) -> None:
+    """Two processes hold the same pair: the first to meet the expiry refreshes; the second's refresh token is
+    then spent, so it takes the pair the first saved instead of failing."""
+    sb = app_portal
+    window = Workspace(state=FileState())
+    conn = await window.connections.add_app("App", await authorize(sb))
+    window.state.flush()  # settings.json is written on a worker thread
+    command_line = Workspace(state=FileState())
+    assert (await command_line.connections.session("App")).credentials == (
+        await window.connections.session("App")).credentials
+    expire_all(sb)
+    assert (await (await window.client(conn.id)).call("app.info")).result["ID"] == 1
+    stored = OAuthCredentials.from_keyring_text(memory_keyring.items[("b24explorer", conn.id)])
+    assert (await (await command_line.client(conn.id)).call("profile")).is_success
+    assert (await command_line.connections.session("App")).credentials == stored
+    assert sb.counters.requests("oauth/token:refresh_token") == 2  # the second one refused: its token was spent
+    await window.aclose()
+    await command_line.aclose()
