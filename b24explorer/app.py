@@ -142,6 +142,7 @@ def build(*, settings: WorkspaceState | None = None, vault: Vault | None = None,
     if not defer_power:
         ctx.install_power()
     window.connections_action.triggered.connect(lambda: _spawn(flow.manage()))
+    window.connect_app_action.triggered.connect(lambda: _spawn(flow.connect_app()))
     window.connection_picker.manage_requested.connect(lambda: _spawn(flow.manage()))
     window.edit_connection_requested.connect(lambda key: _spawn(flow.edit_by_key(key)))
     for notice in settings.notices:

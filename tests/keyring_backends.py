@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+import keyring
 import keyring.backend
 import keyring.errors
 from jaraco.classes import properties
@@ -59,3 +63,15 @@ class DismissedPromptKeyring(TestOnlyBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         raise keyring.errors.InitError("Failed to create the collection: Prompt dismissed.")
+
+
+@contextlib.contextmanager
+def memory_keyring_installed() -> Iterator[MemoryKeyring]:
+    """A fresh MemoryKeyring as keyring's backend for the block; the previous backend is put back after it."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

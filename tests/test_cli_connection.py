@@ -3,33 +3,24 @@ comes from the environment or stdin, never from an argument."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring_backends import MemoryKeyring
+from cli_helpers import b24x
+from keyring_backends import MemoryKeyring, memory_keyring_installed
 
-from b24explorer.cli import Environment, main
+from b24explorer.cli import main
 from b24explorer.sandbox import Sandbox
 
 
 @pytest.fixture
 def memory_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     monkeypatch.setenv("B24X_HOME", str(tmp_path / "home"))
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    with memory_keyring_installed() as backend:
+        yield backend
 
-
-def b24x(*argv: str, stdin: str = "", environ: dict[str, str] | None = None) -> tuple[int, str, str]:
-    env = Environment(stdin=io.StringIO(stdin), stdout=io.StringIO(), stderr=io.StringIO(), environ=environ or {})
-    code = main(list(argv), env)
-    return code, env.stdout.getvalue(), env.stderr.getvalue()
 
 
 def listed(*extra: str) -> list[dict[str, object]]:

@@ -2,7 +2,7 @@
 
 The webhook of ``add`` comes from the environment (``B24X_WEBHOOK``) or from stdin — never from an argument,
 which would land in the shell's history. It goes to the OS keyring; settings keep only the connection's name,
-portal, user and id.
+portal, user and id. ``add --oauth`` connects an application instead (:mod:`.connection_app`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import argparse
 from typing import Any
 
 from ..core.connections import LIMIT_PRESETS, Connection, ConnectionChangeError
+from ..core.errors import SdkError
 from ..core.vault import VaultError
 from ..core.workspace import Workspace
-from .base import BadInput, Environment, ExitStatus
+from .base import BadInput, Environment, ExitStatus, error_object
+from .connection_app import add_app_options, app_credentials, wants_app
 from .parsing import WEBHOOK_ENV, add_command
 from .target import parse_webhook, workspace_of
 
@@ -30,13 +32,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add.add_argument("name", help="its name")
     add.add_argument("--limits", default="standard", choices=LIMIT_PRESETS, help="client-side rate limits")
     add.add_argument("--read-only", action="store_true", help="refuse methods that may change data")
+    add.add_argument("--ca-file", default="", metavar="PATH",
+                     help="a CA file (PEM) to trust for this portal besides the system's (self-hosted portals)")
+    add_app_options(add)
     rename = actions.add_parser("rename", help="give a connection a new name (its history stays with it)")
     rename.add_argument("connection", help="its name or id")
     rename.add_argument("new_name")
     read_only = actions.add_parser("read-only", help="refuse (on) or allow (off) methods that may change data")
     read_only.add_argument("connection", help="its name or id")
     read_only.add_argument("switch", choices=("on", "off"))
-    remove = actions.add_parser("remove", help="forget a connection and delete its webhook from the keyring")
+    ca = actions.add_parser("ca-file", help="trust a CA file (PEM) for a connection's portal (empty: none)")
+    ca.add_argument("connection", help="its name or id")
+    ca.add_argument("path", nargs="?", default="", help="the CA file; leave out to use the system's trust only")
+    remove = actions.add_parser("remove", help="forget a connection and delete its secret from the keyring")
     remove.add_argument("connection", help="its name or id")
     return parser
 
@@ -47,11 +55,21 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
             if args.action == "list":
                 _list(workspace, args.json, env)
             elif args.action == "add":
-                conn = await workspace.connections.add(args.name, _webhook(env), args.limits)
+                ca_file = _ca_file(args.ca_file)
+                if wants_app(args):
+                    workspace.connections.require_free(args.name)
+                    creds = await app_credentials(args, env)
+                    conn = await workspace.connections.add_app(args.name, creds, args.limits, ca_file)
+                    env.say(f"saved {conn.name!r} (application {creds.app.client_id} on {conn.host}) as {conn.id}")
+                else:
+                    conn = await workspace.connections.add(args.name, _webhook(env), args.limits, ca_file)
+                    env.say(f"saved {conn.name!r} ({conn.host}, user {conn.user_id}) as {conn.id}")
                 if args.read_only:
                     conn = workspace.connections.set_read_only(conn.id, True)
-                env.say(f"saved {conn.name!r} ({conn.host}, user {conn.user_id}) as {conn.id}")
                 print(conn.id, file=env.stdout, flush=True)
+            elif args.action == "ca-file":
+                conn = workspace.connections.set_ca_file(args.connection, _ca_file(args.path))
+                env.say(f"{conn.name!r} trusts {conn.ca_file or 'the system trust store only'}")
             elif args.action == "rename":
                 conn = workspace.connections.rename(args.connection, args.new_name)
                 env.say(f"renamed to {conn.name!r} ({conn.id})")
@@ -66,7 +84,26 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
         except VaultError as exc:
             env.say(f"b24x connection: {exc.message} {exc.action}")
             return ExitStatus.ERROR
+        except SdkError as exc:  # the authorization failed (refused, timed out, a certificate not trusted…)
+            env.dump(error_object(exc), indent=None)
+            return ExitStatus.ERROR
     return ExitStatus.SUCCESS
+
+
+def _ca_file(path: str) -> str:
+    """The CA file as an absolute path, checked now (a wrong one is bad input, nothing saved)."""
+    if not path:
+        return ""
+    from pathlib import Path
+
+    from ..core.tls import tls_context
+
+    full = str(Path(path).expanduser().resolve())
+    try:
+        tls_context(full)
+    except SdkError as exc:
+        raise BadInput(exc.message) from None
+    return full
 
 
 def _webhook(env: Environment) -> Any:
@@ -82,7 +119,7 @@ def _webhook(env: Environment) -> Any:
 
 def as_json(conn: Connection) -> dict[str, Any]:
     return {"id": conn.id, "name": conn.name, "portal": conn.portal, "user_id": conn.user_id,
-            "limits": conn.limits, "auth": str(conn.auth), "read_only": conn.read_only}
+            "limits": conn.limits, "auth": str(conn.auth), "ca_file": conn.ca_file, "read_only": conn.read_only}
 
 
 def _list(workspace: Workspace, as_lines: bool, env: Environment) -> None:
@@ -90,7 +127,7 @@ def _list(workspace: Workspace, as_lines: bool, env: Environment) -> None:
         if as_lines:
             env.dump(as_json(conn), indent=None)
         else:
+            who = "app" if conn.is_app else f"user {conn.user_id}"
             mode = "read-only" if conn.read_only else ""
-            print(f"{conn.name:<24.24}  {conn.host:<32.32}  user {conn.user_id:<6}  {conn.limits:<10}  {mode:<9}  "
-                  f"{conn.id}",
+            print(f"{conn.name:<24.24}  {conn.host:<32.32}  {who:<11}  {conn.limits:<10}  {mode:<9}  {conn.id}",
                   file=env.stdout, flush=True)

@@ -69,9 +69,9 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
             if not args.method:
                 raise BadInput("name a method (or use --cmd JSON for a batch, --from-history ID for an entry)")
             request = export_mod.CallRequest(args.method, read_params(args.params, env), args.api, args.request_id)
-        hook: export_mod.WebhookLike = _PlaceholderPortal()
+        hook: Any = _PlaceholderPortal()
         if args.include_secret or args.profile or args.webhook or env.environ.get(WEBHOOK_ENV, "").strip():
-            hook = (await resolve(workspace, args, env)).webhook
+            hook = (await resolve(workspace, args, env)).export_subject
         code = export_mod.export_code(args.fmt, hook, request, include_secret=bool(args.include_secret))
     if args.output:
         await asyncio.to_thread(Path(args.output).write_text, code, encoding="utf-8")

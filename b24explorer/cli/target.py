@@ -1,5 +1,6 @@
 """Where a command's requests go, through the same :class:`~b24explorer.core.workspace.Workspace` as the window:
-a saved connection (``--profile``), or a bare webhook (``--webhook`` or the environment) — which is recorded
+a saved connection (``--profile``: a webhook or an application, whose refreshed tokens go back to the keyring),
+or a bare webhook (``--webhook`` or the environment) — which is recorded
 under the saved connection of the same portal and user, if there is one, so the history lines up with the
 window's."""
 
@@ -23,6 +24,7 @@ from .parsing import WEBHOOK_ENV
 
 if TYPE_CHECKING:
     from ..core.client import B24Client
+    from ..core.oauth import OAuthCredentials, OAuthSession
 
 
 def open_workspace(env: Environment, *, verbose: bool = False) -> Workspace:
@@ -55,10 +57,11 @@ async def workspace_of(env: Environment, *, verbose: bool = False) -> AsyncItera
 
 @dataclass
 class Target:
-    """A resolved destination: the webhook, and the saved connection it belongs to (if any)."""
+    """A resolved destination: the webhook (or an app connection's OAuth session), and the saved connection it
+    belongs to (if any)."""
 
     workspace: Workspace
-    webhook: Webhook
+    webhook: Webhook | OAuthSession
     connection: Connection | None
     timeout: float
     plan: str | None
@@ -66,7 +69,20 @@ class Target:
     def new_client(self) -> B24Client:
         """A client for this command (the caller closes it): the connection's limits unless --plan says."""
         limits = self.plan or (self.connection.limits if self.connection else "standard")
-        return self.workspace.new_client(self.webhook, limits=limits, timeout=self.timeout)
+        ca_file = self.connection.ca_file if self.connection is not None and self.connection.ca_file else None
+        return self.workspace.new_client(self.webhook, limits=limits, timeout=self.timeout, ca_file=ca_file)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The webhook's secret, or every token (old ones too) and the client secret of the app's session."""
+        hook = self.webhook
+        return (hook.secret,) if isinstance(hook, Webhook) else hook.secrets
+
+    @property
+    def export_subject(self) -> Webhook | OAuthCredentials:
+        """What copy-as-code writes for: the webhook, or the app's credentials (its variant of the code)."""
+        hook = self.webhook
+        return hook if isinstance(hook, Webhook) else hook.credentials
 
     def outcome(self, kind: str, method: str, api: int, params: Any, request_id: str | None = None
                 ) -> RequestOutcome:
@@ -80,7 +96,7 @@ class Target:
         """Into the history, the way the window records (unless --no-history)."""
         if getattr(args, "no_history", False):
             return
-        await self.workspace.record(outcome, (self.webhook.secret,))
+        await self.workspace.record(outcome, self.secrets)
         for notice in self.workspace.history.notices:
             env.say(f"notice: {notice}")
         self.workspace.history.notices.clear()
@@ -89,22 +105,25 @@ class Target:
 async def resolve(workspace: Workspace, args: argparse.Namespace, env: Environment) -> Target:
     """From --profile, --webhook or the environment; BadInput when there is none or it is unusable."""
     connection: Connection | None = None
+    hook: Webhook | OAuthSession
     profile = getattr(args, "profile", None)
     if profile:
         try:
             connection = workspace.connections.require(profile)
-            hook = await workspace.connections.webhook(connection.id)
+            hook = await workspace.connections.access(connection.id)
         except ConnectionChangeError as exc:
             raise BadInput(str(exc)) from None
         except VaultError as exc:
-            raise BadInput(f"the webhook of {profile!r} could not be read from the keyring: {exc}") from None
+            raise BadInput(f"the secret of {profile!r} could not be read from the keyring: {exc}") from None
+        except SdkError as exc:
+            raise BadInput(f"{profile!r}: {exc.message}") from None
     else:
         url = getattr(args, "webhook", None) or env.environ.get(WEBHOOK_ENV, "").strip()
         if not url:
             raise BadInput(f"no webhook: pass --profile NAME, --webhook URL or set {WEBHOOK_ENV}")
         hook = parse_webhook(url)
         connection = next((c for c in workspace.connections
-                           if c.portal == hook.portal and c.user_id == hook.user_id), None)
+                           if not c.is_app and c.portal == hook.portal and c.user_id == hook.user_id), None)
     return Target(workspace, hook, connection, float(getattr(args, "timeout", 30.0)), getattr(args, "plan", None))
 
 

@@ -29,6 +29,10 @@ SOURCE_HINT = "hint"
 SOURCE_PORTAL = "portal"
 SOURCE_OPENAPI = "openapi"
 SOURCE_V3_LIST = "v3-list"
+SOURCE_REFERENCE = "reference"
+#: why an app-context method is greyed out on a webhook connection
+NEEDS_APP_CONTEXT = ("only in an application's context (OAuth): an incoming webhook gets ACCESS_DENIED or "
+                     "WRONG_AUTH_TYPE — connect an application (File → Connect an application…) to call it")
 
 # method-name prefixes whose scope is not simply the first segment
 _PREFIX_SCOPE = {
@@ -70,6 +74,10 @@ class MethodEntry:
     sources: set[str] = field(default_factory=set)
     #: None until the connection's ``methods``/``scope`` answers are known; then whether this webhook may call it
     available: bool | None = None
+    #: the docs say it works only in an application's context (event.bind, placement.bind, app.option.*, …)
+    app_context: bool = False
+    #: why it is not available, when the reason is not the connection's scopes ("" otherwise)
+    unavailable_reason: str = ""
 
     @property
     def doc_url(self) -> str:
@@ -122,6 +130,7 @@ class Catalog:
         self._portal_methods: set[str] | None = None
         self._granted_scopes: set[str] | None = None
         self._openapi_methods: set[str] | None = None
+        self._is_app: bool | None = None  # None: not known which kind of connection the catalog is for
         #: what could not be loaded from the portal, for the log pane (no secrets: method names and codes only)
         self.notices: list[str] = []
         for name in v3_methods:
@@ -225,6 +234,22 @@ class Catalog:
             if self._granted_scopes is not None and not verdicts:
                 verdicts.append(entry.scope.lower() in self._granted_scopes or entry.scope == "basic")
             entry.available = any(verdicts) if verdicts else None
+            entry.unavailable_reason = ""
+            if entry.app_context and self._is_app is False:
+                entry.available, entry.unavailable_reason = False, NEEDS_APP_CONTEXT
+
+    def mark_app_context(self, methods: Iterable[tuple[str, str]], *, is_app: bool) -> None:
+        """The methods the docs reserve to an application's context, as (name, scope): listed on every
+        connection; an app connection may call them, a webhook one shows them greyed out with the reason."""
+        self._is_app = is_app
+        for name, scope in methods:
+            known = name.strip().lower() in self._entries
+            entry = self._entry(name)
+            entry.app_context = True
+            if not known:
+                entry.scope = scope or entry.scope
+                entry.sources.add(SOURCE_REFERENCE)
+        self._refresh_availability()
 
     # -- reading
 
@@ -323,7 +348,24 @@ async def load_for(client: Any, hints: Iterable[MethodHint] = HINTS) -> Catalog:
     scopes = await _fetch(client, catalog, "scope", api=2)
     if scopes is not None:
         catalog.merge_scopes(scopes)
+    await _mark_app_context(catalog, is_app=getattr(client, "oauth", None) is not None)
     return catalog
+
+
+async def _mark_app_context(catalog: Catalog, *, is_app: bool) -> None:
+    """The docs' app-context flags (the offline reference catalog, read on a worker thread the first time)."""
+    import asyncio
+
+    from . import reference
+
+    try:
+        found = (reference.reference_catalog() if reference.is_loaded()
+                 else await asyncio.to_thread(reference.reference_catalog))
+    except reference.ReferenceCatalogError as exc:
+        catalog.notices.append(f"app-context methods: {exc}")
+        return
+    catalog.mark_app_context(((m.name, m.scopes[0] if m.scopes else "") for m in found
+                              if m.app_context and m.api == 2), is_app=is_app)
 
 
 async def _openapi(client: Any, catalog: Catalog) -> Any:

@@ -7,9 +7,11 @@ cached client, the method catalog, history rows, saved requests, the window's pe
 follow. The name is only what people read.
 
 A connection's ``storage`` says where its secret lives (the keyring, this run only, or the built-in sandbox);
-its ``auth`` says what that secret is. Today every connection is an incoming webhook; an OAuth application
-becomes another :class:`Auth` value with its own secret in the vault under the same id — no other change to the
-record or its events.
+its ``auth`` says what that secret is: an incoming webhook URL, or an OAuth application's credentials (portal,
+client id and secret, OAuth server, token set as one JSON text, :mod:`b24explorer.core.oauth_store`). Either way
+the secret lives in the vault under the connection's id and nowhere else. :meth:`Connections.access` gives what a
+client is built on: the webhook, or an :class:`~b24explorer.core.oauth.OAuthSession` that saves each refreshed
+token pair back into the vault (one session per connection, so every token it ever held stays masked).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .emitter import Emitter
 from .vault import Vault, new_reference
 from .webhook import Webhook
+
+if TYPE_CHECKING:  # core.oauth loads httpx: it is imported on the first app connection, not at the start
+    from .oauth import OAuthCredentials, OAuthSession
 
 LIMIT_PRESETS = ("standard", "enterprise", "unlimited")
 
@@ -38,6 +43,7 @@ class Auth(StrEnum):
     """What the secret under the connection's id is."""
 
     WEBHOOK = "webhook"  # an incoming webhook URL (https://portal/rest/USER/SECRET/)
+    OAUTH = "oauth"  # an OAuth application's credentials: client id/secret, OAuth server, token set
 
 
 class ConnectionChangeError(ValueError):
@@ -58,6 +64,7 @@ class Connection:
         auth: what the secret is.
         masked: the webhook with its secret masked, once known this run (else host and user).
         read_only: the user's switch: methods that may change data are refused before they are sent.
+        ca_file: a CA file (PEM) trusted for this portal besides the OS trust store ("" for none).
     """
 
     id: str
@@ -69,6 +76,12 @@ class Connection:
     auth: Auth = Auth.WEBHOOK
     masked: str = ""
     read_only: bool = False
+    ca_file: str = ""
+
+    @property
+    def is_app(self) -> bool:
+        """An OAuth application connection (it may call app-context methods)."""
+        return self.auth is Auth.OAUTH
 
     @property
     def host(self) -> str:
@@ -82,12 +95,14 @@ class Connection:
     @property
     def label(self) -> str:
         suffix = {Storage.SESSION: "  (this run only)", Storage.SANDBOX: "  (local sandbox)"}.get(self.storage, "")
-        return f"{self.name}{suffix}"
+        return f"{self.name}{'  [app]' if self.is_app else ''}{suffix}"
 
     @property
     def shown(self) -> str:
-        """The masked webhook when known, else host and user."""
-        return self.masked or f"{self.host} · user {self.user_id}"
+        """The masked webhook (or app credentials) when known, else host and user."""
+        if self.masked:
+            return self.masked
+        return f"{self.host} · application" if self.is_app else f"{self.host} · user {self.user_id}"
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,8 @@ class ConnectionEvents:
     Signals:
         added(Connection): a connection was added (saved, this run only, or the sandbox).
         renamed(Renamed): a connection got a new name; its id and everything keyed by it stay.
-        changed(Connection): its webhook, limits or read-only switch changed — a cached client of it is stale.
+        changed(Connection): its secret, limits, CA file or read-only switch changed — a cached client of it is
+        stale.
         removed(Connection): it is gone (its keyring entry too, for a saved one).
     """
 
@@ -145,6 +161,8 @@ class Connections:
         self._all: dict[str, Connection] = {c.id: c for c in store.load_connections()}
         self._volatile: dict[str, Webhook] = {}  # the sandbox's webhook (never in the vault)
         self._known: dict[str, Webhook] = {}  # webhooks read this run, for masking
+        self._sessions: dict[str, OAuthSession] = {}  # app connections' sessions of this run (their tokens, old too)
+        self._retired: list[str] = []  # secrets of sessions replaced or removed this run: still masked
 
     # --- reading ----------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Connection]:
@@ -173,12 +191,39 @@ class Connections:
         return found
 
     def secrets(self) -> tuple[str, ...]:
-        """Every webhook secret this run has seen, for masking."""
-        return tuple(h.secret for h in [*self._volatile.values(), *self._known.values()])
+        """Every webhook secret, token and client secret this run has seen (refreshed-away tokens too), for masking."""
+        hooks = tuple(h.secret for h in [*self._volatile.values(), *self._known.values()])
+        return hooks + tuple(s for session in self._sessions.values() for s in session.secrets) + tuple(self._retired)
+
+    async def access(self, key: str) -> Webhook | OAuthSession:
+        """What a client of the connection is built on: its webhook, or its app's session (one per connection and
+        run; a refreshed token pair goes back into the vault). Raises VaultError, ConnectionChangeError, SdkError
+        (an app entry that does not read back)."""
+        conn = self.require(key)
+        return await self.session(conn.id) if conn.is_app else await self.webhook(conn.id)
+
+    async def session(self, key: str) -> OAuthSession:
+        """The app connection's OAuth session, built from the vault on first use."""
+        conn = self.require(key)
+        if not conn.is_app:
+            raise ConnectionChangeError(f"“{conn.name}” is a webhook connection, not an application.")
+        found = self._sessions.get(conn.id)
+        if found is not None:
+            return found
+        from .oauth_store import read_credentials
+
+        session = self._new_session(conn.id, await read_credentials(self.vault, conn.id))
+        self._sessions[conn.id] = session
+        if conn.masked != session.masked:  # display only: no event
+            self._all[conn.id] = replace(conn, masked=session.masked)
+        return session
 
     async def webhook(self, key: str) -> Webhook:
-        """The connection's webhook, from the keyring (or this run's memory). Raises VaultError, ConnectionChangeError."""
+        """The connection's webhook, from the keyring (or this run's memory). Raises VaultError, ConnectionChangeError
+        (also for an app connection, which has none: see :meth:`access`)."""
         conn = self.require(key)
+        if conn.is_app:
+            raise ConnectionChangeError(f"“{conn.name}” is an application connection: it has no webhook.")
         if conn.id in self._volatile:
             return self._volatile[conn.id]
         hook = Webhook.parse(await self.vault.read(conn.id))
@@ -188,17 +233,50 @@ class Connections:
         return hook
 
     # --- changing ---------------------------------------------------------------------------------
-    async def add(self, name: str, webhook: Webhook, limits: str = "standard") -> Connection:
+    async def add(self, name: str, webhook: Webhook, limits: str = "standard", ca_file: str = "") -> Connection:
         """Save in the keyring, then in settings. Raises VaultError (nothing saved) when the keyring fails."""
-        conn = self._new(name, webhook, limits, Storage.SAVED)
+        conn = replace(self._new(name, webhook, limits, Storage.SAVED), ca_file=ca_file)
         await self.vault.save(conn.id, webhook.url)
         return self._put_new(conn, webhook)
 
-    def add_for_this_run(self, name: str, webhook: Webhook, limits: str = "standard") -> Connection:
+    def add_for_this_run(self, name: str, webhook: Webhook, limits: str = "standard", ca_file: str = "") -> Connection:
         """The keyring failed and the user chose "use for this run only": listed, never written anywhere."""
-        conn = self._new(name, webhook, limits, Storage.SESSION)
+        conn = replace(self._new(name, webhook, limits, Storage.SESSION), ca_file=ca_file)
         self.vault.keep_for_this_run(conn.id, webhook.url)
         return self._put_new(conn, webhook)
+
+    async def add_app(self, name: str, credentials: OAuthCredentials, limits: str = "standard",
+                      ca_file: str = "") -> Connection:
+        """An application connection: its credentials (tokens and client secret) go to the keyring, the record to
+        settings. Raises VaultError (nothing saved) when the keyring fails."""
+        conn = self._new_app(name, credentials, limits, Storage.SAVED, ca_file)
+        await self.vault.save(conn.id, credentials.to_keyring_text())
+        return self._put_app(conn, credentials)
+
+    def add_app_for_this_run(self, name: str, credentials: OAuthCredentials, limits: str = "standard",
+                             ca_file: str = "") -> Connection:
+        """An application connection kept in memory only (the keyring failed); refreshed tokens stay in memory."""
+        conn = self._new_app(name, credentials, limits, Storage.SESSION, ca_file)
+        self.vault.keep_for_this_run(conn.id, credentials.to_keyring_text())
+        return self._put_app(conn, credentials)
+
+    async def update_app(self, key: str, credentials: OAuthCredentials) -> Connection:
+        """New credentials for an app connection (authorized again, tokens pasted again): same id, `changed`."""
+        from .oauth_store import save_credentials
+
+        conn = self.require(key)
+        if not conn.is_app:
+            raise ConnectionChangeError(f"“{conn.name}” is a webhook connection, not an application.")
+        await save_credentials(self.vault, conn.id, credentials)
+        self._retire(conn.id)
+        return self._change(replace(conn, portal=credentials.portal, user_id=credentials.tokens.user_id or 0,
+                                    masked=credentials.masked))
+
+    def set_ca_file(self, key: str, ca_file: str) -> Connection:
+        """The CA file (PEM) trusted for the connection's portal besides the OS trust store; "" for none."""
+        conn = self.require(key)
+        ca_file = ca_file.strip()
+        return conn if conn.ca_file == ca_file else self._change(replace(conn, ca_file=ca_file))
 
     def add_sandbox(self, name: str, webhook: Webhook, limits: str = "standard") -> Connection:
         """The built-in sandbox of this run (replaces an earlier one of the same name)."""
@@ -212,6 +290,8 @@ class Connections:
     async def update_webhook(self, key: str, webhook: Webhook) -> Connection:
         """A new webhook for the same connection (same id). Raises VaultError when the keyring refuses it."""
         conn = self.require(key)
+        if conn.is_app:
+            raise ConnectionChangeError(f"“{conn.name}” is an application connection: authorize it again instead.")
         if conn.storage is Storage.SANDBOX:
             self._volatile[conn.id] = webhook
         elif conn.storage is Storage.SESSION:
@@ -261,6 +341,30 @@ class Connections:
         return Connection(new_reference(), name, webhook.portal, webhook.user_id, limits, storage,
                           masked=webhook.masked)
 
+    def _new_app(self, name: str, credentials: OAuthCredentials, limits: str, storage: Storage,
+                 ca_file: str) -> Connection:
+        name = name.strip()
+        self._check_free(name)
+        _check_limits(limits)
+        return Connection(new_reference(), name, credentials.portal, credentials.tokens.user_id or 0, limits, storage,
+                          Auth.OAUTH, credentials.masked, ca_file=ca_file.strip())
+
+    def _new_session(self, conn_id: str, credentials: OAuthCredentials) -> OAuthSession:
+        """A session that saves each refreshed pair to the vault and, when its refresh token was spent by another
+        process (the window and b24x side by side), takes the pair that process saved."""
+        from .oauth import OAuthSession
+        from .oauth_store import keyring_saver, read_credentials
+
+        return OAuthSession(credentials, save=keyring_saver(self.vault, conn_id),
+                            reload=lambda: read_credentials(self.vault, conn_id))
+
+    def _put_app(self, conn: Connection, credentials: OAuthCredentials) -> Connection:
+        self._sessions[conn.id] = self._new_session(conn.id, credentials)
+        self._all[conn.id] = conn
+        self._persist(conn)
+        self.events.added.emit(conn)
+        return conn
+
     def _put_new(self, conn: Connection, webhook: Webhook) -> Connection:
         self._all[conn.id] = conn
         self._known[conn.id] = webhook
@@ -278,8 +382,18 @@ class Connections:
         del self._all[conn.id]
         self._volatile.pop(conn.id, None)
         self._known.pop(conn.id, None)
+        self._retire(conn.id)
         self._persist(conn)
         self.events.removed.emit(conn)
+
+    def require_free(self, name: str) -> None:
+        """ConnectionChangeError when `name` is empty or taken (checked before a long authorization, too)."""
+        self._check_free(name.strip())
+
+    def _retire(self, conn_id: str) -> None:
+        session = self._sessions.pop(conn_id, None)
+        if session is not None:
+            self._retired.extend(session.secrets)
 
     def _check_free(self, name: str, ignore: str | None = None) -> None:
         if not name:

@@ -332,6 +332,7 @@ async def refresh_tokens(app: OAuthApp, refresh_token: str, **kw: Any) -> TokenS
 # --- the auth provider a client calls through -------------------------------------------------------------------
 
 SaveTokens = Callable[["OAuthCredentials"], Awaitable[None]]
+LoadCredentials = Callable[[], Awaitable["OAuthCredentials"]]
 
 
 class OAuthSession:
@@ -340,12 +341,18 @@ class OAuthSession:
     A client sends `auth=<access_token>`; when the portal answers `expired_token` the client calls
     :meth:`refresh` with the token it sent. Concurrent callers wait on one lock: the first refreshes (and saves
     the new pair through `save`), the others see the token already changed and re-send at once.
+
+    Another process on this machine (the window and `b24x` share a connection) may have refreshed first: its
+    refresh token is then spent, so a refused refresh reads the stored credentials through `reload` and goes on
+    with them when they hold a newer pair.
     """
 
     def __init__(self, credentials: OAuthCredentials, *, save: SaveTokens | None = None,
-                 verify: ssl.SSLContext | None = None, now: Callable[[], float] = time.time) -> None:
+                 reload: LoadCredentials | None = None, verify: ssl.SSLContext | None = None,
+                 now: Callable[[], float] = time.time) -> None:
         self.credentials = credentials
         self._save = save
+        self._reload = reload
         self._verify = verify
         self._now = now
         self._lock = asyncio.Lock()
@@ -406,6 +413,11 @@ class OAuthSession:
             try:
                 tokens = await refresh_tokens(old.app, old.tokens.refresh_token, verify=self._verify, now=self._now)
             except OAuthError as err:
+                stored = await self._newer_stored(old) if err.code == "invalid_grant" else None
+                if stored is not None:
+                    self.credentials = stored
+                    self._retired = (*self._retired, old.tokens.access_token, old.tokens.refresh_token)
+                    return stored.tokens.access_token
                 raise AjaxError(
                     OAUTH_REFRESH_REFUSED if err.code in _WHAT_TO_DO else err.code,
                     f"The access token expired and could not be renewed: {err.description}",
@@ -423,3 +435,16 @@ class OAuthSession:
                 except Exception as exc:  # the new pair works; the caller warns that it was not kept
                     self.save_failure = exc
             return tokens.access_token
+
+    async def _newer_stored(self, old: OAuthCredentials) -> OAuthCredentials | None:
+        """The stored credentials when another process refreshed them since these were read (else None)."""
+        if self._reload is None:
+            return None
+        try:
+            stored = await self._reload()
+        except Exception:  # nothing better stored: the refusal stands
+            return None
+        same_app = stored.portal == old.portal and stored.app.client_id == old.app.client_id
+        if not same_app or stored.tokens.refresh_token == old.tokens.refresh_token:
+            return None
+        return stored

@@ -57,6 +57,8 @@ class ConnectionProfile:
     keyring_ref: str
     limits: str = "standard"  # a rate-limit preset: standard | enterprise | unlimited
     read_only: bool = False  # methods that may change data are refused before they are sent
+    auth: str = "webhook"  # what the keyring entry holds: webhook | oauth (an application's credentials)
+    ca_file: str = ""  # a CA file (PEM) trusted for this portal besides the OS trust store
     last_request: LastRequest = field(default_factory=LastRequest)
     recent_methods: list[str] = field(default_factory=list)
 
@@ -238,6 +240,8 @@ def _connection_from(raw: Any) -> ConnectionProfile | None:
         keyring_ref=ref,
         limits=_choice(raw, "limits", LIMIT_PRESETS, "standard"),
         read_only=raw.get("read_only") is True,
+        auth=_choice(raw, "auth", ("webhook", "oauth"), "webhook"),
+        ca_file=_typed(raw, "ca_file", str, ""),
         last_request=LastRequest(
             method=_typed(last, "method", str, ""),
             params=_typed(last, "params", str, "{}"),

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from . import settings as core_settings
-from .connections import Connection, Storage
+from .connections import Auth, Connection, Storage
 
 UiState = dict[str, Any]
 
@@ -97,8 +97,8 @@ class FileState:
         return self.settings.ui.history_response_cap
 
     def load_connections(self) -> list[Connection]:
-        return [Connection(c.keyring_ref, c.name, c.portal, c.user_id, c.limits, Storage.SAVED,
-                           read_only=c.read_only)
+        return [Connection(c.keyring_ref, c.name, c.portal, c.user_id, c.limits, Storage.SAVED, Auth(c.auth),
+                           ca_file=c.ca_file, read_only=c.read_only)
                 for c in self.settings.connections]
 
     def save_connections(self, connections: list[Connection]) -> None:
@@ -110,6 +110,7 @@ class FileState:
             profile.name, profile.portal, profile.user_id, profile.limits = (conn.name, conn.portal, conn.user_id,
                                                                              conn.limits)
             profile.read_only = conn.read_only
+            profile.auth, profile.ca_file = str(conn.auth), conn.ca_file
             profiles.append(profile)
         self.settings.connections = profiles
         self._save()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog
     from .client import B24Client
     from .history import HistoryStore
+    from .oauth import OAuthSession
     from .outcome import RequestOutcome  # loaded with the first request, not with the window
 
 
@@ -79,7 +80,7 @@ class Workspace:
         self.recorded: Emitter[RequestOutcome] = Emitter("recorded", self._listener_failed)
         self._history = history
         self._history_factory = history_factory
-        self._clients: dict[str, tuple[Connection, Webhook, B24Client]] = {}
+        self._clients: dict[str, tuple[Connection, Webhook | OAuthSession, B24Client]] = {}
         self._catalogs: dict[str, Catalog] = {}
         self.connections.events.changed.connect(lambda conn: self._forget(conn.id))
         self.connections.events.removed.connect(lambda conn: self._forget(conn.id))
@@ -93,17 +94,20 @@ class Workspace:
 
     # --- clients ----------------------------------------------------------------------------------
     async def client(self, key: str) -> B24Client:
-        """The connection's client, built on first use and kept while the connection stays as it is."""
+        """The connection's client, built on first use and kept while the connection stays as it is. An app
+        connection's client calls through its OAuth session (refreshed tokens go back to the keyring)."""
         conn = self.connections.require(key)
-        hook = await self.connections.webhook(conn.id)
-        conn = self.connections.require(conn.id)  # reading the webhook may have filled in its masked form
+        access = await self.connections.access(conn.id)
+        conn = self.connections.require(conn.id)  # reading the secret may have filled in its masked form
         cached = self._clients.get(conn.id)
-        if cached is not None and cached[1] == hook and cached[0].limits == conn.limits and not cached[2].closed:
+        if (cached is not None and cached[1] == access and cached[0].limits == conn.limits
+                and cached[0].ca_file == conn.ca_file and not cached[2].closed):
             return cached[2]
         if cached is not None:
             await cached[2].aclose()
-        client = self.new_client(hook, limits=conn.limits, log=self._connection_log(conn.id))
-        self._clients[conn.id] = (conn, hook, client)
+        client = self.new_client(access, limits=conn.limits, log=self._connection_log(conn.id),
+                                 ca_file=conn.ca_file or None)
+        self._clients[conn.id] = (conn, access, client)
         return client
 
     def existing_client(self, key: str) -> B24Client | None:
@@ -112,7 +116,7 @@ class Workspace:
         cached = self._clients.get(conn.id) if conn is not None else None
         return cached[2] if cached is not None and not cached[2].closed else None
 
-    def new_client(self, hook: Webhook, *, limits: str | None = None, **options: Any) -> B24Client:
+    def new_client(self, hook: Webhook | OAuthSession, *, limits: str | None = None, **options: Any) -> B24Client:
         """A client of the workspace's log and options (the caller closes it): a connection's, or a bare
         webhook's (the connection test, the command line's ``--webhook``)."""
         from .client import B24Client
@@ -149,14 +153,16 @@ class Workspace:
         except RuntimeError:  # no loop (a command's end, a test's teardown): nothing is in flight on it
             return
 
-    async def test_connection(self, webhook: Webhook) -> ConnectionReport:
+    async def test_connection(self, webhook: Webhook | OAuthSession, ca_file: str | None = None) -> ConnectionReport:
         """server.time, profile and scope through a short-lived client (the webhook may not be saved yet).
 
-        Only ``server.time`` decides whether the webhook works; a refused ``profile`` or ``scope`` (a webhook
+        Only ``server.time`` decides whether the connection works; a refused ``profile`` or ``scope`` (a webhook
         without those permissions still calls its methods) and a user who is not an administrator are notes.
         """
         report = ConnectionReport()
         options = {k: v for k, v in self.client_options.items() if k != "v3_methods"}
+        if ca_file:
+            options["ca_file"] = ca_file
         from .client import B24Client
         from .errors import SdkError
 

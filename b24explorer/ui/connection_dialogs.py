@@ -22,7 +22,6 @@ from b24explorer.ui.connections import (
 )
 from b24explorer.ui.masking import mask_text
 from b24explorer.ui.qt import (
-    QAction,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -86,19 +85,11 @@ class ConnectionDialog(QDialog):
 
         self.name_edit = QLineEdit(self)
         self.name_edit.setPlaceholderText("e.g. Production portal")
-        self.url_edit = QLineEdit(self)
-        self.url_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.url_edit.setPlaceholderText(
-            "unchanged (kept in the keyring) — paste a new webhook to replace it" if existing
-            else "https://your-portal.bitrix24.com/rest/1/<secret code>/"
-        )
-        self.reveal = QAction(standard_icon("SP_FileDialogContentsView"), "Show", self)
-        self.reveal.setCheckable(True)
-        self.reveal.setToolTip("Show the webhook while editing it")
-        self.reveal.toggled.connect(
-            lambda on: self.url_edit.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
-        )
-        self.url_edit.addAction(self.reveal, QLineEdit.ActionPosition.TrailingPosition)
+        from b24explorer.ui.app_connection_dialog import CaFileField, secret_field  # with the dialog only
+
+        self.url_edit = secret_field(
+            self, "unchanged (kept in the keyring) — paste a new webhook to replace it" if existing
+            else "https://your-portal.bitrix24.com/rest/1/<secret code>/", "Show the webhook while editing it")
         self.name_error = QLabel(self)
         self.url_error = QLabel(self)
         for label in (self.name_error, self.url_error):
@@ -112,6 +103,11 @@ class ConnectionDialog(QDialog):
             self.limits_combo.addItem(text, key)
         self.limits_combo.setToolTip("How fast the explorer lets requests go to this portal (the portal's own "
                                      "limits answer with QUERY_LIMIT_EXCEEDED beyond them)")
+        self.ca_field = CaFileField(self, existing.ca_file if existing else "")
+        self.ca_error = QLabel(self)
+        self.ca_error.setStyleSheet("color:#c62828")
+        self.ca_error.setWordWrap(True)
+        self.ca_error.hide()
 
         self.read_only_box = QCheckBox("Read-only: refuse methods that may change data", self)
         self.read_only_box.setToolTip("Requests of methods that add, update or delete are not sent through this "
@@ -132,6 +128,8 @@ class ConnectionDialog(QDialog):
         form.addRow("", self.masked_label)
         form.addRow("Rate limits", self.limits_combo)
         form.addRow("", self.read_only_box)
+        form.addRow("CA file", self.ca_field)
+        form.addRow("", self.ca_error)
         hint = QLabel(
             "The webhook is stored in your system keyring only. Settings keep just the name, portal host and "
             "user id.", self)
@@ -161,6 +159,7 @@ class ConnectionDialog(QDialog):
             self.masked_label.setText(f"Saved: {existing.masked}" if existing.masked else "")
         self.name_edit.textChanged.connect(self._validate)
         self.url_edit.textChanged.connect(self._validate)
+        self.ca_field.edit.textChanged.connect(self._validate)
         self._validate()
 
     # --- values -----------------------------------------------------------------------------------
@@ -175,6 +174,8 @@ class ConnectionDialog(QDialog):
 
     def read_only(self) -> bool:
         return self.read_only_box.isChecked()
+    def ca_file(self) -> str:
+        return self.ca_field.path()
 
     def webhook(self) -> Webhook | None:
         try:
@@ -220,7 +221,10 @@ class ConnectionDialog(QDialog):
             self._tested_url = None
         if self._tester is not None:
             self.test_button.setEnabled(hook is not None)
-        ok = self.name_problem() is None and self.url_problem() is None
+        ca_problem = self.ca_field.problem()
+        self.ca_error.setText(ca_problem or "")
+        self.ca_error.setVisible(bool(ca_problem))
+        ok = self.name_problem() is None and self.url_problem() is None and ca_problem is None
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(ok)
         self._fit()
         return ok
@@ -258,7 +262,7 @@ class ConnectionDialog(QDialog):
         import asyncio
 
         try:
-            report = await self._tester(hook)
+            report = await self._tester(hook, self.ca_file() or None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # shown, never raised into Qt
@@ -287,6 +291,7 @@ class ConnectionsDialog(QDialog):
         edit: Callable[[Connection], Awaitable[None]],
         rename: Callable[[Connection], Awaitable[None]],
         delete: Callable[[Connection], Awaitable[None]],
+        add_app: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connections")
@@ -304,6 +309,11 @@ class ConnectionsDialog(QDialog):
         self.rename_button = QPushButton("Rename…", self)
         self.delete_button = QPushButton(standard_icon("SP_TrashIcon"), "Delete", self)
         self.add_button.clicked.connect(lambda: self._run("add"))
+        self.add_app_button = QPushButton("Connect app…", self)
+        self.add_app_button.setToolTip("Connect an application (OAuth): for app-context methods like event.bind")
+        self.add_app_button.setVisible(add_app is not None)
+        self._add_app = add_app
+        self.add_app_button.clicked.connect(lambda: self._run("add_app"))
         self.edit_button.clicked.connect(lambda: self._run("edit"))
         self.rename_button.clicked.connect(lambda: self._run("rename"))
         self.delete_button.clicked.connect(lambda: self._run("delete"))
@@ -311,7 +321,8 @@ class ConnectionsDialog(QDialog):
         close.rejected.connect(self.reject)
 
         side = QVBoxLayout()
-        for button in (self.add_button, self.edit_button, self.rename_button, self.delete_button):
+        for button in (self.add_button, self.add_app_button, self.edit_button, self.rename_button,
+                       self.delete_button):
             side.addWidget(button)
         side.addStretch(1)
         body = QHBoxLayout()
@@ -348,12 +359,15 @@ class ConnectionsDialog(QDialog):
     def _run(self, action: str) -> None:
         if self._busy is not None and not self._busy.done():
             return
-        conn = None if action == "add" else self.selected()
-        if action != "add" and (conn is None or conn.storage is Storage.SANDBOX):
+        adding = action in ("add", "add_app")
+        conn = None if adding else self.selected()
+        if not adding and (conn is None or conn.storage is Storage.SANDBOX):
             return
 
         async def go() -> None:
-            if conn is None:
+            if action == "add_app" and self._add_app is not None:
+                await self._add_app()
+            elif conn is None:
                 await self._add()
             else:
                 await self._per_connection[action](conn)

@@ -41,8 +41,9 @@ LIMIT_CHOICES = (
 )
 
 
-Tester = Callable[[Webhook], Awaitable["ConnectionReport"]]
-"""Checks a webhook before it is saved (the workspace's ``test_connection``)."""
+Tester = Callable[[Webhook, "str | None"], Awaitable["ConnectionReport"]]
+"""Checks a webhook (with the connection's CA file, if any) before it is saved (the workspace's
+``test_connection``)."""
 
 
 def webhook_problem(text: str) -> str | None:

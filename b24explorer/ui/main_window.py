@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.api3_action.setShortcut(QKeySequence("Ctrl+3"))
         self.connections_action = QAction("Connections…", self)  # icons of menu-only actions: finish_start
         self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.connect_app_action = QAction("Connect an application…", self)  # OAuth: ui/app_connection_dialog
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
                                       or [QKeySequence("Ctrl+Q")])
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         menubar = self.menuBar()
         file_menu = menubar.addMenu("&File")
         file_menu.addAction(self.connections_action)
+        file_menu.addAction(self.connect_app_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.request_menu = menubar.addMenu("&Request")
@@ -785,6 +787,8 @@ class MainWindow(QMainWindow):
         lines.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
         for item in getattr(error, "validation", None) or []:
             lines.append(mask_text(f"• {item}", secrets))
+        if error.code == "TLS_CERTIFICATE_UNTRUSTED" and self._connection:
+            lines.append(f"<a href='{EDIT_CONNECTION_LINK}'>Edit the connection to set its CA file</a>")
         if error.code == "ERROR_METHOD_NOT_FOUND" and "only in REST v3" in error.message \
                 and self.api_switch.api() == 2:
             lines.append(f"<a href='{SWITCH_TO_V3_LINK}'>Switch to REST v3 and re-send</a>")

@@ -53,15 +53,24 @@ class PickerEntry:
     docs_url: str = ""
     title: str = ""
     docs_url_v3: str = ""
-    available: bool | None = None  # None: unknown; False: this connection cannot call it (``note`` says why)
+    available: bool | None = None  # None: unknown; False: this connection cannot call it (see `why_not`)
     note: str = ""  # why it is marked: NOT_LISTED, NOT_GRANTED
+    unavailable_reason: str = ""  # e.g. an app-context method on a webhook; "" when it is the note or the scopes
     deprecated: bool = False
     scopes: tuple[str, ...] = ()  # the scopes the docs name for it
 
     @classmethod
     def from_catalog(cls, entry: CatalogEntry) -> PickerEntry:
         return cls(name=entry.name, scope=entry.scope, v3=entry.in_v3, v2=entry.in_v2, docs_url=entry.doc_url,
-                   docs_url_v3=entry.doc_url_v3, title=entry.description, available=entry.available)
+                   docs_url_v3=entry.doc_url_v3, title=entry.description, available=entry.available,
+                   unavailable_reason=entry.unavailable_reason)
+
+    @property
+    def why_not(self) -> str:
+        """Why the connection may not call it ("" when it may, or nobody knows)."""
+        if self.available is not False:
+            return ""
+        return self.unavailable_reason or self.note or NOT_GRANTED
 
 
 def merge_entries(documented: Iterable[PickerEntry], connection: Iterable[PickerEntry],
@@ -250,7 +259,7 @@ class MethodPicker(QWidget):
         name.setToolTip(entry.title or entry.name)
         if entry.available is False:
             name.setForeground(QColor("#9e9e9e"))
-            name.setToolTip(f"{entry.title or entry.name}\n({entry.note or NOT_GRANTED})")
+            name.setToolTip(f"{entry.title or entry.name}\n({entry.why_not})")
         if entry.deprecated:
             font = QFont(name.font())
             font.setStrikeOut(True)
@@ -368,7 +377,7 @@ class MethodPicker(QWidget):
         if entry.deprecated:
             link += " · deprecated"
         if entry.available is False:
-            link += f" · <span style='color:#c62828'>{entry.note or NOT_GRANTED}</span>"
+            link += f" · <span style='color:#c62828'>{entry.why_not}</span>"
         title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
         self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
 

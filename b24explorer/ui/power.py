@@ -21,6 +21,7 @@ from ..core import export as code_export
 from ..core.outcome import RequestOutcome
 from ..core.result import AjaxResult
 from ..core.webhook import Webhook
+from . import events_panel
 from .batch_editor import BatchDraft, BatchEditor
 from .export_dialog import ExportDialog, copy_to_clipboard, render, save_response_dialog
 from .history_panel import HistoryPanel, StoredRequest
@@ -31,6 +32,7 @@ from .qt import QAction, QKeySequence, Qt, QTimer
 from .reference_feature import ReferenceFeatures
 
 if TYPE_CHECKING:
+    from ..core.oauth import OAuthCredentials
     from ..core.workspace import Workspace
     from .main_window import MainWindow
 
@@ -79,6 +81,7 @@ class PowerFeatures:
             workspace.connections.events.renamed.connect(lambda _renamed: self._refresh_history()),
         ]
         window.response_shown.connect(self._remember_shown)
+        self.events = events_panel.install(window, workspace, self.open_request)
         self._build_menu()
         self.reference = ReferenceFeatures(window, workspace, batch_request=self.batch.request)
         from .answer_tools import install as install_answer_tools
@@ -129,6 +132,7 @@ class PowerFeatures:
         """Stop listening and cancel this module's tasks (the workspace closes the history itself)."""
         self._closed = True
         await self.migration.aclose()
+        await self.events.aclose()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self.answer_tools.close()
@@ -319,14 +323,16 @@ class PowerFeatures:
             return code_export.BatchRequest(params.get("cmd", params), bool(params.get("halt", True)), current.api)
         return code_export.CallRequest(current.method, current.params, current.api, current.request_id or None)
 
-    async def _webhook(self, connection: str | None = None) -> Webhook | None:
+    async def _webhook(self, connection: str | None = None) -> Webhook | OAuthCredentials | None:
+        """What the code is written for: the webhook, or an app connection's credentials (its variant)."""
         key = connection or self.window.connection_id
         if not key:
             return None
         try:
-            return await self.workspace.connections.webhook(key)
+            access = await self.workspace.connections.access(key)
         except Exception:  # keyring trouble, or a connection gone: export with a placeholder portal instead
             return None
+        return access if isinstance(access, Webhook) else access.credentials
 
     async def copy_stored_as(self, stored: StoredRequest, fmt: str) -> str:
         """A history or saved request as code, to the clipboard (the webhook of its own connection, masked)."""
@@ -341,10 +347,16 @@ class PowerFeatures:
             except ValueError as exc:
                 self.window.statusBar().showMessage(str(exc), 6000)
                 return None
-            code = render(fmt, request, await self._webhook())
+            subject = await self._webhook()
+            try:
+                code = render(fmt, request, subject)
+            except ValueError as exc:  # e.g. PHP for an app connection
+                self.window.statusBar().showMessage(f"Cannot export this request: {exc}", 8000)
+                return None
             copy_to_clipboard(code)
             label = code_export.FORMAT_LABELS[code_export.Format(fmt)]
-            self.window.statusBar().showMessage(f"Copied as {label} (the webhook secret is a placeholder)", 6000)
+            secret = "the webhook secret is" if isinstance(subject, Webhook) or subject is None else "the tokens are"
+            self.window.statusBar().showMessage(f"Copied as {label} ({secret} a placeholder)", 6000)
             return code
 
         return self._spawn(run())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from keyring_backends import MemoryKeyring, memory_keyring_installed
 
 from b24explorer.sandbox import Sandbox
 
@@ -13,3 +15,10 @@ from b24explorer.sandbox import Sandbox
 def app_portal(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
     """A portal of its own: expiring its tokens touches no other test."""
     return make_sandbox(deals=120)
+
+
+@pytest.fixture
+def memory_keyring(app_home: Path) -> Iterator[MemoryKeyring]:
+    """An in-memory keyring (and a private app home) for tests that are not about the real Secret Service."""
+    with memory_keyring_installed() as backend:
+        yield backend
