@@ -78,12 +78,9 @@ def create_qapplication(argv: Sequence[str] | None = None) -> Any:
 
 
 def _app_icon_path() -> Path | None:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "resources" / "b24explorer.svg", here.parent / "resources" / "b24explorer.svg",
-                      Path(getattr(sys, "_MEIPASS", here)) / "resources" / "b24explorer.svg"):
-        if candidate.exists():
-            return candidate
-    return None
+    from b24explorer.core.resource_files import resource_path
+
+    return resource_path("b24explorer.svg")
 
 
 @dataclass
@@ -213,6 +210,7 @@ async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:
     except Exception as exc:  # e.g. no free port: say so, the window stays usable with saved connections
         bus.error("SANDBOX_FAILED", f"The local sandbox could not start: {type(exc).__name__}: {exc}")
         ctx.window.statusBar().showMessage("The local sandbox could not start — see the log.", 10000)
+        ctx.window.await_connection(None)
         return
     ctx.window.statusBar().clearMessage()
     ctx.sandbox = sandbox
@@ -350,6 +348,8 @@ async def run_window(args: argparse.Namespace, app: Any, ctx: AppContext | None 
     if not window.is_open():  # closed while it was starting (the window manager's close button)
         closed.set()
     _close_on_signals(window)
+    if args.sandbox:  # the portal saved last is not called while the sandbox starts
+        window.await_connection(SANDBOX_CONNECTION)
     window.loop_started()
     ctx.install_power()
     exit_code = 0

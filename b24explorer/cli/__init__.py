@@ -10,11 +10,11 @@ import argparse
 import os
 from collections.abc import Sequence
 
-from . import batch, call, connection, export, history, list_all, sandbox
+from . import batch, call, connection, doc, export, history, list_all, methods, sandbox
 from .base import BadInput, Environment, ExitStatus
 from .parsing import Command, Handler, build_parser
 
-COMMANDS: list[Command] = [call, batch, list_all, history, export, connection, sandbox]
+COMMANDS: list[Command] = [call, batch, list_all, history, export, connection, sandbox, methods, doc]
 
 def program(args: argparse.Namespace, env: Environment) -> ExitStatus:
     """Runs a parsed command; its failures reach the caller."""

@@ -9,6 +9,7 @@ from typing import Any
 from ..core.errors import AjaxError, SdkError
 from ..core.result import BASE_ERROR, BatchResult
 from .base import BadInput, Environment, ExitStatus, error_object
+from .check import add_check_option, refuse_writes_on_read_only, run_check
 from .parsing import add_command, add_connection_options, add_request_options, check_timeout, read_batch
 from .target import Target, resolve, workspace_of
 
@@ -23,6 +24,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--cmd", required=True, metavar="JSON|@file", help="the commands (map or list)")
     parser.add_argument("--no-halt", dest="halt", action="store_false", help="run every command even after an error")
     add_request_options(parser)
+    add_check_option(parser)
     return parser
 
 
@@ -30,7 +32,10 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     commands, halt = read_batch(args.cmd, args.halt, env)
     check_timeout(args)
     async with workspace_of(env) as workspace:
+        if args.check:
+            return await run_check(workspace, args, env, "batch", {"cmd": commands}, args.api)
         target = await resolve(workspace, args, env)
+        refuse_writes_on_read_only(target.connection, "batch", {"cmd": commands}, args.api)
         return await send(target, commands, halt, args.api, args.request_id, args, env)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import AjaxError, SdkError
 from .base import BadInput, Environment, ExitStatus, error_object
+from .check import add_check_option, refuse_writes_on_read_only, run_check
 from .parsing import (
     WEBHOOK_ENV,
     add_command,
@@ -34,6 +35,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="the Idempotency-Key of a v3 write (default: a new one; re-sends after a timeout reuse it)")
     add_connection_options(parser, plans=("standard", "enterprise", "unlimited", "batch_processing", "realtime"))
     parser.add_argument("-v", "--verbose", action="store_true", help="also print DEBUG log records")
+    add_check_option(parser)
     # hidden: the same call N times through one client (soak runs; the limiter sees every call)
     parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     return parser
@@ -43,7 +45,10 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     params = read_params(args.params, env)
     check_timeout(args)
     async with workspace_of(env, verbose=args.verbose) as workspace:
+        if args.check:
+            return await run_check(workspace, args, env, args.method, params, args.api)
         target = await resolve(workspace, args, env)
+        refuse_writes_on_read_only(target.connection, args.method, params, args.api)
         async with target.new_client() as client:
             worst = ExitStatus.SUCCESS
             for _ in range(max(1, args.repeat)):  # one client, so its rate limiter sees every call

@@ -1,4 +1,4 @@
-"""`b24x connection list | add | rename | remove`: the saved connections, without the window.
+"""`b24x connection list | add | rename | read-only | remove`: the saved connections, without the window.
 
 The webhook of ``add`` comes from the environment (``B24X_WEBHOOK``) or from stdin — never from an argument,
 which would land in the shell's history. It goes to the OS keyring; settings keep only the connection's name,
@@ -29,9 +29,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add = actions.add_parser("add", help=f"save a connection (webhook from ${WEBHOOK_ENV} or stdin)")
     add.add_argument("name", help="its name")
     add.add_argument("--limits", default="standard", choices=LIMIT_PRESETS, help="client-side rate limits")
+    add.add_argument("--read-only", action="store_true", help="refuse methods that may change data")
     rename = actions.add_parser("rename", help="give a connection a new name (its history stays with it)")
     rename.add_argument("connection", help="its name or id")
     rename.add_argument("new_name")
+    read_only = actions.add_parser("read-only", help="refuse (on) or allow (off) methods that may change data")
+    read_only.add_argument("connection", help="its name or id")
+    read_only.add_argument("switch", choices=("on", "off"))
     remove = actions.add_parser("remove", help="forget a connection and delete its webhook from the keyring")
     remove.add_argument("connection", help="its name or id")
     return parser
@@ -44,11 +48,16 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
                 _list(workspace, args.json, env)
             elif args.action == "add":
                 conn = await workspace.connections.add(args.name, _webhook(env), args.limits)
+                if args.read_only:
+                    conn = workspace.connections.set_read_only(conn.id, True)
                 env.say(f"saved {conn.name!r} ({conn.host}, user {conn.user_id}) as {conn.id}")
                 print(conn.id, file=env.stdout, flush=True)
             elif args.action == "rename":
                 conn = workspace.connections.rename(args.connection, args.new_name)
                 env.say(f"renamed to {conn.name!r} ({conn.id})")
+            elif args.action == "read-only":
+                conn = workspace.connections.set_read_only(args.connection, args.switch == "on")
+                env.say(f"{conn.name!r} is {'read-only' if conn.read_only else 'allowed to change data'}")
             else:
                 conn = await workspace.connections.remove(args.connection)
                 env.say(f"removed {conn.name!r} and its keyring entry")
@@ -73,7 +82,7 @@ def _webhook(env: Environment) -> Any:
 
 def as_json(conn: Connection) -> dict[str, Any]:
     return {"id": conn.id, "name": conn.name, "portal": conn.portal, "user_id": conn.user_id,
-            "limits": conn.limits, "auth": str(conn.auth)}
+            "limits": conn.limits, "auth": str(conn.auth), "read_only": conn.read_only}
 
 
 def _list(workspace: Workspace, as_lines: bool, env: Environment) -> None:
@@ -81,5 +90,7 @@ def _list(workspace: Workspace, as_lines: bool, env: Environment) -> None:
         if as_lines:
             env.dump(as_json(conn), indent=None)
         else:
-            print(f"{conn.name:<24.24}  {conn.host:<32.32}  user {conn.user_id:<6}  {conn.limits:<10}  {conn.id}",
+            mode = "read-only" if conn.read_only else ""
+            print(f"{conn.name:<24.24}  {conn.host:<32.32}  user {conn.user_id:<6}  {conn.limits:<10}  {mode:<9}  "
+                  f"{conn.id}",
                   file=env.stdout, flush=True)

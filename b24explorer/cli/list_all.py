@@ -10,6 +10,7 @@ from typing import Any
 from ..core.errors import SdkError
 from ..core.lists import ListProgress
 from .base import BadInput, Environment, ExitStatus, error_object
+from .check import add_check_option, run_check
 from .parsing import add_command, add_connection_options, add_request_options, check_timeout, read_params
 from .target import Target, resolve, workspace_of
 
@@ -27,6 +28,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--id-key", default=None, help="the item's id field (default ID on v2, id on v3)")
     parser.add_argument("--cursor-id-key", default=None, help="the field the cursor filters on (default: id key)")
     parser.add_argument("--result-key", default=None, help="items sit under result[KEY] (e.g. items, tasks)")
+    add_check_option(parser)
     return parser
 
 
@@ -36,6 +38,8 @@ async def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     options = {key: value for key, value in (("id_key", args.id_key), ("cursor_id_key", args.cursor_id_key),
                                              ("result_key", args.result_key)) if value}
     async with workspace_of(env) as workspace:
+        if args.check:
+            return await run_check(workspace, args, env, args.method, params, args.api)
         target = await resolve(workspace, args, env)
         return await fetch(target, args.method, params, args.api, args.request_id, options, args, env)
 

@@ -228,6 +228,19 @@ class Catalog:
 
     # -- reading
 
+    @property
+    def listed_methods(self) -> frozenset[str] | None:
+        """The (lower-case) names the portal lists — its ``methods`` answer and its v3 OpenAPI paths — or None
+        when neither is known."""
+        if self._portal_methods is None and self._openapi_methods is None:
+            return None
+        return frozenset((self._portal_methods or set()) | (self._openapi_methods or set()))
+
+    @property
+    def granted_scopes(self) -> frozenset[str] | None:
+        """The scopes the ``scope`` answer granted this webhook, or None when unknown."""
+        return frozenset(self._granted_scopes) if self._granted_scopes is not None else None
+
     def get(self, name: str) -> MethodEntry | None:
         return self._entries.get(name.strip().lower())
 

@@ -57,6 +57,7 @@ class Connection:
         storage: where the secret lives.
         auth: what the secret is.
         masked: the webhook with its secret masked, once known this run (else host and user).
+        read_only: the user's switch: methods that may change data are refused before they are sent.
     """
 
     id: str
@@ -67,6 +68,7 @@ class Connection:
     storage: Storage = Storage.SAVED
     auth: Auth = Auth.WEBHOOK
     masked: str = ""
+    read_only: bool = False
 
     @property
     def host(self) -> str:
@@ -100,7 +102,7 @@ class ConnectionEvents:
     Signals:
         added(Connection): a connection was added (saved, this run only, or the sandbox).
         renamed(Renamed): a connection got a new name; its id and everything keyed by it stay.
-        changed(Connection): its webhook or limits changed — a cached client of it is stale.
+        changed(Connection): its webhook, limits or read-only switch changed — a cached client of it is stale.
         removed(Connection): it is gone (its keyring entry too, for a saved one).
     """
 
@@ -223,6 +225,11 @@ class Connections:
         _check_limits(limits)
         conn = self.require(key)
         return conn if conn.limits == limits else self._change(replace(conn, limits=limits))
+
+    def set_read_only(self, key: str, read_only: bool) -> Connection:
+        """The read-only switch: when on, the window and b24x refuse methods that may change data."""
+        conn = self.require(key)
+        return conn if conn.read_only == read_only else self._change(replace(conn, read_only=read_only))
 
     def rename(self, key: str, new_name: str) -> Connection:
         """One call, one ``renamed`` event; the id (and the keyring entry) stay as they are."""

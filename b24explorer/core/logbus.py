@@ -57,6 +57,8 @@ class LogRecord:
     request_id: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
     timestamp: datetime = field(default_factory=lambda: _now())
+    connection: str | None = None  # the name of the connection whose client logged it
+
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class LogRecord:
             "method": self.method,
             "request_id": self.request_id,
             "context": self.context,
+            "connection": self.connection,
         }
 
     def format_line(self) -> str:
@@ -116,6 +119,7 @@ class LogBus:
         request_id: str | None = None,
         context: dict[str, Any] | None = None,
         secrets: Iterable[str] = (),
+        connection: str | None = None,
     ) -> LogRecord | None:
         try:
             lvl = Level.coerce(level)
@@ -131,6 +135,7 @@ class LogBus:
                 method=method,
                 request_id=request_id,
                 context=ctx,
+                connection=connection,
             )
         except Exception:  # a log call must never break the caller
             _fallback.exception("could not build a log record")
@@ -181,3 +186,30 @@ class LogBus:
             )
 
         return log
+
+
+class ConnectionLog(LogBus):
+    """One connection's view of a bus: what is logged through it reaches the bus stamped with the connection's
+    name (asked at each record, so a rename shows at once); subscriptions and secrets are the bus's."""
+
+    def __init__(self, bus: LogBus, name: Callable[[], str]) -> None:
+        super().__init__(min_level=bus.min_level)
+        self.bus = bus
+        self._name = name
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        return self.bus.subscribe(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        self.bus.unsubscribe(callback)
+
+    def add_secret(self, secret: str) -> None:
+        self.bus.add_secret(secret)
+
+    def emit(self, level: Level | int | str, code: str, message: str, **kw: Any) -> LogRecord | None:
+        if kw.get("connection") is None:
+            try:
+                kw["connection"] = self._name() or None
+            except Exception:  # a log call must never break the caller
+                kw["connection"] = None
+        return self.bus.emit(level, code, message, **kw)

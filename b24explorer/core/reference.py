@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .hints import doc_url
+from .resource_files import resource_path
 
 CATALOG_FILE = "reference-catalog.json.gz"
 FORMAT = 1
@@ -57,6 +57,19 @@ class MethodRef:
     @property
     def required(self) -> tuple[ParamRef, ...]:
         return tuple(p for p in self.params if p.required)
+
+    def flag_phrases(self) -> list[str]:
+        """The flags as short phrases: application context, administrators, deprecated → replacement, twin."""
+        flags = []
+        if self.app_context:
+            flags.append("application context only (not through a webhook)")
+        if self.admin:
+            flags.append("administrators")
+        if self.deprecated:
+            flags.append(f"deprecated → {self.replacement}" if self.replacement else "deprecated")
+        if self.twin:
+            flags.append(f"REST v{5 - self.api} twin: {self.twin}")
+        return flags
 
     def param(self, name: str) -> ParamRef | None:
         return next((p for p in self.params if p.name == name), None)
@@ -112,14 +125,8 @@ class ReferenceCatalog:
 
 
 def catalog_path() -> Path | None:
-    """Where the shipped catalog is: next to the package from a checkout, inside it when installed as a package,
-    or in the frozen app's resources."""
-    here = Path(__file__).resolve().parent.parent
-    for base in (here / "resources", here.parent / "resources", Path(getattr(sys, "_MEIPASS", here)) / "resources"):
-        candidate = base / "reference" / CATALOG_FILE
-        if candidate.is_file():
-            return candidate
-    return None
+    """Where the shipped catalog is (see :mod:`resource_files`: installed, frozen or a checkout), or None."""
+    return resource_path("reference", CATALOG_FILE)
 
 
 def _params(rows: Sequence[Mapping[str, Any]], shared: dict[Any, Any]) -> tuple[ParamRef, ...]:

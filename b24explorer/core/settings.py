@@ -56,6 +56,7 @@ class ConnectionProfile:
     user_id: int
     keyring_ref: str
     limits: str = "standard"  # a rate-limit preset: standard | enterprise | unlimited
+    read_only: bool = False  # methods that may change data are refused before they are sent
     last_request: LastRequest = field(default_factory=LastRequest)
     recent_methods: list[str] = field(default_factory=list)
 
@@ -236,6 +237,7 @@ def _connection_from(raw: Any) -> ConnectionProfile | None:
         user_id=user_id,
         keyring_ref=ref,
         limits=_choice(raw, "limits", LIMIT_PRESETS, "standard"),
+        read_only=raw.get("read_only") is True,
         last_request=LastRequest(
             method=_typed(last, "method", str, ""),
             params=_typed(last, "params", str, "{}"),

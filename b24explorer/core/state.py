@@ -97,7 +97,8 @@ class FileState:
         return self.settings.ui.history_response_cap
 
     def load_connections(self) -> list[Connection]:
-        return [Connection(c.keyring_ref, c.name, c.portal, c.user_id, c.limits, Storage.SAVED)
+        return [Connection(c.keyring_ref, c.name, c.portal, c.user_id, c.limits, Storage.SAVED,
+                           read_only=c.read_only)
                 for c in self.settings.connections]
 
     def save_connections(self, connections: list[Connection]) -> None:
@@ -108,6 +109,7 @@ class FileState:
                 name=conn.name, portal=conn.portal, user_id=conn.user_id, keyring_ref=conn.id)
             profile.name, profile.portal, profile.user_id, profile.limits = (conn.name, conn.portal, conn.user_id,
                                                                              conn.limits)
+            profile.read_only = conn.read_only
             profiles.append(profile)
         self.settings.connections = profiles
         self._save()

@@ -39,7 +39,8 @@ class ConnectionReport:
     server_time: str = ""
     user: dict[str, Any] = field(default_factory=dict)
     scopes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the webhook does not work
+    notes: list[str] = field(default_factory=list)  # it works, with these limits
 
     @property
     def ok(self) -> bool:
@@ -101,9 +102,15 @@ class Workspace:
             return cached[2]
         if cached is not None:
             await cached[2].aclose()
-        client = self.new_client(hook, limits=conn.limits)
+        client = self.new_client(hook, limits=conn.limits, log=self._connection_log(conn.id))
         self._clients[conn.id] = (conn, hook, client)
         return client
+
+    def existing_client(self, key: str) -> B24Client | None:
+        """The connection's client if one was built (and is still open); never builds one."""
+        conn = self.connections.get(key)
+        cached = self._clients.get(conn.id) if conn is not None else None
+        return cached[2] if cached is not None and not cached[2].closed else None
 
     def new_client(self, hook: Webhook, *, limits: str | None = None, **options: Any) -> B24Client:
         """A client of the workspace's log and options (the caller closes it): a connection's, or a bare
@@ -111,10 +118,20 @@ class Workspace:
         from .client import B24Client
         from .limits import LimitsConfig
 
-        merged = {**self.client_options, **options}
+        merged = {"log": self.log_bus, **self.client_options, **options}
         if limits is not None and "limits" not in merged:
             merged["limits"] = LimitsConfig.from_plan(limits)
-        return B24Client(hook, log=self.log_bus, **merged)
+        return B24Client(hook, **merged)
+
+    def _connection_log(self, conn_id: str) -> LogBus:
+        """The bus as the connection's client logs to it: each record names the connection."""
+        from .logbus import ConnectionLog
+
+        def name() -> str:
+            conn = self.connections.get(conn_id)
+            return conn.name if conn is not None else ""
+
+        return ConnectionLog(self.log_bus, name)
 
     def _forget(self, conn_id: str) -> None:
         """The connection changed or went: its client and catalog are stale (closed on the next loop turn)."""
@@ -133,7 +150,11 @@ class Workspace:
             return
 
     async def test_connection(self, webhook: Webhook) -> ConnectionReport:
-        """server.time, profile and scope through a short-lived client (the webhook may not be saved yet)."""
+        """server.time, profile and scope through a short-lived client (the webhook may not be saved yet).
+
+        Only ``server.time`` decides whether the webhook works; a refused ``profile`` or ``scope`` (a webhook
+        without those permissions still calls its methods) and a user who is not an administrator are notes.
+        """
         report = ConnectionReport()
         options = {k: v for k, v in self.client_options.items() if k != "v3_methods"}
         from .client import B24Client
@@ -143,17 +164,23 @@ class Workspace:
             for method in ("server.time", "profile", "scope"):
                 try:
                     res = await client.call(method, {})
+                    failure = "" if res.is_success else "; ".join(res.error_messages)
                 except SdkError as exc:
-                    report.problems.append(f"{method}: {exc.code} — {exc.message}")
+                    res, failure = None, f"{exc.code} — {exc.message}"
+                if failure or res is None:
                     if method == "server.time":
+                        report.problems.append(f"{method}: {failure}")
                         break
+                    what = "who it acts as" if method == "profile" else "its permissions (scopes)"
+                    report.notes.append(f"Works, but it may not read {what}: {method} answered {failure}")
                     continue
-                if not res.is_success:
-                    report.problems.append(f"{method}: {'; '.join(res.error_messages)}")
-                elif method == "server.time":
+                if method == "server.time":
                     report.server_time = str(res.result)
                 elif method == "profile":
                     report.user = dict(res.result or {})
+                    if report.user and not report.user.get("ADMIN"):
+                        report.notes.append("Its user is not an administrator: methods for administrators only "
+                                            "(e.g. event.bind of offline events) answer ACCESS_DENIED.")
                 else:
                     report.scopes = [str(s) for s in res.result or []]
         return report

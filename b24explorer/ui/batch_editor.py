@@ -136,6 +136,7 @@ class BatchEditor(QWidget):
 
     finished = Signal(object)  # the core's BatchResult
     failed = Signal(str)
+    busy_changed = Signal(bool)
 
     COLUMNS = ("Command", "Method", "Status", "Total", "Next", "Time, s")
 
@@ -358,6 +359,13 @@ class BatchEditor(QWidget):
     def _set_busy(self, busy: bool) -> None:
         self.send_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
+        self.busy_changed.emit(busy)
+
+    def use_host_actions(self) -> None:
+        """Hosted in the window: its Send and Cancel (Ctrl+Enter, Esc) act on this editor, so its own buttons
+        go (one Send and one Cancel per mode)."""
+        self.send_button.hide()
+        self.cancel_button.hide()
 
     def _show_error(self, text: str) -> None:
         self.status_label.setText(text)

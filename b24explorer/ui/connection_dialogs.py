@@ -23,6 +23,7 @@ from b24explorer.ui.connections import (
 from b24explorer.ui.masking import mask_text
 from b24explorer.ui.qt import (
     QAction,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -56,6 +57,8 @@ def report_html(report: ConnectionReport) -> str:
         lines.append(f"May use {len(report.scopes)} scopes: {', '.join(sorted(report.scopes))}")
     for problem in report.problems:
         lines.append(f"<span style='color:#c62828'>✖ {problem}</span>")
+    for note in report.notes:
+        lines.append(f"<span style='color:#b26a00'>ⓘ {note}</span>")
     head = ("<b style='color:#2e7d32'>✔ Connection works</b>" if report.ok
             else "<b style='color:#c62828'>Connection test failed</b>")
     return "<br>".join([head, *lines])
@@ -110,6 +113,10 @@ class ConnectionDialog(QDialog):
         self.limits_combo.setToolTip("How fast the explorer lets requests go to this portal (the portal's own "
                                      "limits answer with QUERY_LIMIT_EXCEEDED beyond them)")
 
+        self.read_only_box = QCheckBox("Read-only: refuse methods that may change data", self)
+        self.read_only_box.setToolTip("Requests of methods that add, update or delete are not sent through this "
+                                      "connection (the window says so); reads go as usual")
+
         self.test_button = QPushButton(standard_icon("SP_DialogApplyButton"), "Test connection", self)
         self.test_button.clicked.connect(self._start_test)
         self.test_button.setEnabled(tester is not None)
@@ -124,6 +131,7 @@ class ConnectionDialog(QDialog):
         form.addRow("", self.url_error)
         form.addRow("", self.masked_label)
         form.addRow("Rate limits", self.limits_combo)
+        form.addRow("", self.read_only_box)
         hint = QLabel(
             "The webhook is stored in your system keyring only. Settings keep just the name, portal host and "
             "user id.", self)
@@ -149,6 +157,7 @@ class ConnectionDialog(QDialog):
         if existing:
             self.name_edit.setText(existing.name)
             self.limits_combo.setCurrentIndex(max(0, self.limits_combo.findData(existing.limits)))
+            self.read_only_box.setChecked(existing.read_only)
             self.masked_label.setText(f"Saved: {existing.masked}" if existing.masked else "")
         self.name_edit.textChanged.connect(self._validate)
         self.url_edit.textChanged.connect(self._validate)
@@ -163,6 +172,9 @@ class ConnectionDialog(QDialog):
 
     def limits(self) -> str:
         return str(self.limits_combo.currentData() or "standard")
+
+    def read_only(self) -> bool:
+        return self.read_only_box.isChecked()
 
     def webhook(self) -> Webhook | None:
         try:

@@ -55,14 +55,15 @@ class ConnectionFlow:
                                              tester=self.workspace.test_connection)
         if await self._show(dialog) != qt.QDialog.DialogCode.Accepted:
             return None
-        name, hook, limits = dialog.name(), dialog.webhook(), dialog.limits()
+        name, hook, limits, read_only = dialog.name(), dialog.webhook(), dialog.limits(), dialog.read_only()
         assert hook is not None
         try:
-            return await self.registry.add(name, hook, limits)
+            added = await self.registry.add(name, hook, limits)
         except VaultError as exc:
             if not await self.keyring_failed(exc, name):
                 return None
-            return self.registry.add_for_this_run(name, hook, limits)
+            added = self.registry.add_for_this_run(name, hook, limits)
+        return self.registry.set_read_only(added.id, True) if read_only else added
 
     async def keyring_failed(self, error: VaultError, name: str) -> bool:
         """Explain the failure; True when the user chose "use for this run only (not saved)"."""
@@ -77,8 +78,9 @@ class ConnectionFlow:
                                              tester=self.workspace.test_connection)
         if await self._show(dialog) != qt.QDialog.DialogCode.Accepted:
             return
-        new_name, hook, limits = dialog.name(), dialog.webhook(), dialog.limits()
+        new_name, hook, limits, read_only = dialog.name(), dialog.webhook(), dialog.limits(), dialog.read_only()
         self.registry.set_limits(conn.id, limits)  # the next call builds a client with the new preset
+        self.registry.set_read_only(conn.id, read_only)
         self.registry.rename(conn.id, new_name)
         if hook is not None:
             try:
@@ -86,7 +88,8 @@ class ConnectionFlow:
             except VaultError as exc:
                 if await self.keyring_failed(exc, new_name):
                     await self.registry.remove(conn.id)
-                    self.registry.add_for_this_run(new_name, hook, limits)
+                    again = self.registry.add_for_this_run(new_name, hook, limits)
+                    self.registry.set_read_only(again.id, read_only)
 
     async def edit_by_key(self, key: str) -> None:
         conn = self.registry.get(key)

@@ -14,12 +14,13 @@ import inspect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..core.history import HistoryEntry, HistoryStore, SavedRequest, method_label
 from .qt import (
     QAbstractItemView,
     QCheckBox,
+    QColor,
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
@@ -60,11 +61,12 @@ class StoredRequest:
     request_id: str = ""
     name: str = ""
     connection_name: str = ""  # its name when the request was recorded or saved
+    entry_id: int | None = None  # the history row it came from (its recorded answer), None for a saved one
 
     @classmethod
     def from_entry(cls, entry: HistoryEntry) -> StoredRequest:
         return cls(entry.connection, entry.kind, entry.method, entry.api, entry.params_value(),
-                   entry.request_id or "", connection_name=entry.connection_name)
+                   entry.request_id or "", connection_name=entry.connection_name, entry_id=entry.id)
 
     @classmethod
     def from_saved(cls, saved: SavedRequest) -> StoredRequest:
@@ -106,9 +108,12 @@ def _loop_not_running(exc: BaseException) -> bool:
 class HistoryPanel(QWidget):
     """The History dock's content."""
 
-    # Narrow enough for a side dock: the rest (API, size, request id, params, answer) is in the tooltip and
-    # the details pane.
-    COLUMNS = ("Time", "Method", "Status", "Duration")
+    # Narrow enough for a side dock (the columns but Method fit their contents, Method takes the rest): size,
+    # request id, params and the answer are in the tooltip and the details pane.
+    COLUMNS = ("Time", "Connection", "Method", "API", "Status", "Duration")
+    METHOD_COLUMN = 2
+    STATUS_COLUMN = 4
+    CAPPED_COLUMNS: ClassVar[dict[int, int]] = {1: 110, 4: 90}  # Connection, Status: cut (tooltip: whole)
     refreshed = Signal(int)  # rows shown
     notice = Signal(str)
 
@@ -167,7 +172,14 @@ class HistoryPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        for column in range(len(self.COLUMNS)):
+            mode = (QHeaderView.ResizeMode.Stretch if column == self.METHOD_COLUMN
+                    else QHeaderView.ResizeMode.Interactive if column in self.CAPPED_COLUMNS
+                    else QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(column, mode)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setWordWrap(False)
         self.table.activated.connect(lambda _i: self.open_selected())  # double-click or Enter
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -327,11 +339,9 @@ class HistoryPanel(QWidget):
         for entry in entries:
             status = entry.error_code or ("" if entry.status is None else str(entry.status))
             method = method_label(entry.kind, entry.method, entry.params)
-            if entry.api == 3:
-                method += " · v3"
             cells = (
-                _when(entry.timestamp), method, status,
-                "" if entry.duration is None else f"{entry.duration:.3f} s",
+                _when(entry.timestamp), self.connection_label(entry), method, f"v{entry.api}", status,
+                "" if entry.duration is None else f"{entry.duration:.2f} s",
             )
             items = [QStandardItem(text) for text in cells]
             items[0].setData(entry.id, ID_ROLE)
@@ -341,12 +351,13 @@ class HistoryPanel(QWidget):
             for item in items:
                 item.setToolTip(tip)
             if entry.is_error:
-                items[2].setForeground(Qt.GlobalColor.red)
+                items[self.STATUS_COLUMN].setForeground(Qt.GlobalColor.red)
+            if entry.api == 3:
+                items[3].setForeground(QColor("#7e57c2"))
             self.model.appendRow(items)
-        for column in range(self.model.columnCount()):
-            if column != 1:
-                self.table.resizeColumnToContents(column)
-                self.table.setColumnWidth(column, min(self.table.columnWidth(column), 130))
+        for column, cap in self.CAPPED_COLUMNS.items():
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), cap))
         if selected is not None:
             self.select_id(selected)
 

@@ -124,7 +124,7 @@ class JqRunner(QObject):
         if code == 0:
             self.finished.emit(out)
         else:
-            self.failed.emit(err.splitlines()[-1] if err else f"jq exited with code {code}")
+            self.failed.emit(err or f"jq exited with code {code}")  # whole: jq points at the line and column
 
     def _error(self, process: QProcess, error: QProcess.ProcessError) -> None:
         if process is not self._process or error != qt.QProcess.ProcessError.FailedToStart:

@@ -78,6 +78,8 @@ class ListAllPanel(QWidget):
     """Method, params and options of a list-all fetch, its progress, and the response tree it fills."""
 
     page_arrived = Signal(int)  # items so far
+    page_items = Signal(list)  # the items of the page that just arrived
+    busy_changed = Signal(bool)
     finished = Signal(object)  # the ListRunStats of the run
 
     def __init__(
@@ -272,6 +274,7 @@ class ListAllPanel(QWidget):
                 self.progress.items = self.items_received
                 self.response_view.append_items(page)
                 self._refresh()
+                self.page_items.emit(page)
                 self.page_arrived.emit(self.items_received)
         except asyncio.CancelledError:
             self.cancelled = True
@@ -329,9 +332,16 @@ class ListAllPanel(QWidget):
             self.progress_bar.setValue(min(self.items_received, total))
         self.progress_label.setText(self.progress.text())
 
+    def use_host_actions(self) -> None:
+        """Hosted in the window: its Send and Cancel (Ctrl+Enter, Esc) act on this panel, so its own buttons
+        go (one Send and one Cancel per mode)."""
+        self.start_button.hide()
+        self.cancel_button.hide()
+
     def _set_busy(self, busy: bool) -> None:
         self.start_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
+        self.busy_changed.emit(busy)
         if busy:
             self.progress_bar.setRange(0, 0)  # a busy indicator until the first answer tells the total
             self._ticker.start()

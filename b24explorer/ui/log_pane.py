@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 V3_WARNING_CODE = "METHOD_AVAILABLE_IN_API_V3"
 LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
-COLUMNS = ("Time", "Level", "Code", "Method", "Request id", "Message")
+COLUMNS = ("Time", "Level", "Connection", "Code", "Method", "Request id", "Message")
 
 
 def level_name(level: Any) -> str:
@@ -68,6 +68,7 @@ class LogRow:
     method: str
     request_id: str
     message: str
+    connection: str = ""  # the connection whose client logged it ("" for the app's own records)
 
     @property
     def is_v3_warning(self) -> bool:
@@ -75,8 +76,8 @@ class LogRow:
 
     def as_text(self) -> str:
         return "\t".join(
-            (self.time.strftime("%H:%M:%S.%f")[:-3], self.level, self.code, self.method, self.request_id,
-             self.message)
+            (self.time.strftime("%H:%M:%S.%f")[:-3], self.level, self.connection, self.code, self.method,
+             self.request_id, self.message)
         )
 
     @classmethod
@@ -96,7 +97,7 @@ class LogRow:
             return mask_text(str(value), secrets) if value not in (None, "") else ""
 
         return cls(stamp, level_name(getattr(record, "level", "INFO")), text("code"), text("method"),
-                   text("request_id"), text("message"))
+                   text("request_id"), text("message"), text("connection"))
 
 
 def _level_colours() -> dict[str, QColor]:
@@ -153,7 +154,7 @@ class LogModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if col == 0:
                 return row.time.strftime("%H:%M:%S.%f")[:-3]
-            value = (row.time, row.level, row.code, row.method, row.request_id, row.message)[col]
+            value = (row.time, row.level, row.connection, row.code, row.method, row.request_id, row.message)[col]
             return value
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.is_v3_warning:
@@ -276,7 +277,7 @@ class LogPane(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for col, width in enumerate((90, 95, 200, 150, 140)):
+        for col, width in enumerate((90, 95, 110, 200, 150, 140)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

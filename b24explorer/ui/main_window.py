@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         first_painted(): the window has painted for the first time (once).
         request_finished(RequestOutcome): a request of any mode finished (after it was handed to the history).
         response_shown(object): the AjaxResult or error the single-request view now shows.
+        answer_changed(): the single-request view shows another answer (a response, a recorded one) or none.
         connection_changed(str): the id of the connection requests now go through.
         edit_connection_requested(str): the id of the connection the user wants to edit.
         closed(): the window closed.
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
 
     request_finished = Signal(object)
     response_shown = Signal(object)
+    answer_changed = Signal()  # the single-request answer on screen changed (shown, or cleared)
     connection_changed = Signal(str)
     edit_connection_requested = Signal(str)
     closed = Signal()
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
         self._params_by_connection: dict[str, dict[str, str]] = {}
         self._api_by_connection: dict[str, int] = {}
         self._modes: dict[str, RequestMode] = {}
+        self._mode_busy: dict[str, bool] = {}  # what the modes that report it said last
         self._mode_key = MODE_SINGLE
         self._recording: set[asyncio.Task[Any]] = set()
         self._last_outcome: RequestOutcome | None = None
@@ -136,6 +139,11 @@ class MainWindow(QMainWindow):
         self._after_loop_start: list[Callable[[], object]] = []
         self._finished_start = False
         self._painted = False
+        self._send_checks: list[Callable[[str], bool]] = []
+        self._params_method = ""  # the method whose params the editor holds
+        self._setting_params = False
+        self._awaited_connection: str | None = None  # a connection's name: load nothing for others until it comes
+        self._answer_for: tuple[str, str] | None = None  # (connection, method) of the answer on screen
 
         self._build_widgets()
         self._build_actions()
@@ -180,6 +188,8 @@ class MainWindow(QMainWindow):
         self.template_action.setShortcut(QKeySequence("Ctrl+T"))
         self.focus_search_action = QAction("Find method", self)
         self.focus_search_action.setShortcuts([QKeySequence("Ctrl+K"), QKeySequence("Ctrl+P")])
+        self.focus_method_action = QAction("Go to method", self)
+        self.focus_method_action.setShortcut(QKeySequence("Ctrl+L"))
         self.focus_params_action = QAction("Edit params", self)
         self.focus_params_action.setShortcut(QKeySequence("Ctrl+E"))
         self.api2_action = QAction("Use REST v2", self)
@@ -197,8 +207,9 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = QAction("Keyboard shortcuts", self)
         self.shortcuts_action.setShortcut(QKeySequence("Ctrl+/"))
         for action in (self.send_action, self.cancel_action, self.format_action, self.template_action,
-                       self.focus_search_action, self.focus_params_action, self.api2_action, self.api3_action,
-                       self.connections_action, self.quit_action, self.docs_action, self.shortcuts_action):
+                       self.focus_search_action, self.focus_method_action, self.focus_params_action,
+                       self.api2_action, self.api3_action, self.connections_action, self.quit_action,
+                       self.docs_action, self.shortcuts_action):
             self.addAction(action)
 
     def finish_start(self) -> None:
@@ -258,6 +269,7 @@ class MainWindow(QMainWindow):
         self.request_menu.addMenu(self.copy_as_menu)
         self.copy_as_menu.menuAction().setVisible(False)  # filled by the copy-as-code feature
         self.view_menu = menubar.addMenu("&View")
+        self.view_menu.addAction(self.focus_method_action)
         self.view_menu.addAction(self.focus_search_action)
         self.view_menu.addAction(self.focus_params_action)
         self.view_menu.addSeparator()
@@ -281,8 +293,9 @@ class MainWindow(QMainWindow):
         response_layout = QVBoxLayout(response_box)
         response_layout.setContentsMargins(6, 0, 6, 6)
         response_layout.setSpacing(4)
-        response_header = QLabel("<b>Response</b>", self)
-        response_layout.addWidget(response_header)
+        self.response_header = QLabel("<b>Response</b>", self)
+        self.response_header.setObjectName("responseHeader")
+        response_layout.addWidget(self.response_header)
         response_layout.addWidget(self.error_banner)
         response_layout.addWidget(self.response_view, 1)
 
@@ -327,6 +340,7 @@ class MainWindow(QMainWindow):
         self.template_action.triggered.connect(self.params_editor.apply_template)
         self.focus_search_action.triggered.connect(self._focus_search)
         self.focus_params_action.triggered.connect(self.params_editor.editor.setFocus)
+        self.focus_method_action.triggered.connect(self.focus_method)
         self.api2_action.triggered.connect(lambda: self.api_switch.set_api(2))
         self.api3_action.triggered.connect(lambda: self.api_switch.set_api(3))
         self.docs_action.triggered.connect(self.open_docs)
@@ -336,6 +350,8 @@ class MainWindow(QMainWindow):
         self.method_picker.method_chosen.connect(self.choose_method)
         self.method_field.returnPressed.connect(lambda: self.choose_method(self.method_field.method()))
         self.method_field.textChanged.connect(lambda _t: self._update_actions())
+        self.method_field.textEdited.connect(self._method_typed)
+        self.params_editor.editor.textChanged.connect(self._params_edited)
         self.api_switch.changed.connect(self._api_changed)
         self.params_editor.validity_changed.connect(lambda _v: self._update_actions())
         self.connection_picker.connection_selected.connect(self.select_connection)
@@ -362,13 +378,30 @@ class MainWindow(QMainWindow):
             self.resizeDocks([dock], [360], Qt.Orientation.Horizontal)
         return dock
 
-    def add_mode(self, key: str, title: str, widget: QWidget, mode: RequestMode) -> None:
+    def add_mode(self, key: str, title: str, widget: QWidget, mode: RequestMode,
+                 busy_changed: Any = None) -> None:
         """Add a request mode (e.g. "batch", "Batch"): ``widget`` is shown instead of the single-request area,
-        ``mode`` (usually the same object) is what Send and Cancel act on."""
+        ``mode`` (usually the same object) is what Send and Cancel act on. ``busy_changed``: the mode's signal
+        of its running state, so Send and Cancel follow it (without it Cancel stays enabled in that mode)."""
         self._modes[key] = mode
+        if busy_changed is not None:
+            busy_changed.connect(lambda busy: self._mode_busy_changed(key, busy))
+            self._mode_busy[key] = False
         self.mode_stack.addWidget(widget)
         self.mode_combo.addItem(title, key)
         self._mode_action.setVisible(True)
+
+    def add_send_check(self, check: Callable[[str], bool]) -> None:
+        """``check(mode_key)`` runs before each send (the single request's JSON already valid); False: nothing is
+        sent (the check has said why)."""
+        self._send_checks.append(check)
+
+    def _send_allowed(self, mode: str) -> bool:
+        return all(check(mode) for check in self._send_checks)
+
+    def _mode_busy_changed(self, key: str, busy: bool) -> None:
+        self._mode_busy[key] = busy
+        self._update_actions()
 
     def set_mode(self, key: str) -> None:
         index = self.mode_combo.findData(key)
@@ -414,6 +447,8 @@ class MainWindow(QMainWindow):
         conn_id = found.id if found is not None else ""
         if self._connection:
             self._remember_current_request()
+        if conn_id != self._connection:
+            self.clear_answer("the connection changed")
         self._connection = conn_id
         self.connection_picker.set_connections(self.workspace.connections.all(), current=conn_id)
         self._update_title()
@@ -447,7 +482,19 @@ class MainWindow(QMainWindow):
         self._after_loop_start.append(start)
         return True
 
+    def await_connection(self, name: str | None) -> None:
+        """Load nothing for any other connection until the one named ``name`` is added and picked (the app
+        starting on the sandbox must not call the last saved portal meanwhile); None: stop waiting."""
+        self._awaited_connection = name
+        if name is None and self._connection:
+            self._load_methods(self._connection)
+
     def _load_methods(self, conn_id: str) -> None:
+        if self._awaited_connection is not None:
+            conn = self.workspace.connections.get(conn_id)
+            if conn is None or conn.name != self._awaited_connection:
+                return
+            self._awaited_connection = None
         if self._when_loop_runs(lambda: self._load_methods(conn_id) if conn_id == self._connection else None):
             return
         import asyncio
@@ -465,19 +512,30 @@ class MainWindow(QMainWindow):
                     self.statusBar().showMessage(f"Could not load the method list: {exc}", 8000)
                 return
             if self.is_open() and conn_id == self._connection:
-                self.method_picker.set_methods(entries)
+                self.method_picker.set_methods(entries, listed=catalog.listed_methods, granted=catalog.granted_scopes)
+                self.method_field.set_names(entry.name for entry in entries)
+                completer = self.method_field.completer_widget
+                popup = completer.popup() if completer is not None else None
+                if popup is not None:  # the keys work over the completion popup too
+                    popup.addAction(self.send_action)
+                    popup.addAction(self.focus_method_action)
 
         self._methods_task = asyncio.ensure_future(load())
 
     # --- method and params ------------------------------------------------------------------------
     def choose_method(self, method: str, *, restore: bool = False) -> None:
+        """Make ``method`` the request's method; the editor then holds that method's own params — the ones last
+        used with it on this connection, else its template — never another method's. ``restore``: keep the
+        focus where it is (a restored or typed request)."""
         method = method.strip()
         if not method:
             return
-        previous = self.method_field.method()
-        if previous and previous != method:
-            self._remember_params(previous)
-        self.method_field.setText(method)
+        if self._params_method and self._params_method != method:
+            self._remember_params()
+        if self._answer_for is not None and self._answer_for[1] != method:
+            self.clear_answer("the method changed")
+        if self.method_field.text() != method:
+            self.method_field.setText(method)
         entry = self.method_picker.entry(method)
         if entry is not None and entry.v3 and not entry.v2:
             self.api_switch.set_api(3)
@@ -486,29 +544,76 @@ class MainWindow(QMainWindow):
         template = self.workspace.template_for(method, self.api_switch.api(), self._connection)
         self.params_editor.set_template(template)
         saved = self._params_by_connection.get(self._connection, {}).get(method)
-        if saved is not None:
-            self.params_editor.set_text(saved)
-        elif not restore or not self.params_editor.text().strip():
-            self.params_editor.set_text(template or "{}")
+        self._setting_params = True
+        try:
+            self.params_editor.set_text(saved if saved is not None else (template or "{}"))
+        finally:
+            self._setting_params = False
+        self._params_method = method
         self._update_actions()
         if not restore:
             self.params_editor.editor.setFocus()
+
+    def _method_typed(self, text: str) -> None:
+        """A name typed in the method box: once it is exactly a catalog method, its params replace the editor's."""
+        name = text.strip()
+        if name and name != self._params_method and self.method_field.is_known(name):
+            self.choose_method(name, restore=True)
+
+    def _params_edited(self) -> None:
+        # Params written by hand after a new method name was typed are that method's params.
+        if not self._setting_params and self.method_field.method():
+            if self._params_method != self.method_field.method() and self._params_method:
+                self._remember_params()
+            self._params_method = self.method_field.method()
+
+    def focus_method(self) -> None:
+        """Ctrl+L: the method box, its text selected (as a browser's address bar)."""
+        if self.current_mode() != MODE_SINGLE:
+            self.set_mode(MODE_SINGLE)
+        self.method_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.method_field.selectAll()
+
+    def clear_answer(self, why: str) -> None:
+        """Clear the single-request answer visibly: it no longer belongs to what the request bar shows."""
+        if self._answer_for is None:
+            return
+        self._answer_for = None
+        self.response_view.clear()
+        self.error_banner.hide()
+        self.response_status.clear()
+        self.response_header.setText(f"<b>Response</b> <span style='color:gray'>— cleared: {why}</span>")
+        self.answer_changed.emit()
+
+    def show_answer(self, answer: Any, *, note: str = "") -> None:
+        """Show ``answer`` (an AjaxResult, raw bytes or a value; None: none) as the answer of the request on
+        screen, with a note beside the pane's title."""
+        self.error_banner.hide()
+        if answer is None:
+            self.response_view.clear()
+        else:
+            self.response_view.show_result(answer)
+        self._answer_for = (self._connection, self.method_field.method())
+        suffix = f" <span style='color:gray'>— {note}</span>" if note else ""
+        self.response_header.setText(f"<b>Response</b>{suffix}")
+        self.answer_changed.emit()
 
     def _api_changed(self, api: int) -> None:
         method = self.method_field.method()
         if method:
             self.params_editor.set_template(self.workspace.template_for(method, api, self._connection))
 
-    def _remember_params(self, method: str) -> None:
-        if self._connection and method:
-            self._params_by_connection.setdefault(self._connection, {})[method] = self.params_editor.text()
+    def _remember_params(self) -> None:
+        if self._connection and self._params_method:
+            self._params_by_connection.setdefault(self._connection, {})[self._params_method] = \
+                self.params_editor.text()
 
     def _remember_current_request(self) -> None:
-        method = self.method_field.method()
+        method = self._params_method
         if method and self._connection:
             self._last_method_by_connection[self._connection] = method
             self._api_by_connection[self._connection] = self.api_switch.api()
-            self._remember_params(method)
+            self._remember_params()
 
     def _focus_search(self) -> None:
         self.method_picker.search_box.setFocus()
@@ -529,7 +634,7 @@ class MainWindow(QMainWindow):
 
         mode = self._modes.get(self.current_mode())
         if mode is not None:  # a mode added by add_mode sends itself (batch, list-all)
-            return mode.send()
+            return mode.send() if self._send_allowed(self.current_mode()) else None
         if self.is_busy():
             self.statusBar().showMessage("A request is in flight — Esc cancels it.", 4000)
             return None
@@ -540,11 +645,21 @@ class MainWindow(QMainWindow):
         if not method:
             self._show_problem("No method", ["Pick a method on the left or type its name."])
             return None
+        completer = self.method_field.completer_widget
+        popup = completer.popup() if completer is not None else None
+        if popup is not None:  # sent: the name is chosen, the popup goes
+            popup.hide()
+        if method != self._params_method:  # typed without Enter: the new method goes with its own params
+            self.choose_method(method, restore=True)
+            self.statusBar().showMessage(f"{method} is sent with its own params, not those of the previous "
+                                         "method.", 6000)
         try:
             params = self.params_editor.params()
         except ParamsInvalid as exc:
             self.params_editor.goto_problem()
             self.statusBar().showMessage(f"Not sent — invalid JSON at {exc.problem}", 8000)
+            return None
+        if not self._send_allowed(MODE_SINGLE):
             return None
         api = self.api_switch.api()
         request_id = self.request_id_edit.text().strip() or None
@@ -582,6 +697,8 @@ class MainWindow(QMainWindow):
 
         outcome = self.workspace.outcome(connection, "call", method, api, params, request_id)
         started = time.monotonic()
+        self.clear_answer("a new request is on its way")
+        self.response_header.setText("<b>Response</b>")
         self.error_banner.hide()
         self.response_status.show_busy(method)
         self.busy_label.setText(f"Sending {method} over REST v{api}…")
@@ -606,6 +723,9 @@ class MainWindow(QMainWindow):
             self.response_status.show_facts(ResponseFacts.from_error(exc, outcome.elapsed))
         except SdkError as exc:
             outcome.failed(exc, time.monotonic() - started)
+            if not self._still_on_screen(connection, method):
+                self._finish_request(outcome)
+                return
             self._show_error(exc, method)
             self.response_status.show_facts(ResponseFacts.from_error(exc, outcome.elapsed))
             self.response_shown.emit(exc)
@@ -616,9 +736,12 @@ class MainWindow(QMainWindow):
             self.response_status.clear()
         else:
             outcome.answered(result, time.monotonic() - started)
+            if not self._still_on_screen(connection, method):
+                self._finish_request(outcome)
+                return
+            self.show_answer(result)
             if not result.is_success and result.error is not None:
                 self._show_error(result.error, method)
-            self.response_view.show_result(result)
             self.response_status.show_facts(ResponseFacts.from_result(result, outcome.elapsed))
             self.response_shown.emit(result)
         finally:
@@ -626,6 +749,15 @@ class MainWindow(QMainWindow):
             self.busy_label.clear()
             self._update_actions()
         self._finish_request(outcome)
+
+    def _still_on_screen(self, connection: str, method: str) -> bool:
+        """Whether the request bar still shows the request that was sent; a late answer of another one goes to
+        the history only, so the pane never shows an answer unrelated to what is on screen."""
+        if (connection, method) == (self._connection, self.method_field.method()):
+            return True
+        self.statusBar().showMessage(f"The answer of {method} arrived after the request on screen changed: it is "
+                                     "in the history, not shown here.", 8000)
+        return False
 
     def _finish_request(self, outcome: RequestOutcome) -> None:
         self._last_outcome = outcome
@@ -679,6 +811,8 @@ class MainWindow(QMainWindow):
         if isinstance(error, AjaxError):
             with contextlib.suppress(Exception):
                 self.response_view.show_result(error.to_dict())
+                self._answer_for = (self._connection, method)
+                self.answer_changed.emit()
 
     def switch_to_v3_and_resend(self, method: str = "") -> None:
         """The v3 warning's action: switch the current request to REST v3 and send it again."""
@@ -697,9 +831,11 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         busy = self.is_busy()
         ready = bool(self._connection) and bool(self.method_field.method()) and self.params_editor.is_valid()
-        if self.current_mode() != MODE_SINGLE:  # added modes validate their own input when sent
-            busy, ready = False, bool(self._connection)
-            self.cancel_action.setEnabled(True)
+        mode = self._modes.get(self.current_mode())
+        if mode is not None:  # added modes validate their own input when sent
+            busy = self._mode_busy.get(self.current_mode(), mode.is_busy())
+            ready = bool(self._connection)
+            self.cancel_action.setEnabled(busy or self.current_mode() not in self._mode_busy)
         else:
             self.cancel_action.setEnabled(busy)
         self.send_action.setEnabled(not busy and ready)
@@ -730,7 +866,8 @@ class MainWindow(QMainWindow):
         qt.QDesktopServices.openUrl(qt.QUrl(entry.docs_url if entry and entry.docs_url else DOCS_HOME))
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        actions = (self.send_action, self.cancel_action, self.focus_search_action, self.focus_params_action,
+        actions = (self.send_action, self.cancel_action, self.focus_method_action, self.focus_search_action,
+                   self.focus_params_action,
                    self.format_action, self.template_action, self.api2_action, self.api3_action,
                    self.connections_action, self.docs_action, self.shortcuts_action, self.quit_action)
         rows = []

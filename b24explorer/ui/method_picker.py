@@ -6,8 +6,8 @@ name, in order (``deal.li`` → ``crm.[deal].[li]st``), and plain substrings mat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from b24explorer.ui import qt
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 RECENT_GROUP = "Recently used"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+NOT_LISTED = "not listed by this portal"
+NOT_GRANTED = "not allowed by this webhook's scopes"
+_ALWAYS_GRANTED = frozenset({"basic", ""})
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,45 @@ class PickerEntry:
     docs_url: str = ""
     title: str = ""
     docs_url_v3: str = ""
-    available: bool | None = None  # None: unknown; False: the webhook's scopes do not allow it
+    available: bool | None = None  # None: unknown; False: this connection cannot call it (``note`` says why)
+    note: str = ""  # why it is marked: NOT_LISTED, NOT_GRANTED
+    deprecated: bool = False
+    scopes: tuple[str, ...] = ()  # the scopes the docs name for it
 
     @classmethod
     def from_catalog(cls, entry: CatalogEntry) -> PickerEntry:
         return cls(name=entry.name, scope=entry.scope, v3=entry.in_v3, v2=entry.in_v2, docs_url=entry.doc_url,
                    docs_url_v3=entry.doc_url_v3, title=entry.description, available=entry.available)
+
+
+def merge_entries(documented: Iterable[PickerEntry], connection: Iterable[PickerEntry],
+                  listed: Collection[str] | None = None, granted: Collection[str] | None = None) -> list[PickerEntry]:
+    """The documented methods and the connection's, one entry per name, each marked when the connection cannot
+    call it: ``listed`` are the (lower-case) names the portal lists, ``granted`` the webhook's scopes (None:
+    unknown). Nothing is dropped."""
+    docs = {e.name.lower(): e for e in documented}
+    merged: dict[str, PickerEntry] = {}
+    for entry in connection:
+        doc = docs.get(entry.name.lower())
+        if doc is not None:
+            entry = replace(entry, v2=entry.v2 or doc.v2, v3=entry.v3 or doc.v3, docs_url=entry.docs_url or doc.docs_url,
+                            docs_url_v3=entry.docs_url_v3 or doc.docs_url_v3, deprecated=doc.deprecated,
+                            scopes=doc.scopes)
+        merged[entry.name.lower()] = entry
+    for key, doc in docs.items():
+        merged.setdefault(key, doc)
+    return [_marked(entry, listed, granted) for entry in merged.values()]
+
+
+def _marked(entry: PickerEntry, listed: Collection[str] | None, granted: Collection[str] | None) -> PickerEntry:
+    note = ""
+    if listed is not None and entry.name.lower() not in listed:
+        note = NOT_LISTED
+    elif (granted is not None and entry.scopes and not set(entry.scopes) & (set(granted) | _ALWAYS_GRANTED)) or entry.available is False:
+        note = NOT_GRANTED
+    if not note:
+        return entry if entry.available is not False else replace(entry, note=NOT_GRANTED)
+    return replace(entry, available=False, note=note)
 
 
 def match_score(query: str, name: str) -> int | None:
@@ -114,10 +150,15 @@ class MethodPicker(QWidget):
     """Search box + grouped tree of methods. Emits ``method_chosen`` on Enter/double-click."""
 
     method_chosen = Signal(str)
+    highlighted = Signal(str)  # the method under the cursor in the list ("" when none)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._entries: dict[str, PickerEntry] = {}
+        self._documented: list[PickerEntry] = []
+        self._connection: list[PickerEntry] = []
+        self._listed: frozenset[str] | None = None
+        self.granted_scopes: frozenset[str] | None = None  # the connection's, when its ``scope`` answer is known
         self._recent: list[str] = []
 
         self.search_box = _SearchBox(self)
@@ -167,8 +208,23 @@ class MethodPicker(QWidget):
         layout.addWidget(self.details)
 
     # --- data -------------------------------------------------------------------------------------
-    def set_methods(self, entries: Iterable[PickerEntry]) -> None:
-        self._entries = {e.name: e for e in entries}
+    def set_methods(self, entries: Iterable[PickerEntry], *, listed: Collection[str] | None = None,
+                    granted: Collection[str] | None = None) -> None:
+        """The connection's methods; ``listed``/``granted``: what the portal lists and the webhook's scopes, to
+        mark the documented methods it cannot call."""
+        self._connection = list(entries)
+        self._listed = frozenset(listed) if listed is not None else None
+        self.granted_scopes = frozenset(granted) if granted is not None else None
+        self._merge()
+
+    def set_documented(self, entries: Iterable[PickerEntry]) -> None:
+        """Every method the docs document (the reference catalog): shown with or without a connection."""
+        self._documented = list(entries)
+        self._merge()
+
+    def _merge(self) -> None:
+        merged = merge_entries(self._documented, self._connection, self._listed, self.granted_scopes)
+        self._entries = {e.name: e for e in merged}
         self._refresh()
 
     def entries(self) -> list[PickerEntry]:
@@ -194,7 +250,11 @@ class MethodPicker(QWidget):
         name.setToolTip(entry.title or entry.name)
         if entry.available is False:
             name.setForeground(QColor("#9e9e9e"))
-            name.setToolTip(f"{entry.title or entry.name}\n(not allowed by this webhook's scopes)")
+            name.setToolTip(f"{entry.title or entry.name}\n({entry.note or NOT_GRANTED})")
+        if entry.deprecated:
+            font = QFont(name.font())
+            font.setStrikeOut(True)
+            name.setFont(font)
         api = QStandardItem("v3" if entry.v3 and not entry.v2 else ("v2·v3" if entry.v3 else "v2"))
         api.setData(entry.name, NAME_ROLE)
         if entry.v3:
@@ -297,6 +357,7 @@ class MethodPicker(QWidget):
 
     def _show_details(self, index: QModelIndex) -> None:
         entry = self._entries.get(index.data(NAME_ROLE) or "")
+        self.highlighted.emit(entry.name if entry is not None else "")
         if entry is None:
             self.details.clear()
             return
@@ -304,8 +365,10 @@ class MethodPicker(QWidget):
         link = f' · <a href="{entry.docs_url}">docs</a>' if entry.docs_url else ""
         if entry.docs_url_v3 and entry.docs_url_v3 != entry.docs_url:
             link += f' · <a href="{entry.docs_url_v3}">v3 docs</a>'
+        if entry.deprecated:
+            link += " · deprecated"
         if entry.available is False:
-            link += " · <span style='color:#c62828'>not allowed by this webhook's scopes</span>"
+            link += f" · <span style='color:#c62828'>{entry.note or NOT_GRANTED}</span>"
         title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
         self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from b24explorer.ui import qt
 from b24explorer.ui.qt import (
@@ -58,9 +58,22 @@ def parse_params(text: str) -> dict[str, Any] | list[Any]:
     return value
 
 
+class CompletionHook(Protocol):
+    """Key completion attached to a :class:`JsonTextEdit` (see ``ui/params_completer.py``)."""
+
+    def takes_key(self, event: QKeyEvent) -> bool:
+        """True when the completion handles this key itself (its popup is open, or the key opens it)."""
+        ...
+
+    def key_typed(self, event: QKeyEvent) -> None:
+        """After the editor handled a key: offer what fits where the cursor is now."""
+        ...
+
+
 class JsonTextEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.completion: CompletionHook | None = None
         self.setFont(monospace_font())
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
@@ -74,11 +87,15 @@ class JsonTextEdit(QPlainTextEdit):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         from b24explorer.ui.qt import Qt
 
+        if self.completion is not None and self.completion.takes_key(event):
+            return
         # Tab indents with spaces, as JSON is usually written.
         if event.key() == Qt.Key.Key_Tab and not event.modifiers():
             self.insertPlainText("  ")
             return
         super().keyPressEvent(event)
+        if self.completion is not None:
+            self.completion.key_typed(event)
 
 
 class ParamsEditor(QWidget):
@@ -131,6 +148,12 @@ class ParamsEditor(QWidget):
         self._validate_timer.timeout.connect(self.validate)
         self.editor.textChanged.connect(self._validate_timer.start)
         self.validate()
+
+    def add_below(self, widget: QWidget) -> None:
+        """A line under the editor, above the validation line (the pre-send checks)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.status_label), widget)
 
     def colour_syntax(self) -> None:
         """Colour the JSON (once; the colours follow the palette from then on)."""

@@ -1,5 +1,6 @@
 """Plugs the power features into the main window: Batch and List-all modes, the History dock (every request
-recorded), the "Copy as…" menu and "Save response as JSON…".
+recorded), the "Copy as…" menu and "Save response as JSON…", and the documented API (``reference_feature``: the
+picker's documented methods, the docs panel, completion and the pre-send checks).
 
 Uses only the window's extension points (``add_mode``, ``add_dock``, ``copy_as_menu``, ``response_shown``), the
 window as the modes' :class:`~b24explorer.ui.modes.ModeHost` (the current connection's client; a finished request
@@ -26,6 +27,7 @@ from .history_panel import HistoryPanel, StoredRequest
 from .list_all import ListAllPanel, ListRequest, ListRunStats
 from .modes import MODE_BATCH, MODE_LIST, MODE_SINGLE, ModeHost
 from .qt import QAction, QKeySequence, Qt, QTimer
+from .reference_feature import ReferenceFeatures
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -50,8 +52,9 @@ class PowerFeatures:
 
         self.batch = BatchEditor(self.host.client, make_response_view(window), on_sent=self._record_batch)
         self.list_all = ListAllPanel(self.host.client, make_response_view(window), on_finished=self._record_list)
-        window.add_mode(MODE_BATCH, "Batch", self.batch, self.batch)
-        window.add_mode(MODE_LIST, "List all", self.list_all, self.list_all)
+        for key, title, panel in ((MODE_BATCH, "Batch", self.batch), (MODE_LIST, "List all", self.list_all)):
+            panel.use_host_actions()
+            window.add_mode(key, title, panel, panel, busy_changed=panel.busy_changed)
         window.mode_combo.currentIndexChanged.connect(lambda _i: self._mode_changed())
 
         self.history_panel = HistoryPanel(
@@ -76,6 +79,10 @@ class PowerFeatures:
         ]
         window.response_shown.connect(self._remember_shown)
         self._build_menu()
+        self.reference = ReferenceFeatures(window, workspace, batch_request=self.batch.request)
+        from .answer_tools import install as install_answer_tools
+
+        self.answer_tools = install_answer_tools(window, workspace, self)
         self._open_history_soon(0)  # once the event loop runs
 
     # --- plumbing ----------------------------------------------------------------------------------------------
@@ -121,9 +128,11 @@ class PowerFeatures:
         self._closed = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        self.answer_tools.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.reference.aclose()
 
     # --- modes -------------------------------------------------------------------------------------------------
 
@@ -133,7 +142,23 @@ class PowerFeatures:
             method = self.window.method_field.method()
             if method.endswith(".list"):
                 with contextlib.suppress(ValueError):
-                    self.list_all.set_request(method, self.window.params_editor.params(), self.window.api_switch.api())
+                    api = self.window.api_switch.api()
+                    params = self.window.params_editor.params()
+                    if isinstance(params, dict):
+                        params = self._without_paging_defaults(method, api, params)
+                    self.list_all.set_request(method, params, api)
+
+    def _without_paging_defaults(self, method: str, api: int, params: dict[str, Any]) -> dict[str, Any]:
+        """The single editor's params for List all, less the template's own ``order`` and ``start``: List all
+        pages by the id itself, so keeping them would only make it warn about the app's own default."""
+        try:
+            template = json.loads(self.workspace.template_for(method, api, self.window.connection_id) or "{}")
+        except ValueError:
+            template = {}
+        if not isinstance(template, dict):
+            return params
+        return {key: value for key, value in params.items()
+                if not (key in ("order", "start") and key in template and template[key] == value)}
 
     def send_current(self) -> asyncio.Task[Any] | None:
         """Send in the current mode (what Ctrl+Enter does)."""
@@ -203,6 +228,26 @@ class PowerFeatures:
             window.choose_method(request.method, restore=True)
             window.api_switch.set_api(request.api)
             window.params_editor.set_params(request.params)
+        if request.entry_id is not None:
+            self._spawn(self._show_recorded(request))
+
+    async def _show_recorded(self, request: StoredRequest) -> None:
+        """The recorded answer of an opened history row, in the view of its kind (or the pane visibly cleared)."""
+        assert request.entry_id is not None
+        entry = await self.history.aget(request.entry_id)
+        view = {"batch": self.batch.response_view, "list": self.list_all.response_view}.get(request.kind)
+        answer = entry.response if entry is not None else None
+        when = entry.when.astimezone().strftime("%Y-%m-%d %H:%M:%S") if entry is not None else ""
+        cut = " (cut to the history's size limit)" if entry is not None and entry.response_truncated else ""
+        if view is not None:
+            if answer:
+                view.show_result(answer)
+            else:
+                view.clear()
+        elif answer:
+            self.window.show_answer(answer, note=f"recorded answer of {when}{cut}")
+        else:
+            self.window.show_answer(None, note="no answer was recorded for this request")
 
     def send_request(self, request: StoredRequest) -> asyncio.Task[Any] | None:
         """Loads a stored request and sends it the way the window sends (so it shows and is recorded)."""

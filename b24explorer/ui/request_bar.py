@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from b24explorer.ui.qt import QButtonGroup, QHBoxLayout, QLabel, QLineEdit, Qt, QToolButton, QWidget, Signal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from b24explorer.ui import qt
+from b24explorer.ui.qt import (
+    QButtonGroup,
+    QEvent,
+    QHBoxLayout,
+    QKeyEvent,
+    QLabel,
+    QLineEdit,
+    Qt,
+    QToolButton,
+    QWidget,
+    Signal,
+)
+
+if TYPE_CHECKING:
+    from b24explorer.ui.qt import QCompleter, QStringListModel
 
 
 class ApiSwitch(QWidget):
@@ -43,17 +61,55 @@ class ApiSwitch(QWidget):
 
 
 class MethodField(QLineEdit):
-    """The method being sent; editable, so any method name (even one the catalog lacks) can be called."""
+    """The method being sent; editable, so any method name (even one the catalog lacks) can be called.
+
+    Typing completes against the catalog's names (a popup of the names containing what was typed); the
+    completer is made with the first list of names, not with the window.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setPlaceholderText("method, e.g. crm.deal.list")
-        self.setMinimumWidth(240)
+        self.setObjectName("methodField")
+        self.setPlaceholderText("method, e.g. crm.deal.list  (Ctrl+L)")
+        self.setMinimumWidth(260)
         self.setClearButtonEnabled(False)
-        self.setToolTip("The REST method (pick one on the left, or type it)")
+        self.setToolTip("The REST method (Ctrl+L; type it — names complete from the catalog — or pick one)")
+        self._names: frozenset[str] = frozenset()
+        self._names_model: QStringListModel | None = None
+        self.completer_widget: QCompleter | None = None
 
     def method(self) -> str:
         return self.text().strip()
+
+    def event(self, event: QEvent) -> bool:
+        # On X11 a line edit keeps Ctrl+E (end of line) and Ctrl+K (delete to the end) for itself; here the
+        # window's shortcuts (edit params, find method) win, so the keys work from the method box too.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and event.modifiers() == Qt.KeyboardModifier.ControlModifier \
+                and event.key() in (Qt.Key.Key_E, Qt.Key.Key_K):
+            event.ignore()
+            return True
+        return super().event(event)
+
+    def set_names(self, names: Iterable[str]) -> None:
+        """The catalog's method names, for completion and :meth:`is_known`."""
+        ordered = sorted(set(names))
+        self._names = frozenset(ordered)
+        if self._names_model is None:
+            self._names_model = qt.QStringListModel(ordered, self)
+            completer = qt.QCompleter(self._names_model, self)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCompletionMode(qt.QCompleter.CompletionMode.PopupCompletion)
+            completer.setMaxVisibleItems(12)
+            self.setCompleter(completer)
+            self.completer_widget = completer
+        else:
+            self._names_model.setStringList(ordered)
+
+    def is_known(self, name: str) -> bool:
+        """Whether ``name`` is exactly a method of the catalog."""
+        return name in self._names
 
 
 class ErrorBanner(QLabel):

@@ -23,8 +23,10 @@ from .qt import (
     QLineEdit,
     QMenu,
     QModelIndex,
+    QPlainTextEdit,
     QPoint,
     QProgressBar,
+    QStackedWidget,
     Qt,
     QTabWidget,
     QTimer,
@@ -33,6 +35,7 @@ from .qt import (
     QVBoxLayout,
     QWidget,
     Signal,
+    monospace_font,
     shortcut,
 )
 from .raw_view import RawView
@@ -125,6 +128,14 @@ class ResponseView(QWidget):
         self.filter_cancel_button.hide()
         self.filter_label = QLabel(self)
         self._jq: JqRunner | None = None  # made with the first filter
+        # An invalid filter's message (with its line and column) takes the output's place until it is fixed.
+        self.filter_error = QPlainTextEdit(self)
+        self.filter_error.setObjectName("filterError")
+        self.filter_error.setReadOnly(True)
+        self.filter_error.setFont(monospace_font())
+        self.body = QStackedWidget(self)
+        self.body.addWidget(self.tabs)
+        self.body.addWidget(self.filter_error)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -142,7 +153,7 @@ class ResponseView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(bar)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.body, 1)
 
         shortcut(QKeySequence.StandardKey.Find, self, self._focus_find)
         shortcut(QKeySequence.StandardKey.FindNext, self, self.find_next)
@@ -222,6 +233,7 @@ class ResponseView(QWidget):
             self._jq.cancel()
         self._filtered = False
         self.filter_label.clear()
+        self._hide_filter_error()
         self._root = None
         self._raw = None
         self._own_list = None
@@ -486,6 +498,7 @@ class ResponseView(QWidget):
         if self._jq is not None:
             self._jq.cancel()
         self.filter_label.clear()
+        self._hide_filter_error()
         if self._filtered:
             self._filtered = False
             self.model.set_value(self._root)
@@ -506,6 +519,7 @@ class ResponseView(QWidget):
             self._filter_failed(f"Unreadable jq output: {exc}")
             return
         self._filtered = True
+        self._hide_filter_error()
         self.model.set_value(value)
         self.raw_view.set_value(value)
         self.tabs.setCurrentWidget(self.tree)
@@ -516,9 +530,18 @@ class ResponseView(QWidget):
 
     def _filter_failed(self, message: str) -> None:
         self.filter_label.setText("Error")
-        self.filter_label.setToolTip(message)
-        self.message.emit(f"jq: {message}")
+        self.filter_error.setPlainText(f"The filter did not run:\n\n{message}")
+        self.body.setCurrentWidget(self.filter_error)
+        self.message.emit(f"jq: {message.splitlines()[0] if message else 'error'}")
         self.filter_finished.emit(False)
+
+    @property
+    def filter_error_shown(self) -> bool:
+        return self.body.currentWidget() is self.filter_error
+
+    def _hide_filter_error(self) -> None:
+        self.body.setCurrentWidget(self.tabs)
+        self.filter_error.clear()
 
 
 _NOT_JSON = object()

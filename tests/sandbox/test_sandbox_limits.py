@@ -101,3 +101,25 @@ def test_reset_clears_limit_state(make_sandbox: Callable[..., Sandbox]) -> None:
         assert c.post("server.time").status_code == 503
         sandbox.reset()
         assert c.post("server.time").status_code == 200
+
+
+def test_a_v3_batch_answers_operating_zero_but_its_commands_spend_the_batch_budget(
+        make_sandbox: Callable[..., Sandbox]) -> None:
+    clock = FakeClock(1_800_000_010.0)
+    sandbox = make_sandbox(deals=100, plan="unlimited", clock=clock, operating_limit=0.5)
+    lists = [{"method": "main.eventlog.list", "query": {"pagination": {"limit": 2}}}] * 5
+    with httpx.Client(base_url=f"{sandbox.base_url}/rest/api/1/{sandbox.secret}/") as c:
+        first = c.post("batch", json=lists)
+        assert first.status_code == 200
+        assert first.json()["time"]["operating"] == 0
+        assert first.json()["time"]["operating_reset_at"] == int(clock.now) + 600
+        answers = 1
+        while (r := c.post("batch", json=lists)).status_code == 200:
+            assert r.json()["time"]["operating"] == 0
+            answers += 1
+        assert answers * 5 * 0.05 >= 0.5  # refused only once the batch budget is spent
+        assert r.status_code == 429
+        assert r.json()["error"]["code"] == "OPERATION_TIME_LIMIT"
+        # the commands were billed to `batch`, not to their own method
+        assert c.post("main.eventlog.list", json={"pagination": {"limit": 2}}).json()["time"]["operating"] \
+            == pytest.approx(0.05)

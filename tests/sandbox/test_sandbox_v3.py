@@ -223,4 +223,36 @@ def test_v3_batch_references_and_object_keyed_form(make_sandbox: Callable[..., S
         assert [i["id"] for i in result[3]["items"]] == [1, 2, 3]
         bad = c.post("batch", json=[{"method": "tasks.task.get", "query": {"id": {"$ref": "nowhere.item.id"}}}])
         assert bad.status_code == 400
-        assert bad.json()["error"]["code"] == P + "VALIDATION_REQUESTVALIDATIONEXCEPTION"
+        assert bad.json()["error"]["code"] == P + "INVALIDSELECTEXCEPTION"
+
+
+def test_v3_batch_reference_to_a_list_collects_the_field_across_items(make_sandbox: Callable[..., Sandbox]) -> None:
+    sandbox = make_sandbox(deals=5)
+    picked = [2, 5, 9]
+    users = {int(r["USER_ID"]) for r in sandbox.store.eventlog if int(r["ID"]) in picked}
+    with v3_client(sandbox) as c:
+        out = c.post("batch", json=[
+            {"method": "main.eventlog.list", "as": "some",
+             "query": {"filter": [["id", "in", picked]], "select": ["id", "userId"]}},
+            {"method": "main.eventlog.list",
+             "query": {"filter": [["userId", "in", {"$ref": "some.userId"}]], "select": ["id", "userId"],
+                       "pagination": {"limit": 1000}}},
+            {"method": "main.eventlog.list",
+             "query": {"filter": [["id", "in", {"$refArray": "0.id"}]], "select": ["id"]}},
+        ])
+        assert out.status_code == 200
+        first, by_user, by_id = out.json()["result"]
+        assert sorted(i["id"] for i in first["items"]) == picked
+        assert {i["userId"] for i in by_user["items"]} == users
+        assert len(by_user["items"]) == sum(1 for r in sandbox.store.eventlog if int(r["USER_ID"]) in users)
+        assert sorted(i["id"] for i in by_id["items"]) == picked
+        add = {"fields": {"title": "Before", "creatorId": 1, "responsibleId": 1}}
+        before = len(sandbox.store.tasks)
+        missing = c.post("batch", json=[
+            {"method": "tasks.task.add", "query": add},
+            {"method": "main.eventlog.list", "as": "some", "query": {"filter": [["id", "in", picked]], "select": ["id"]}},
+            {"method": "main.eventlog.list", "query": {"filter": [["userId", "in", {"$ref": "some.userId"}]]}},
+        ])
+        assert missing.status_code == 400
+        assert missing.json()["error"]["code"] == P + "INVALIDSELECTEXCEPTION"
+        assert len(sandbox.store.tasks) == before  # the add before the bad reference is rolled back

@@ -47,16 +47,25 @@ def test_single_output_is_shown_as_it_is(qtbot: Any) -> None:
     assert view.filter_label.text() == "1 output"
 
 
-def test_a_bad_program_reports_the_jq_error_and_keeps_the_tree(qtbot: Any) -> None:
+def test_a_bad_program_shows_the_jq_error_with_its_position_in_place_of_the_output(qtbot: Any) -> None:
     view = make_view(qtbot)
     messages: list[str] = []
     view.message.connect(messages.append)
     with qtbot.waitSignal(view.filter_finished, timeout=20_000) as done:
-        view.apply_filter(".result[")
+        view.apply_filter(".result[] | sel(")
     assert done.args == [False]
     assert view.filter_label.text() == "Error"
-    assert "compile error" in view.filter_label.toolTip()
-    assert messages == [f"jq: {view.filter_label.toolTip()}"]
+    assert view.filter_error_shown
+    assert view.body.currentWidget() is view.filter_error
+    error = view.filter_error.toPlainText()
+    assert "line 1, column 16" in error
+    assert "compile error" in error
+    assert view.filter_label.toolTip() == ""  # said in place, not in a tooltip
+    assert len(messages) == 1
+    assert messages[0].startswith("jq: jq: error: syntax error")
+    assert jn.to_python(view.root_value) == json.loads(BODY)  # the answer itself is kept
+    view.filter_edit.setText("")  # clearing the filter brings the tree back
+    assert not view.filter_error_shown
     assert jn.to_python(view.shown_value) == json.loads(BODY)
 
 

@@ -60,7 +60,7 @@ def make_panel(qtbot: Any, store: HistoryStore, sender: Sender | None, **kwargs:
 
 
 def methods_shown(panel: HistoryPanel) -> list[str]:
-    return [panel.model.index(row, 1).data() for row in range(panel.model.rowCount())]
+    return [panel.model.index(row, HistoryPanel.METHOD_COLUMN).data() for row in range(panel.model.rowCount())]
 
 
 
@@ -143,7 +143,7 @@ def test_search_filters_open_delete_and_clear(qtbot: Any, db: Path, arun: Callab
     panel.select_id(panel.row_ids()[2])
     arun(panel.open_selected())
     assert sender.opened == [StoredRequest("Portal A", "call", "crm.deal.list", 2,
-                                           {"filter": {"STAGE_ID": "WON"}}, "")]
+                                           {"filter": {"STAGE_ID": "WON"}}, "", entry_id=panel.row_ids()[2])]
     arun(panel._load_details(panel.row_ids()[2]))
     assert "STAGE_ID" in panel.details.toPlainText()
 
@@ -246,7 +246,7 @@ def test_the_window_records_every_mode_and_resends_after_a_restart(make_window: 
         await until(lambda: panel.model.rowCount() == 3, what="three history rows")
 
     arun(first_run())
-    assert [panel.model.index(r, 1).data() for r in range(3)] == [
+    assert [panel.model.index(r, HistoryPanel.METHOD_COLUMN).data() for r in range(3)] == [
         "crm.deal.list (all items)", "batch ×2", "crm.deal.get"]
     answer = jn.to_python(window.response_view.root_value)
     arun(ctx.aclose())

@@ -173,7 +173,7 @@ def test_list_all_mode_in_the_window_starts_from_the_single_request(make_window:
 
     arun(fetch_and_record())
     assert sorted(shown_ids(panel)) == [int(d["ID"]) for d in sb.store.deals if int(d["ID"]) > 150]
-    assert history.model.index(0, 1).data() == "crm.deal.list (all items)"
+    assert history.model.index(0, history.METHOD_COLUMN).data() == "crm.deal.list (all items)"
 
 
 def test_the_panel_takes_a_client_directly_and_brings_its_own_tree(qtbot: Any, sb: Sandbox,

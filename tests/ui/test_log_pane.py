@@ -17,13 +17,22 @@ def make_pane(qtbot, secrets=()):
     return pane, bus
 
 
-def test_records_show_time_level_code_method_request_id_message(qtbot) -> None:
+def test_records_show_time_level_connection_code_method_request_id_message(qtbot) -> None:
+    from b24explorer.core.logbus import ConnectionLog
+
     pane, bus = make_pane(qtbot)
     bus.info("HTTP_RESPONSE", "HTTP 200 in 12 ms", method="crm.deal.get", request_id="rid-1")
-    qtbot.waitUntil(lambda: len(pane.model.rows) == 1)
-    cells = [pane.model.index(0, col).data() for col in range(6)]
-    assert cells[1:] == ["INFO", "HTTP_RESPONSE", "crm.deal.get", "rid-1", "HTTP 200 in 12 ms"]
-    assert len(cells[0]) == len("12:34:56.789")
+    names = ["Portal A"]
+    ConnectionLog(bus, lambda: names[0]).info("HTTP_RESPONSE", "HTTP 200 in 9 ms", method="crm.deal.list")
+    names[0] = "Portal B"  # a rename shows from the next record on
+    ConnectionLog(bus, lambda: names[0]).info("HTTP_RESPONSE", "HTTP 200 in 8 ms", method="crm.deal.list")
+    qtbot.waitUntil(lambda: len(pane.model.rows) == 3)
+    cells = [[pane.model.index(row, col).data() for col in range(7)] for row in range(3)]
+    assert cells[0][1:] == ["INFO", "", "HTTP_RESPONSE", "crm.deal.get", "rid-1", "HTTP 200 in 12 ms"]
+    assert cells[1][1:] == ["INFO", "Portal A", "HTTP_RESPONSE", "crm.deal.list", "", "HTTP 200 in 9 ms"]
+    assert cells[2][2] == "Portal B"
+    assert pane.model.headerData(2, Qt.Orientation.Horizontal) == "Connection"
+    assert len(cells[0][0]) == len("12:34:56.789")
 
 
 def test_levels_are_coloured_and_filtered(qtbot) -> None:
@@ -59,7 +68,7 @@ def test_v3_warning_stands_out_and_offers_the_switch(qtbot) -> None:
         pane.banner.button.click()
     assert signal.args == ["tasks.task.get"]
     with qtbot.waitSignal(pane.switch_to_v3_requested) as signal:
-        pane.table.doubleClicked.emit(pane.proxy.index(1, 5))
+        pane.table.doubleClicked.emit(pane.proxy.index(1, 6))
     assert signal.args == ["tasks.task.get"]
 
 
@@ -71,7 +80,7 @@ def test_copy_puts_selected_rows_on_the_clipboard(qtbot) -> None:
     pane.table.selectRow(1)
     pane.copy_selection()
     text = QApplication.clipboard().text()
-    assert text.endswith("\tERROR\tSECOND\tc.d\tr2\ttwo")
+    assert text.endswith("\tERROR\t\tSECOND\tc.d\tr2\ttwo")
     assert "FIRST" not in text
     pane.table.clearSelection()
     pane.copy_selection()
@@ -99,7 +108,7 @@ def test_context_menu_of_a_v3_row_offers_the_switch(qtbot) -> None:
     pane, bus = make_pane(qtbot)
     bus.warning(MIGRATION_CODE, migration_message("tasks.task.list"), method="tasks.task.list")
     qtbot.waitUntil(lambda: len(pane.model.rows) == 1)
-    pos = pane.table.visualRect(pane.proxy.index(0, 2)).center()
+    pos = pane.table.visualRect(pane.proxy.index(0, 3)).center()
     pane._context_menu(pos)
     menu = pane.menu
     assert isinstance(menu, QMenu)
