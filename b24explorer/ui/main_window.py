@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
             return
         self._finished_start = True
         self._palette_watch = _PaletteWatch(self, self.apply_palette)
+        self.method_field.keep_window_shortcuts()
         self.connections_action.setIcon(standard_icon("SP_DriveNetIcon"))
         self.docs_action.setIcon(standard_icon("SP_DialogHelpButton"))
         self.params_editor.colour_syntax()
