@@ -10,6 +10,10 @@ sandbox portal in the background and adds an in-memory "Sandbox" connection. ``-
 
 from __future__ import annotations
 
+# isort: off
+from b24explorer.ui import feature_check  # noqa: F401  (first: PySide's check of the imports below, made quick)
+# isort: on
+
 import argparse
 import contextlib
 import os
@@ -172,36 +176,23 @@ def install_power(window: MainWindow, workspace: Workspace) -> PowerFeatures:
 
 # --- start-up order (issue 7): the window paints first, everything not visible in it comes after ---------
 class _FirstPaint:
-    """Resolves ``done`` when ``window`` first paints (a top-level widget paints before its children).
+    """Resolves ``done`` when ``window`` first paints (``MainWindow.first_painted``; see ``qt.show_until_painted``)."""
 
-    Watches the window only: an application-wide Python filter would make PySide wrap every object that gets an
-    event, at a cost of tens of milliseconds at the start (see ``qt.show_until_painted``).
-    """
-
-    def __init__(self, _app: Any, window: Any) -> None:
+    def __init__(self, _app: Any, window: MainWindow) -> None:
         import asyncio
 
-        from b24explorer.ui.qt import QEvent, QObject
-
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        paint = QEvent.Type.Paint
-        first = self
-
-        class Filter(QObject):
-            def eventFilter(self, obj: Any, event: Any) -> bool:
-                if event.type() == paint and not first.done.done():
-                    first.done.set_result(None)  # the coroutine resumes after this paint is finished
-                    window.removeEventFilter(self)
-                return False
-
         self._window = window
-        self._filter = Filter()
-        window.installEventFilter(self._filter)
+        window.first_painted.connect(self._painted)
+
+    def _painted(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)  # the coroutine resumes after this paint is finished
 
     def close(self) -> None:
         """Stop watching (when no paint came in time)."""
         with contextlib.suppress(RuntimeError):  # the window is already gone
-            self._window.removeEventFilter(self._filter)
+            self._window.first_painted.disconnect(self._painted)
 
 
 async def start_sandbox(ctx: AppContext, plan: str = "standard") -> None:

@@ -65,55 +65,105 @@ class FirstPaint:
 
 
 def plain_window(app: QApplication) -> QMainWindow:
-    """The kinds of widgets the app's first paint shows, with no app code: a toolbar with pickers and a Send
-    action (a style icon, a shortcut), a method list, a monospace params editor, response tabs (tree, raw), a
-    log pane and a status bar. What PySide itself costs for such a window, beyond a bare one."""
+    """The kinds of widgets the app's first paint shows, with no app code — what PySide itself costs for such a
+    window, beyond a bare one: a menu bar with menus of actions (shortcuts), a toolbar with pickers, a method
+    field, checkable tool buttons and Send/Cancel actions (style icons), a method tree, a monospace params editor,
+    the response's find bar and tabs (a tree with column headers, raw text), a stacked centre, the log as a table
+    with column headers in a dock, and a status bar. Views get their models and headers as a plain PySide
+    program gives them (QStandardItemModel)."""
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
+    from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QStandardItemModel
     from PySide6.QtWidgets import (
         QComboBox,
+        QDockWidget,
+        QHBoxLayout,
         QLabel,
         QLineEdit,
-        QListView,
         QPlainTextEdit,
-        QPushButton,
         QSplitter,
+        QStackedWidget,
         QStyle,
+        QTableView,
         QTabWidget,
         QToolBar,
+        QToolButton,
         QTreeView,
         QVBoxLayout,
     )
 
+    def view(kind: type, headers: list[str]) -> Any:
+        model = QStandardItemModel(window)
+        model.setHorizontalHeaderLabels(headers)
+        shown = kind()
+        shown.setModel(model)
+        return shown
+
+    def column(*parts: QWidget | QHBoxLayout) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        for part in parts:
+            if isinstance(part, QHBoxLayout):
+                layout.addLayout(part)
+            else:
+                layout.addWidget(part)
+        return box
+
+    def row(*parts: QWidget) -> QHBoxLayout:
+        layout = QHBoxLayout()
+        for part in parts:
+            layout.addWidget(part)
+        return layout
+
     window = QMainWindow()
+    style = app.style()
+    send = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Send", window)
+    send.setShortcut(QKeySequence("Ctrl+Return"))
+    cancel = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Cancel", window)
+    cancel.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+    for title, actions in (("&File", ("Connections…", "Quit")), ("&Request", ("Format params", "Insert template")),
+                           ("&View", ("Find method", "Edit params")), ("&Help", ("Documentation", "About"))):
+        menu = window.menuBar().addMenu(title)
+        if title == "&Request":
+            menu.addActions([send, cancel])
+        for text in actions:
+            action = QAction(text, window)
+            action.setShortcut(QKeySequence(f"Ctrl+{text[0]}"))
+            menu.addAction(action)
     toolbar = QToolBar()
     window.addToolBar(toolbar)
     toolbar.addWidget(QComboBox())
     toolbar.addWidget(QLineEdit())
-    send = QAction(app.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Send", window)
-    send.setShortcut(QKeySequence("Ctrl+Return"))
-    toolbar.addAction(send)
-    methods = QWidget()
-    column = QVBoxLayout(methods)
-    column.addWidget(QLineEdit())
-    column.addWidget(QListView())
+    for api in ("v2", "v3"):
+        switch = QToolButton()
+        switch.setText(api)
+        switch.setCheckable(True)
+        toolbar.addWidget(switch)
+    toolbar.addSeparator()
+    toolbar.addActions([send, cancel])
+    toolbar.addWidget(QLabel())
+    methods = view(QTreeView, ["Method", "API"])
+    methods.setHeaderHidden(True)
     params = QPlainTextEdit()
     params.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
     params.setPlainText('{\n  "select": ["ID", "TITLE"]\n}')
     tabs = QTabWidget()
-    tabs.addTab(QTreeView(), "Tree")
+    tabs.addTab(view(QTreeView, ["Key", "Value", "Type"]), "Tree")
     tabs.addTab(QPlainTextEdit(), "Raw")
-    log = QPlainTextEdit()
-    log.setReadOnly(True)
-    right = QSplitter(Qt.Orientation.Vertical)
-    for part in (params, tabs, log):
-        right.addWidget(part)
+    find = row(QLineEdit(), QToolButton(), QToolButton(), QLineEdit())
+    centre = QSplitter(Qt.Orientation.Vertical)
+    centre.addWidget(column(params, row(QLabel("Request id"), QLineEdit())))
+    centre.addWidget(column(QLabel("Response"), find, tabs))
     split = QSplitter(Qt.Orientation.Horizontal)
-    split.addWidget(methods)
-    split.addWidget(right)
-    window.setCentralWidget(split)
-    window.statusBar().addWidget(QLabel("Ready"))
-    window.statusBar().addPermanentWidget(QPushButton("Copy"))
+    split.addWidget(column(QLineEdit(), methods))
+    split.addWidget(centre)
+    stack = QStackedWidget()
+    stack.addWidget(split)
+    window.setCentralWidget(stack)
+    log = QDockWidget("Log", window)
+    log.setWidget(column(row(QLabel("Level"), QComboBox(), QToolButton()),
+                         view(QTableView, ["Time", "Level", "Code", "Method", "Request id", "Message"])))
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, log)
+    window.statusBar().addPermanentWidget(QLabel("Ready"))
     return window
 
 

@@ -38,6 +38,7 @@ from b24explorer.ui.qt import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QObject,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
     from b24explorer.core.connections import Connection, Renamed
     from b24explorer.core.outcome import RequestOutcome
     from b24explorer.core.workspace import Workspace
-    from b24explorer.ui.qt import QByteArray, QCloseEvent
+    from b24explorer.ui.qt import QByteArray, QCloseEvent, QPaintEvent
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
 EDIT_CONNECTION_LINK = "action:edit-connection"
@@ -71,10 +72,31 @@ def make_response_view(parent: QWidget) -> ResponseView:
     return ResponseView(parent)
 
 
+class _PaletteWatch(QObject):
+    """Calls ``changed`` when ``window``'s palette changes (the system switched light/dark, or the app did).
+
+    A watch rather than an override of ``changeEvent``: the first event PySide hands to Python as a plain
+    ``QEvent`` makes it build the Python class of every event type, and change events come before the first paint.
+    The window installs it once it has painted (``finish_start``).
+    """
+
+    def __init__(self, window: QWidget, changed: Callable[[], object]) -> None:
+        super().__init__(window)
+        self._changed = changed
+        self._palette_change = QEvent.Type.PaletteChange
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == self._palette_change:
+            self._changed()
+        return False
+
+
 class MainWindow(QMainWindow):
     """The main window.
 
     Signals:
+        first_painted(): the window has painted for the first time (once).
         request_finished(RequestOutcome): a request of any mode finished (after it was handed to the history).
         response_shown(object): the AjaxResult or error the single-request view now shows.
         answer_changed(): the single-request view shows another answer (a response, a recorded one) or none.
@@ -89,6 +111,7 @@ class MainWindow(QMainWindow):
     connection_changed = Signal(str)
     edit_connection_requested = Signal(str)
     closed = Signal()
+    first_painted = Signal()
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None, *,
                  loop_running: bool = True) -> None:
@@ -115,6 +138,7 @@ class MainWindow(QMainWindow):
         self._loop_running = loop_running
         self._after_loop_start: list[Callable[[], object]] = []
         self._finished_start = False
+        self._painted = False
         self._send_checks: list[Callable[[str], bool]] = []
         self._params_method = ""  # the method whose params the editor holds
         self._setting_params = False
@@ -191,7 +215,8 @@ class MainWindow(QMainWindow):
             self.addAction(action)
 
     def finish_start(self) -> None:
-        """What the first paint does not show: the menus' icons, the params' syntax colours (once).
+        """What the first paint does not show: the menus' icons, the params' syntax colours, the watch for palette
+        changes (once).
 
         The app calls it right after the window has first painted; a window built with ``loop_running=True``
         does it at once.
@@ -199,6 +224,8 @@ class MainWindow(QMainWindow):
         if self._finished_start:
             return
         self._finished_start = True
+        self._palette_watch = _PaletteWatch(self, self.apply_palette)
+        self.method_field.keep_window_shortcuts()
         self.connections_action.setIcon(standard_icon("SP_DriveNetIcon"))
         self.docs_action.setIcon(standard_icon("SP_DialogHelpButton"))
         self.params_editor.colour_syntax()
@@ -836,11 +863,11 @@ class MainWindow(QMainWindow):
             self.keyring_label.setToolTip("No usable system keyring was found, so new connections can be used "
                                           f"for this run only (never written to disk).\n{description}")
 
-    def changeEvent(self, event: QEvent) -> None:
-        # The palette changes when the system switches light/dark (or the app does it for the system).
-        if event.type() == QEvent.Type.PaletteChange:
-            self.apply_palette()
-        super().changeEvent(event)
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
 
     def apply_palette(self) -> None:
         if self.params_editor.highlighter is not None:

@@ -13,7 +13,6 @@ reason qasync (and with it asyncio) is imported only when one of its names is as
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,34 +22,13 @@ import PySide6  # noqa: F401  (must precede qasync)
 import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from b24explorer.ui import feature_check
 
-def _quicker_feature_check() -> None:
-    """PySide6 asks of every module imported after it whether its source mentions "PySide6" (for its
-    ``__feature__`` switches), through ``inspect.getsource`` — linecache and a tokenizer — at about a third of a
-    millisecond a module: a start imports dozens. Reading the file's bytes answers the same question."""
-    feature = sys.modules.get("shibokensupport.feature")
-    original = getattr(feature, "_mod_uses_pyside", None)
-    if original is None or getattr(original, "quicker", False):
-        return
-
-    def uses_pyside(module: Any) -> bool:
-        path = getattr(module, "__file__", None)
-        if not isinstance(path, str) or not path.endswith(".py"):
-            return bool(original(module))  # no source file of its own: PySide's own answer
-        try:
-            with open(path, "rb") as source:
-                return b"PySide6" in source.read()
-        except OSError:
-            return bool(original(module))
-
-    uses_pyside.quicker = True  # type: ignore[attr-defined]
-    uses_pyside.original = original  # type: ignore[attr-defined]
-    feature._mod_uses_pyside = uses_pyside  # type: ignore[union-attr]
-
-
-_quicker_feature_check()
+feature_check.quicken()  # PySide's check of every later import, without a tokenizer
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     import qasync
     from PySide6.QtCore import (
         QAbstractItemModel,
@@ -72,6 +50,7 @@ if TYPE_CHECKING:
         QTimer,
         QUrl,
         Signal,
+        SignalInstance,
         Slot,
     )
     from PySide6.QtGui import (
@@ -143,6 +122,14 @@ if TYPE_CHECKING:
         QWidget,
     )
     from qasync import QEventLoop, asyncClose, asyncSlot
+
+    class PaintsOnce(Protocol):
+        """A window that says when it has painted for the first time (``MainWindow.first_painted``)."""
+
+        @property
+        def first_painted(self) -> SignalInstance: ...
+
+        def show(self) -> None: ...
 
 _QT_MODULES = (QtCore, QtGui, QtWidgets)
 _QASYNC_NAMES = ("QEventLoop", "asyncClose", "asyncSlot")
@@ -247,6 +234,7 @@ __all__ = [
     "QWidget",
     "Qt",
     "Signal",
+    "SignalInstance",
     "Slot",
     "asyncClose",
     "asyncSlot",
@@ -267,32 +255,30 @@ def is_alive(obj: QObject) -> bool:
     return shiboken6.isValid(obj)
 
 
-def show_until_painted(window: QWidget, timeout_ms: int = 1000) -> bool:
+def show_until_painted(window: PaintsOnce, timeout_ms: int = 1000) -> bool:
     """Show ``window`` and run Qt's own event loop until it has painted (True) or ``timeout_ms`` passed.
 
     For the start, before any asyncio loop exists. User input is not handled meanwhile but kept queued: Qt
     delivers it once the application's loop runs, so nothing typed or clicked in between is lost.
+
+    The window tells of its first paint itself (a signal from its ``paintEvent``; a top-level widget paints itself
+    before its children, in the same pass). An event filter would do too, but the first event PySide hands to
+    Python as a plain ``QEvent`` makes it build the Python class of every event type — milliseconds the first
+    paint need not wait for; and an application-wide filter would also make it wrap every object that gets an
+    event.
     """
     loop = QtCore.QEventLoop()
-    paint = QtCore.QEvent.Type.Paint
     painted = False
 
-    class FirstPaint(QtCore.QObject):
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            nonlocal painted
-            if not painted and event.type() == paint:
-                painted = True
-                loop.quit()  # takes effect once this paint (and the rest of the window's) is done
-            return False
+    def done() -> None:
+        nonlocal painted
+        painted = True
+        loop.quit()  # takes effect once this paint (and the rest of the window's) is done
 
-    # On the window only: a top-level widget paints itself before its children. An application-wide Python
-    # filter would be far dearer — PySide then wraps every object that gets an event (toolbar animations,
-    # layouts…), building their Python classes with all their enums: tens of milliseconds at the start.
-    watcher = FirstPaint()
     timer = QtCore.QTimer()
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
-    window.installEventFilter(watcher)
+    window.first_painted.connect(done)
     try:
         window.show()
         if not painted:
@@ -300,7 +286,7 @@ def show_until_painted(window: QWidget, timeout_ms: int = 1000) -> bool:
             loop.exec(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     finally:
         timer.stop()
-        window.removeEventFilter(watcher)
+        window.first_painted.disconnect(done)
     return painted
 
 

@@ -20,7 +20,7 @@ from b24explorer.ui.qt import (
 )
 
 if TYPE_CHECKING:
-    from b24explorer.ui.qt import QCompleter, QStringListModel
+    from b24explorer.ui.qt import QCompleter, QObject, QStringListModel
 
 
 class ApiSwitch(QWidget):
@@ -81,15 +81,21 @@ class MethodField(QLineEdit):
     def method(self) -> str:
         return self.text().strip()
 
-    def event(self, event: QEvent) -> bool:
+    def keep_window_shortcuts(self) -> None:
+        """From now on Ctrl+E and Ctrl+K reach the window's shortcuts (see :meth:`eventFilter`). The window calls it
+        once it has painted: a watch on events from construction on would make PySide build every event type's
+        class before the first paint."""
+        self.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         # On X11 a line edit keeps Ctrl+E (end of line) and Ctrl+K (delete to the end) for itself; here the
         # window's shortcuts (edit params, find method) win, so the keys work from the method box too.
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+        if obj is self and event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
                 and event.modifiers() == Qt.KeyboardModifier.ControlModifier \
                 and event.key() in (Qt.Key.Key_E, Qt.Key.Key_K):
             event.ignore()
             return True
-        return super().event(event)
+        return super().eventFilter(obj, event)
 
     def set_names(self, names: Iterable[str]) -> None:
         """The catalog's method names, for completion and :meth:`is_known`."""

@@ -160,7 +160,6 @@ class ResponseView(QWidget):
         shortcut(QKeySequence.StandardKey.FindPrevious, self, self.find_previous)
         copy = shortcut(QKeySequence.StandardKey.Copy, self.tree, self._copy_current_value)
         copy.setContext(Qt.ShortcutContext.WidgetShortcut)
-        self.filter_edit.installEventFilter(self)  # Esc cancels a running filter
 
     def _jq_runner(self) -> JqRunner:
         if self._jq is None:
@@ -170,6 +169,9 @@ class ResponseView(QWidget):
             self._jq.finished.connect(self._filter_output)
             self._jq.failed.connect(self._filter_failed)
             self._jq.running_changed.connect(self._filter_running)
+            # Esc in the box cancels a running filter. Watched from the first filter on, not from the start: the
+            # first event PySide hands to Python as a plain QEvent makes it build every event type's class.
+            self.filter_edit.installEventFilter(self)
         return self._jq
 
     def eventFilter(self, obj: Any, event: Any) -> bool:

@@ -117,6 +117,22 @@ def test_palette_follows_light_and_dark(make_window, qapp) -> None:
     assert key_colour() == light_key
 
 
+def test_a_palette_change_recolours_the_window_by_itself(make_window, qapp, qtbot) -> None:
+    """The window watches its palette (from its first paint on) instead of waiting to be told."""
+    window = make_window().window
+    light_v3 = window.log_pane.banner.styleSheet()
+    original = QApplication.palette()
+    dark = QPalette(original)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#181818"))
+    try:
+        QApplication.setPalette(dark)  # Qt tells the widgets on its next turn
+        qtbot.waitUntil(lambda: window.log_pane.banner.styleSheet() != light_v3, timeout=5000)
+    finally:
+        QApplication.setPalette(original)
+    qtbot.waitUntil(lambda: window.log_pane.banner.styleSheet() == light_v3, timeout=5000)
+
+
 def test_the_unsaved_sandbox_connection_starts_on_the_last_used_method(make_window, sb, arun) -> None:
     first = make_window(sb, settings=FileState())
 
