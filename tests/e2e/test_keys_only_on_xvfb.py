@@ -10,26 +10,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_migration_on_xvfb import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 pytestmark = [pytest.mark.xvfb, pytest.mark.slow]
-
-
-def wait_for(what: str, check: Callable[[], Any], within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {within} s waiting for {what}")
 
 
 def recorded(home: Path) -> list[tuple[str, Any]]:
@@ -65,14 +55,14 @@ def test_keys_only_each_typed_method_goes_with_its_own_params(xvfb: str, tmp_pat
         xdo("type", "--delay", "40", text)
 
     def sent(count: int) -> list[tuple[str, Any]]:
-        return wait_for(f"{count} recorded requests", lambda: (rows := recorded(home)) and len(rows) >= count
-                        and rows)
+        return wait_for(lambda: (rows := recorded(home)) and len(rows) >= count and rows,
+                        f"{count} recorded requests")
 
     app = subprocess.Popen([sys.executable, "-m", "b24explorer", "--sandbox"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        window = wait_for("the window on the sandbox", lambda: xdo("search", "--onlyvisible", "--name",
-                                                                  "b24explorer — Sandbox").split())[0]
+        window = wait_for(lambda: xdo("search", "--onlyvisible", "--name", "b24explorer — Sandbox").split(),
+                          "the window on the sandbox")[0]
         xdo("windowfocus", "--sync", window)
         time.sleep(1.5)  # the sandbox's method list loads meanwhile (the names then complete as typed)
 
