@@ -116,7 +116,8 @@ def test_untranslatable_parts_are_listed_and_nothing_goes_over_v3(make_window, s
 def test_a_write_is_not_sent_twice_over_v2(make_window, sb, qtbot, arun, until) -> None:
     ctx = make_window(sb)
     window, view = ctx.window, ctx.power.migration.view
-    send_single(window, "tasks.task.add", {"fields": {"TITLE": "Write once", "RESPONSIBLE_ID": 1}}, arun)
+    send_single(window, "tasks.task.add", {"fields": {"TITLE": "Write once", "RESPONSIBLE_ID": 1, "CREATED_BY": 1}},
+                arun)
     writes = sb.counters.writes("tasks.task.add")
     press_migrate(window, view, qtbot, arun, until)
     assert view.run.v3 is not None  # the v3 form went out

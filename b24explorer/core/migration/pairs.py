@@ -90,6 +90,8 @@ class MethodPair:
     v2_root: str | None = None  # the v2 answer's wrapper key (`task`, `tasks`)
     v3_root: str | None = None  # the v3 answer's wrapper key (`item`, `items`)
     page_size: int = 50  # a v2 page (what `start` counts in)
+    # v3 fields an add must carry (the docs' starred fields); v2 fills some of them itself (the creator: the caller)
+    add_requires: tuple[str, ...] = ()
 
     @property
     def dto(self) -> str:
@@ -101,7 +103,8 @@ _TASK_ID = ("taskId", "id")
 PAIRS: dict[str, MethodPair] = {p.method: p for p in (
     MethodPair("tasks.task.get", Kind.GET, TASK_NAMES, _TASK_ID, v2_root="task", v3_root="item"),
     MethodPair("tasks.task.list", Kind.LIST, TASK_NAMES, v2_root="tasks", v3_root="items"),
-    MethodPair("tasks.task.add", Kind.ADD, TASK_NAMES, v2_root="task", v3_root="item"),
+    MethodPair("tasks.task.add", Kind.ADD, TASK_NAMES, v2_root="task", v3_root="item",
+               add_requires=("title", "creatorId", "responsibleId")),
     MethodPair("tasks.task.update", Kind.UPDATE, TASK_NAMES, _TASK_ID, v2_root="task"),
     MethodPair("tasks.task.delete", Kind.DELETE, TASK_NAMES, _TASK_ID, v2_root="task"),
     MethodPair("tasks.task.result.list", Kind.LIST, RESULT_NAMES, id_filter="taskId", v3_root="items"),

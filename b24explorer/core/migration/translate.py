@@ -326,6 +326,11 @@ class _Job:
                 converted = self._value(spec.name, spec.type, value, path)
                 if converted is not _BAD:
                     fields[spec.name] = converted
+        if self.pair.kind is Kind.ADD:
+            for name in self.pair.add_requires:
+                if name not in fields:
+                    self.refuse(f"fields.{name}", None, f"v3 {self.pair.method} requires `{name}`; v2 may fill it "
+                                "itself (the creator is the caller), v3 does not: add it to the v2 fields")
         self.out["fields"] = fields
 
 

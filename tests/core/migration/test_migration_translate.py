@@ -205,3 +205,13 @@ def test_the_pairs_are_data_and_other_methods_have_no_rule() -> None:
     assert results.clean
     assert results.params == {"filter": [["taskId", 8]]}
     assert translate("tasks.task.result.list", {}).problems[0].path == "taskId"
+
+
+def test_an_add_without_the_creator_says_v3_needs_it(schemas: SchemaSet) -> None:
+    # v2 makes the caller the creator; v3 requires creatorId (a starred field of tasks.task.add's v3 page)
+    t = translate("tasks.task.add", {"fields": {"TITLE": "x", "RESPONSIBLE_ID": 1}}, schemas)
+    assert not t.clean
+    assert [p.path for p in t.problems] == ["fields.creatorId"]
+    full = translate("tasks.task.add", {"fields": {"TITLE": "x", "RESPONSIBLE_ID": 1, "CREATED_BY": 1}}, schemas)
+    assert full.clean, full.problems
+    assert full.params["fields"]["creatorId"] == 1
