@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -111,9 +112,7 @@ def measure(before: bytes, after: bytes) -> dict[str, Any]:
     with loop:
         loop.run_until_complete(work())
     out["csv_mb"] = os.path.getsize(os.path.join(tmp, "deals.csv")) / 1e6
-    for name in os.listdir(tmp):
-        os.unlink(os.path.join(tmp, name))
-    os.rmdir(tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
