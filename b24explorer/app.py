@@ -19,7 +19,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,10 +52,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def create_qapplication(argv: Sequence[str] | None = None) -> Any:
-    """The QApplication (one per process), styled to follow the system's light/dark scheme."""
+def create_qapplication(argv: Sequence[str] | None = None, *, icon: bool = True) -> Any:
+    """The QApplication (one per process), styled to follow the system's light/dark scheme.
+
+    ``icon=False``: the caller sets the window icon later (:func:`set_window_icon`; the app does once the window has
+    painted — reading the SVG loads Qt's SVG plugin, and a window shown without an icon takes it when it comes)."""
     from b24explorer import __version__
-    from b24explorer.ui.qt import QApplication, QIcon, follow_system_scheme
+    from b24explorer.ui.qt import QApplication, follow_system_scheme
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *(argv or [])])
@@ -64,9 +66,8 @@ def create_qapplication(argv: Sequence[str] | None = None) -> Any:
     app.setOrganizationName("b24explorer")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("b24explorer")
-    icon = _app_icon_path()
-    if icon is not None:
-        app.setWindowIcon(QIcon(str(icon)))
+    if icon:
+        set_window_icon(app)
     # The generic "Windows" style of bare X11/offscreen sessions looks dated; Fusion follows the colour scheme.
     if app.style().name().lower() in ("windows", ""):
         app.setStyle("Fusion")
@@ -83,16 +84,25 @@ def _app_icon_path() -> Path | None:
     return resource_path("b24explorer.svg")
 
 
-@dataclass
+def set_window_icon(app: Any) -> None:
+    """The application's icon on every window (those already shown take it too)."""
+    from b24explorer.ui.qt import QIcon
+
+    icon = _app_icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))
+
+
 class AppContext:
     """Everything the composition root built; the self-test and the tests reuse it."""
 
-    workspace: Workspace
-    window: MainWindow
-    flow: ConnectionFlow
-    power: PowerFeatures | None = None  # batch, list-all, history, copy as code (installed after the first paint)
-    sandbox: Sandbox | None = None
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    def __init__(self, workspace: Workspace, window: MainWindow, flow: ConnectionFlow) -> None:
+        self.workspace = workspace
+        self.window = window
+        self.flow = flow
+        self.power: PowerFeatures | None = None  # batch, list-all, history, copy as code (after the first paint)
+        self.sandbox: Sandbox | None = None
+        self.tasks: list[asyncio.Task[Any]] = []
 
     def install_power(self) -> PowerFeatures:
         """Batch and list-all modes, history dock, copy as code (ui/power.py); once."""
@@ -398,12 +408,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("QT_API", "pyside6")
     from b24explorer.ui.qt import show_until_painted
 
-    app = create_qapplication(argv)
+    app = create_qapplication(argv, icon=False)
     app.setQuitOnLastWindowClosed(False)  # the coroutine below decides when to stop, after cleanup
     ctx = build(defer_power=True, loop_running=False)
     # A minimised or hidden start paints nothing: go on after a second anyway. Input meanwhile stays queued.
     show_until_painted(ctx.window, timeout_ms=1000)
     ctx.window.finish_start()  # syntax colours, menu icons: before any input queued meanwhile is handled
+    set_window_icon(app)
     if args is None:
         args = parse_args([])
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .emitter import Emitter
 from .vault import Vault, new_reference
-from .webhook import Webhook
 
 if TYPE_CHECKING:  # core.oauth loads httpx: it is imported on the first app connection, not at the start
     from .oauth import OAuthCredentials, OAuthSession
+    from .webhook import Webhook
 
 LIMIT_PRESETS = ("standard", "enterprise", "unlimited")
 
@@ -105,8 +105,9 @@ class Connection:
         return f"{self.host} · application" if self.is_app else f"{self.host} · user {self.user_id}"
 
 
-@dataclass(frozen=True)
-class Renamed:
+class Renamed(NamedTuple):
+    """A ``renamed`` event: the connection under its new name, and the name it had."""
+
     connection: Connection  # as it is now
     old_name: str
 
@@ -226,6 +227,8 @@ class Connections:
             raise ConnectionChangeError(f"“{conn.name}” is an application connection: it has no webhook.")
         if conn.id in self._volatile:
             return self._volatile[conn.id]
+        from .webhook import Webhook  # the start reads no webhook: the parser comes with the first one
+
         hook = Webhook.parse(await self.vault.read(conn.id))
         self._known[conn.id] = hook
         if conn.masked != hook.masked:  # display only: no event

@@ -50,6 +50,8 @@ class Level(IntEnum):
 
 @dataclass(frozen=True)
 class LogRecord:
+    """One log entry, as the JS SDK's logger records it: level, code, message and what it is about."""
+
     level: Level
     code: str
     message: str

@@ -41,6 +41,8 @@ class SettingsError(ValueError):
 
 @dataclass
 class LastRequest:
+    """The request a connection showed when the app last closed."""
+
     method: str = ""
     params: str = "{}"  # the editor's text, as the user left it
     api: int = 2
@@ -75,6 +77,8 @@ class ConnectionProfile:
 
 @dataclass
 class UiPrefs:
+    """The window's layout and the preferences not tied to one connection."""
+
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
     window_state: str = ""  # base64 of QMainWindow.saveState()
     splitters: dict[str, str] = field(default_factory=dict)  # splitter name -> base64 state
@@ -86,6 +90,8 @@ class UiPrefs:
 
 @dataclass
 class Settings:
+    """The whole ``settings.json``: its version, the saved connections and the UI preferences."""
+
     version: int = CURRENT_VERSION
     connections: list[ConnectionProfile] = field(default_factory=list)
     ui: UiPrefs = field(default_factory=UiPrefs)

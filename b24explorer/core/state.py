@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import settings as core_settings
 from .connections import Auth, Connection, Storage
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 UiState = dict[str, Any]
 
@@ -84,6 +86,8 @@ class FileState:
             self.store.save(snapshot)
             return
         if self._writer is None:
+            from concurrent.futures import ThreadPoolExecutor  # not needed before the first save
+
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="b24x-settings")
         loop.run_in_executor(self._writer, self.store.save, snapshot)
 

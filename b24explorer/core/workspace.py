@@ -15,7 +15,6 @@ workspace before its first paint.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .connections import Connection, Connections
@@ -23,29 +22,15 @@ from .emitter import Emitter
 from .logbus import LogBus
 from .state import MemoryState, WorkspaceState
 from .vault import Vault
-from .webhook import Webhook
 
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .client import B24Client
+    from .connection_check import ConnectionReport
     from .history import HistoryStore
     from .oauth import OAuthSession
     from .outcome import RequestOutcome  # loaded with the first request, not with the window
-
-
-@dataclass
-class ConnectionReport:
-    """What "Test connection" found out: who the webhook acts as, and what it may do."""
-
-    server_time: str = ""
-    user: dict[str, Any] = field(default_factory=dict)
-    scopes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # the webhook does not work
-    notes: list[str] = field(default_factory=list)  # it works, with these limits
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+    from .webhook import Webhook
 
 
 HistoryFactory = Callable[[int | None], "HistoryStore"]
@@ -159,37 +144,12 @@ class Workspace:
         Only ``server.time`` decides whether the connection works; a refused ``profile`` or ``scope`` (a webhook
         without those permissions still calls its methods) and a user who is not an administrator are notes.
         """
-        report = ConnectionReport()
+        from .connection_check import check_connection  # the check's client loads with it, not at the start
+
         options = {k: v for k, v in self.client_options.items() if k != "v3_methods"}
         if ca_file:
             options["ca_file"] = ca_file
-        from .client import B24Client
-        from .errors import SdkError
-
-        async with B24Client(webhook, log=self.log_bus, **options) as client:
-            for method in ("server.time", "profile", "scope"):
-                try:
-                    res = await client.call(method, {})
-                    failure = "" if res.is_success else "; ".join(res.error_messages)
-                except SdkError as exc:
-                    res, failure = None, f"{exc.code} — {exc.message}"
-                if failure or res is None:
-                    if method == "server.time":
-                        report.problems.append(f"{method}: {failure}")
-                        break
-                    what = "who it acts as" if method == "profile" else "its permissions (scopes)"
-                    report.notes.append(f"Works, but it may not read {what}: {method} answered {failure}")
-                    continue
-                if method == "server.time":
-                    report.server_time = str(res.result)
-                elif method == "profile":
-                    report.user = dict(res.result or {})
-                    if report.user and not report.user.get("ADMIN"):
-                        report.notes.append("Its user is not an administrator: methods for administrators only "
-                                            "(e.g. event.bind of offline events) answer ACCESS_DENIED.")
-                else:
-                    report.scopes = [str(s) for s in res.result or []]
-        return report
+        return await check_connection(webhook, self.log_bus, options)
 
     # --- method catalog ---------------------------------------------------------------------------
     async def catalog(self, key: str) -> Catalog:

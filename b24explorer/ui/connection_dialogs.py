@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from b24explorer.core.connection_check import ConnectionReport
 from b24explorer.core.connections import Connection, Storage
 from b24explorer.core.errors import SdkError
 from b24explorer.core.vault import VaultError
 from b24explorer.core.webhook import Webhook
-from b24explorer.core.workspace import ConnectionReport
 from b24explorer.ui.connections import (
     LIMIT_CHOICES,
     Tester,

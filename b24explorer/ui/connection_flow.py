@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from b24explorer.core.connections import Connection, Storage
 from b24explorer.core.vault import VaultError
 from b24explorer.ui import qt
-from b24explorer.ui.dialogs import run_dialog
 
 if TYPE_CHECKING:
     from b24explorer.core.workspace import Workspace
@@ -52,6 +51,8 @@ class ConnectionFlow:
         return self.dialog if self.dialog is not None else self.window
 
     async def _show(self, dialog: QDialog) -> int:
+        from b24explorer.ui.dialogs import run_dialog
+
         previous, self.dialog = self.dialog, dialog
         try:
             return await run_dialog(dialog)

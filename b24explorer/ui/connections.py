@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from b24explorer.core.errors import SdkError
-from b24explorer.core.webhook import Webhook
 from b24explorer.ui.qt import QComboBox, Qt, QWidget, Signal, standard_icon
 
 if TYPE_CHECKING:
+    from b24explorer.core.connection_check import ConnectionReport
     from b24explorer.core.connections import Connection
-    from b24explorer.core.workspace import ConnectionReport
+    from b24explorer.core.webhook import Webhook
     from b24explorer.ui.connection_dialogs import (
         ConnectionDialog,
         ConnectionsDialog,
@@ -41,13 +40,16 @@ LIMIT_CHOICES = (
 )
 
 
-Tester = Callable[[Webhook, "str | None"], Awaitable["ConnectionReport"]]
+Tester = Callable[["Webhook", "str | None"], Awaitable["ConnectionReport"]]
 """Checks a webhook (with the connection's CA file, if any) before it is saved (the workspace's
 ``test_connection``)."""
 
 
 def webhook_problem(text: str) -> str | None:
     """The reason ``text`` is not a usable webhook URL, or None. Never contains the URL."""
+    from b24explorer.core.errors import SdkError
+    from b24explorer.core.webhook import Webhook
+
     try:
         Webhook.parse(text)
     except SdkError as exc:

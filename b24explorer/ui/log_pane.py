@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from b24explorer.ui.masking import mask_text
 from b24explorer.ui.qt import (
@@ -58,9 +57,8 @@ def level_rank(name: str) -> int:
     return LEVELS.index(name) if name in LEVELS else 1
 
 
-@dataclass(frozen=True)
-class LogRow:
-    """One record as the pane shows it (already masked)."""
+class LogRow(NamedTuple):
+    """One record as the pane shows it (already masked; a tuple: the pane keeps up to 10,000 of them)."""
 
     time: datetime
     level: str
@@ -297,11 +295,9 @@ class LogPane(QWidget):
         self.copy_action.triggered.connect(self.copy_selection)
         self.table.addAction(self.copy_action)
         self._menu_method = ""
-        self.switch_action = QAction(standard_icon("SP_ArrowForward"), "Migrate to REST v3", self)
+        self._menu: QMenu | None = None  # the context menu, made when first asked for
+        self.switch_action = QAction("Migrate to REST v3", self)
         self.switch_action.triggered.connect(lambda: self.switch_to_v3_requested.emit(self._menu_method))
-        self.menu = QMenu(self)
-        self.menu.addAction(self.copy_action)
-        self.menu.addAction(self.switch_action)
         copy_button = QToolButton(self)
         copy_button.setDefaultAction(self.copy_action)
         copy_button.setToolTip("Copy the selected records (all shown records if none is selected)")
@@ -320,19 +316,42 @@ class LogPane(QWidget):
         bar.addWidget(copy_button)
         bar.addWidget(clear_button)
 
-        self.banner = V3Banner(self)
-        self.banner.switch_requested.connect(self.switch_to_v3_requested)
+        self._banner: V3Banner | None = None  # made with the first v3 warning (hidden until then)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(bar)
-        layout.addWidget(self.banner)
         layout.addWidget(self.table, 1)
 
         self._record_arrived.connect(self._append_record, Qt.ConnectionType.AutoConnection)
         self.model.rowsInserted.connect(self._rows_inserted)
         self.model.modelReset.connect(self._update_count)
+
+    @property
+    def banner(self) -> V3Banner:
+        """The v3 migration banner above the table (made on first use; hidden until a v3 warning comes)."""
+        if self._banner is None:
+            self._banner = V3Banner(self)
+            self._banner.switch_requested.connect(self.switch_to_v3_requested)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self.table), self._banner)
+        return self._banner
+
+    def hide_banner(self) -> None:
+        if self._banner is not None:
+            self._banner.hide()
+
+    @property
+    def menu(self) -> QMenu:
+        """The table's context menu (made on first use)."""
+        if self._menu is None:
+            self.switch_action.setIcon(standard_icon("SP_ArrowForward"))
+            self._menu = QMenu(self)
+            self._menu.addAction(self.copy_action)
+            self._menu.addAction(self.switch_action)
+        return self._menu
 
     # --- feeding ----------------------------------------------------------------------------------
     def on_record(self, record: Any) -> None:
@@ -357,7 +376,8 @@ class LogPane(QWidget):
 
     def apply_palette(self) -> None:
         self.model.refresh_colours()
-        self.banner.apply_palette()
+        if self._banner is not None:
+            self._banner.apply_palette()
 
     # --- reading ----------------------------------------------------------------------------------
     def visible_rows(self) -> list[LogRow]:

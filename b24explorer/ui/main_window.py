@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from b24explorer.core.errors import AjaxError, SdkError
 from b24explorer.core.vault import VaultError
 from b24explorer.ui import qt
 from b24explorer.ui.connections import ConnectionPicker
@@ -31,7 +30,6 @@ from b24explorer.ui.qt import (
     QAction,
     QComboBox,
     QDockWidget,
-    QEvent,
     QHBoxLayout,
     QKeySequence,
     QLabel,
@@ -58,9 +56,10 @@ if TYPE_CHECKING:
 
     from b24explorer.core.client import B24Client
     from b24explorer.core.connections import Connection, Renamed
+    from b24explorer.core.errors import SdkError
     from b24explorer.core.outcome import RequestOutcome
     from b24explorer.core.workspace import Workspace
-    from b24explorer.ui.qt import QByteArray, QCloseEvent, QPaintEvent
+    from b24explorer.ui.qt import QByteArray, QCloseEvent, QEvent, QPaintEvent
 
 DOCS_HOME = "https://apidocs.bitrix24.com/"
 EDIT_CONNECTION_LINK = "action:edit-connection"
@@ -83,7 +82,7 @@ class _PaletteWatch(QObject):
     def __init__(self, window: QWidget, changed: Callable[[], object]) -> None:
         super().__init__(window)
         self._changed = changed
-        self._palette_change = QEvent.Type.PaletteChange
+        self._palette_change = qt.QEvent.Type.PaletteChange
         window.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -705,6 +704,8 @@ class MainWindow(QMainWindow):
                              request_id: str | None) -> None:
         import asyncio
 
+        from b24explorer.core.errors import SdkError  # loaded with the client, after the first paint
+
         outcome = self.workspace.outcome(connection, "call", method, api, params, request_id)
         started = time.monotonic()
         self.clear_answer("a new request is on its way")
@@ -820,6 +821,8 @@ class MainWindow(QMainWindow):
                 and self.api_switch.api() == 2:
             lines.append(f"<a href='{SWITCH_TO_V3_LINK}'>Switch to REST v3 and re-send</a>")
         self._show_problem(f"{error.code}", lines)
+        from b24explorer.core.errors import AjaxError
+
         if isinstance(error, AjaxError):
             with contextlib.suppress(Exception):
                 self.response_view.show_result(error.to_dict())
@@ -832,7 +835,7 @@ class MainWindow(QMainWindow):
         if method and method != self.method_field.method():
             self.choose_method(method, restore=True)
         self.api_switch.set_api(3)
-        self.log_pane.banner.hide()
+        self.log_pane.hide_banner()
         if self.is_busy():
             self.cancel()
             assert self._task is not None

@@ -7,8 +7,7 @@ name, in order (``deal.li`` → ``crm.[deal].[li]st``), and plain substrings mat
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from b24explorer.ui import qt
 from b24explorer.ui.qt import (
@@ -16,7 +15,6 @@ from b24explorer.ui.qt import (
     QAction,
     QColor,
     QFont,
-    QKeyEvent,
     QLabel,
     QLineEdit,
     QMenu,
@@ -33,7 +31,7 @@ from b24explorer.ui.qt import (
 
 if TYPE_CHECKING:
     from b24explorer.core.catalog import MethodEntry as CatalogEntry
-    from b24explorer.ui.qt import QPoint
+    from b24explorer.ui.qt import QKeyEvent, QPoint
 
 RECENT_GROUP = "Recently used"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -42,9 +40,8 @@ NOT_GRANTED = "not allowed by this webhook's scopes"
 _ALWAYS_GRANTED = frozenset({"basic", ""})
 
 
-@dataclass(frozen=True)
-class PickerEntry:
-    """What the picker shows of one method."""
+class PickerEntry(NamedTuple):
+    """What the picker shows of one method (a tuple: cheap to make, and the list makes one per method)."""
 
     name: str
     scope: str = "other"
@@ -83,9 +80,9 @@ def merge_entries(documented: Iterable[PickerEntry], connection: Iterable[Picker
     for entry in connection:
         doc = docs.get(entry.name.lower())
         if doc is not None:
-            entry = replace(entry, v2=entry.v2 or doc.v2, v3=entry.v3 or doc.v3, docs_url=entry.docs_url or doc.docs_url,
-                            docs_url_v3=entry.docs_url_v3 or doc.docs_url_v3, deprecated=doc.deprecated,
-                            scopes=doc.scopes)
+            entry = entry._replace(v2=entry.v2 or doc.v2, v3=entry.v3 or doc.v3, docs_url=entry.docs_url or doc.docs_url,
+                                   docs_url_v3=entry.docs_url_v3 or doc.docs_url_v3, deprecated=doc.deprecated,
+                                   scopes=doc.scopes)
         merged[entry.name.lower()] = entry
     for key, doc in docs.items():
         merged.setdefault(key, doc)
@@ -99,8 +96,8 @@ def _marked(entry: PickerEntry, listed: Collection[str] | None, granted: Collect
     elif (granted is not None and entry.scopes and not set(entry.scopes) & (set(granted) | _ALWAYS_GRANTED)) or entry.available is False:
         note = NOT_GRANTED
     if not note:
-        return entry if entry.available is not False else replace(entry, note=NOT_GRANTED)
-    return replace(entry, available=False, note=note)
+        return entry if entry.available is not False else entry._replace(note=NOT_GRANTED)
+    return entry._replace(available=False, note=note)
 
 
 def match_score(query: str, name: str) -> int | None:
@@ -160,6 +157,8 @@ class MethodPicker(QWidget):
 
     method_chosen = Signal(str)
     highlighted = Signal(str)  # the method under the cursor in the list ("" when none)
+    use_action: QAction  # these two come with the context menu (see `menu`)
+    docs_action: QAction
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,13 +193,7 @@ class MethodPicker(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.selectionModel().currentChanged.connect(self._show_details)
         self._menu_entry: PickerEntry | None = None
-        self.use_action = QAction("Use this method", self)
-        self.use_action.triggered.connect(self._use_menu_entry)
-        self.docs_action = QAction(standard_icon("SP_DialogHelpButton"), "Open documentation", self)
-        self.docs_action.triggered.connect(self._open_menu_docs)
-        self.menu = QMenu(self)
-        self.menu.addAction(self.use_action)
-        self.menu.addAction(self.docs_action)
+        self._menu: QMenu | None = None  # the context menu, made when first asked for
 
         self.details = QLabel(self)
         self.details.setWordWrap(True)
@@ -381,15 +374,29 @@ class MethodPicker(QWidget):
         title = f"<br><span style='color:gray'>{entry.title}</span>" if entry.title else ""
         self.details.setText(f"<b>{entry.name}</b><br>scope <i>{entry.scope}</i> · {api}{link}{title}")
 
+    @property
+    def menu(self) -> QMenu:
+        """The list's context menu: use the method, open its documentation (made on first use)."""
+        if self._menu is None:
+            self.use_action = QAction("Use this method", self)
+            self.use_action.triggered.connect(self._use_menu_entry)
+            self.docs_action = QAction(standard_icon("SP_DialogHelpButton"), "Open documentation", self)
+            self.docs_action.triggered.connect(self._open_menu_docs)
+            self._menu = QMenu(self)
+            self._menu.addAction(self.use_action)
+            self._menu.addAction(self.docs_action)
+        return self._menu
+
     def _context_menu(self, pos: QPoint) -> None:
         index = self.tree.indexAt(pos)
         entry = self._entries.get(index.data(NAME_ROLE) or "") if index.isValid() else None
         if entry is None:
             return
         self._menu_entry = entry
+        menu = self.menu
         self.docs_action.setVisible(bool(entry.docs_url))
         # One menu, reused: popup() rather than exec() (no nested event loop) and nothing to delete afterwards.
-        self.menu.popup(self.tree.viewport().mapToGlobal(pos))
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
 
     def _use_menu_entry(self) -> None:
         if self._menu_entry is not None:

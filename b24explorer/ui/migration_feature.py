@@ -105,7 +105,7 @@ class MigrationFeature:
         if window.api_switch.api() == 3:
             window.statusBar().showMessage(f"{method} already goes over REST v3.", 6000)
             return None
-        window.log_pane.banner.hide()
+        window.log_pane.hide_banner()
         shown = self._last_shown
         v2_result = shown if (isinstance(shown, AjaxResult) and shown.api == 2 and shown.method == method
                               and shown.params == params and shown.is_success) else None

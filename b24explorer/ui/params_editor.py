@@ -6,8 +6,7 @@ Invalid JSON is never handed out: ``params()`` raises :class:`ParamsInvalid` and
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from b24explorer.ui import qt
 from b24explorer.ui.qt import (
@@ -27,8 +26,7 @@ if TYPE_CHECKING:
     from b24explorer.ui.qt import QKeyEvent
 
 
-@dataclass(frozen=True)
-class JsonProblem:
+class JsonProblem(NamedTuple):
     """Where and why a text is not valid JSON (1-based line and column)."""
 
     line: int
@@ -147,7 +145,7 @@ class ParamsEditor(QWidget):
         self._validate_timer.setInterval(150)
         self._validate_timer.timeout.connect(self.validate)
         self.editor.textChanged.connect(self._validate_timer.start)
-        self.validate()
+        self._show_ok()  # the editor starts empty: no params, valid (reading its document now would cost the start)
 
     def add_below(self, widget: QWidget) -> None:
         """A line under the editor, above the validation line (the pre-send checks)."""

@@ -9,20 +9,22 @@ block the event loop. Small answers fit one page and look like a plain text view
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .pretty import PrettyLines, TextLines
 from .qt import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
     monospace_font,
 )
+
+if TYPE_CHECKING:
+    from .pretty import PrettyLines, TextLines
+    from .qt import QPushButton
 
 PAGE_LINES = 2_000
 SLICE_SECONDS = 0.012
@@ -32,6 +34,11 @@ class RawView(QWidget):
     """Paged, read-only pretty text of a JSON value (or of a body that is not JSON)."""
 
     page_shown = Signal(int)  # page number (0-based), after its text is in the editor
+    first_button: QPushButton  # the page buttons and position come with the first answer of several pages
+    prev_button: QPushButton
+    next_button: QPushButton
+    last_button: QPushButton
+    position_label: QLabel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +58,16 @@ class RawView(QWidget):
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setFont(monospace_font())
         self.editor.setUndoRedoEnabled(False)
+        self._nav: QWidget | None = None  # the page buttons, made with the first answer of several pages
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.editor)
+
+    def _navigation(self) -> QWidget:
+        if self._nav is not None:
+            return self._nav
+        from .qt import QPushButton
 
         self.first_button = QPushButton("⏮ First", self)
         self.prev_button = QPushButton("◀ Previous", self)
@@ -72,12 +89,16 @@ class RawView(QWidget):
         nav.insertStretch(4)
         self._nav = QWidget(self)
         self._nav.setLayout(nav)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.editor)
-        layout.addWidget(self._nav)
         self._nav.hide()
+        layout = self.layout()
+        assert layout is not None
+        layout.addWidget(self._nav)
+        return self._nav
+
+    @property
+    def navigation_shown(self) -> bool:
+        """Whether the page buttons show (an answer of more than one page)."""
+        return self._nav is not None and not self._nav.isHidden()
 
     # --- content --------------------------------------------------------------------------------------
     def set_value(self, value: Any) -> None:
@@ -97,7 +118,8 @@ class RawView(QWidget):
         self._page = 0
         self._dirty = False
         self.editor.clear()
-        self._nav.hide()
+        if self._nav is not None:
+            self._nav.hide()
 
     def refresh(self) -> None:
         """Re-render from the current source (after it changed in place, e.g. items appended)."""
@@ -121,6 +143,8 @@ class RawView(QWidget):
         if self._source is None:
             return
         kind, payload = self._source
+        from .pretty import PrettyLines, TextLines  # with the first answer shown
+
         self._pager = PrettyLines(payload) if kind == "json" else TextLines(payload)
         self._page_states = [self._pager.state()]
         self.show_page(0)
@@ -166,6 +190,7 @@ class RawView(QWidget):
             self.show_page(self._last_page)
             return
         self._seek_target = -1
+        self._navigation()
         self.position_label.setText("Finding the end…")
         self._seek_timer.start()
 
@@ -196,9 +221,11 @@ class RawView(QWidget):
 
     def _update_nav(self, first_line: int, count: int) -> None:
         single = self._last_page == 0
-        self._nav.setVisible(not single)
         if single:
+            if self._nav is not None:
+                self._nav.hide()
             return
+        self._navigation().show()
         total = f" of {self.page_count:,}" if self.page_count else ""
         self.position_label.setText(
             f"Page {self._page + 1:,}{total} · lines {first_line:,}–{first_line + max(count, 1) - 1:,}"

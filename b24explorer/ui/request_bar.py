@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING
 from b24explorer.ui import qt
 from b24explorer.ui.qt import (
     QButtonGroup,
-    QEvent,
     QHBoxLayout,
-    QKeyEvent,
     QLabel,
     QLineEdit,
     Qt,
@@ -20,7 +18,7 @@ from b24explorer.ui.qt import (
 )
 
 if TYPE_CHECKING:
-    from b24explorer.ui.qt import QCompleter, QObject, QStringListModel
+    from b24explorer.ui.qt import QCompleter, QEvent, QObject, QStringListModel
 
 
 class ApiSwitch(QWidget):
@@ -90,7 +88,7 @@ class MethodField(QLineEdit):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         # On X11 a line edit keeps Ctrl+E (end of line) and Ctrl+K (delete to the end) for itself; here the
         # window's shortcuts (edit params, find method) win, so the keys work from the method box too.
-        if obj is self and event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+        if obj is self and event.type() == qt.QEvent.Type.ShortcutOverride and isinstance(event, qt.QKeyEvent) \
                 and event.modifiers() == Qt.KeyboardModifier.ControlModifier \
                 and event.key() in (Qt.Key.Key_E, Qt.Key.Key_K):
             event.ignore()
@@ -127,13 +125,14 @@ class ErrorBanner(QLabel):
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.LinksAccessibleByMouse)
-        self.setStyleSheet(
-            "#errorBanner { background: rgba(198,40,40,0.12); border: 1px solid #c62828; border-radius: 4px;"
-            " padding: 6px; }"
-        )
         self.hide()
 
     def show_error(self, title: str, lines: list[str]) -> None:
+        if not self.styleSheet():  # styled when first shown: a style sheet costs its widget's first paint time
+            self.setStyleSheet(
+                "#errorBanner { background: rgba(198,40,40,0.12); border: 1px solid #c62828; border-radius: 4px;"
+                " padding: 6px; }"
+            )
         body = "<br>".join(lines)
         self.setText(f"<b>{title}</b><br>{body}")
         self.show()

@@ -11,11 +11,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import json_node as jn
+from . import qt
 from .json_model import KEY, TYPE, VALUE, JsonTreeModel
 from .qt import (
     QAbstractItemView,
     QApplication,
-    QEvent,
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
@@ -25,7 +25,6 @@ from .qt import (
     QModelIndex,
     QPlainTextEdit,
     QPoint,
-    QProgressBar,
     QStackedWidget,
     Qt,
     QTabWidget,
@@ -42,6 +41,7 @@ from .raw_view import RawView
 
 if TYPE_CHECKING:
     from .jq_runner import JqRunner
+    from .qt import QProgressBar
 
 FIND_SLICE_SECONDS = 0.010
 MAX_HITS = 100_000
@@ -55,6 +55,9 @@ class ResponseView(QWidget):
     message = Signal(str)  # short notices for the user (copied, filter errors, truncated expand)
     find_finished = Signal(int)  # number of hits, when a search has walked the whole document
     filter_finished = Signal(bool)  # True when the filter output is shown, False on error or cancel
+
+    filter_busy: QProgressBar  # these two come with the first filter (see `_jq_runner`)
+    filter_cancel_button: QToolButton
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,25 +120,11 @@ class ResponseView(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.returnPressed.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(self._filter_text_changed)
-        self.filter_busy = QProgressBar(self)
-        self.filter_busy.setRange(0, 0)  # indeterminate
-        self.filter_busy.setMaximumWidth(90)
-        self.filter_busy.setTextVisible(False)
-        self.filter_busy.hide()
-        self.filter_cancel_button = QToolButton(self)
-        self.filter_cancel_button.setText("Cancel")
-        self.filter_cancel_button.clicked.connect(self.cancel_filter)
-        self.filter_cancel_button.hide()
         self.filter_label = QLabel(self)
-        self._jq: JqRunner | None = None  # made with the first filter
-        # An invalid filter's message (with its line and column) takes the output's place until it is fixed.
-        self.filter_error = QPlainTextEdit(self)
-        self.filter_error.setObjectName("filterError")
-        self.filter_error.setReadOnly(True)
-        self.filter_error.setFont(monospace_font())
+        self._jq: JqRunner | None = None  # made with the first filter, with its busy bar and Cancel button
+        self._filter_error: QPlainTextEdit | None = None  # made with the first invalid filter
         self.body = QStackedWidget(self)
         self.body.addWidget(self.tabs)
-        self.body.addWidget(self.filter_error)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -145,9 +134,8 @@ class ResponseView(QWidget):
         bar.addWidget(self.find_label)
         bar.addSpacing(12)
         bar.addWidget(self.filter_edit, 3)
-        bar.addWidget(self.filter_busy)
-        bar.addWidget(self.filter_cancel_button)
         bar.addWidget(self.filter_label)
+        self._bar = bar
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -165,6 +153,18 @@ class ResponseView(QWidget):
         if self._jq is None:
             from .jq_runner import JqRunner
 
+            self.filter_busy = qt.QProgressBar(self)
+            self.filter_busy.setRange(0, 0)  # indeterminate
+            self.filter_busy.setMaximumWidth(90)
+            self.filter_busy.setTextVisible(False)
+            self.filter_busy.hide()
+            self.filter_cancel_button = QToolButton(self)
+            self.filter_cancel_button.setText("Cancel")
+            self.filter_cancel_button.clicked.connect(self.cancel_filter)
+            self.filter_cancel_button.hide()
+            at = self._bar.indexOf(self.filter_label)
+            self._bar.insertWidget(at, self.filter_busy)
+            self._bar.insertWidget(at + 1, self.filter_cancel_button)
             self._jq = JqRunner(self)
             self._jq.finished.connect(self._filter_output)
             self._jq.failed.connect(self._filter_failed)
@@ -175,7 +175,7 @@ class ResponseView(QWidget):
         return self._jq
 
     def eventFilter(self, obj: Any, event: Any) -> bool:
-        if (obj is self.filter_edit and event.type() == QEvent.Type.KeyPress
+        if (obj is self.filter_edit and event.type() == qt.QEvent.Type.KeyPress
                 and event.key() == Qt.Key.Key_Escape and self.filtering):
             self.cancel_filter()
             return True
@@ -528,6 +528,18 @@ class ResponseView(QWidget):
         self.start_find(self.find_edit.text())
         self.filter_finished.emit(True)
 
+    @property
+    def filter_error(self) -> QPlainTextEdit:
+        """Where an invalid filter's message (with its line and column) takes the output's place until it is
+        fixed (made on first use)."""
+        if self._filter_error is None:
+            self._filter_error = QPlainTextEdit(self)
+            self._filter_error.setObjectName("filterError")
+            self._filter_error.setReadOnly(True)
+            self._filter_error.setFont(monospace_font())
+            self.body.addWidget(self._filter_error)
+        return self._filter_error
+
     def _filter_failed(self, message: str) -> None:
         self.filter_label.setText("Error")
         self.filter_error.setPlainText(f"The filter did not run:\n\n{message}")
@@ -537,11 +549,12 @@ class ResponseView(QWidget):
 
     @property
     def filter_error_shown(self) -> bool:
-        return self.body.currentWidget() is self.filter_error
+        return self._filter_error is not None and self.body.currentWidget() is self._filter_error
 
     def _hide_filter_error(self) -> None:
         self.body.setCurrentWidget(self.tabs)
-        self.filter_error.clear()
+        if self._filter_error is not None:
+            self._filter_error.clear()
 
 
 _NOT_JSON = object()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from b24explorer.ui.qt import QHBoxLayout, QLabel, QProgressBar, Qt, QWidget
+from b24explorer.ui import qt
+from b24explorer.ui.qt import QHBoxLayout, QLabel, Qt, QWidget
+
+if TYPE_CHECKING:
+    from b24explorer.ui.qt import QProgressBar
 
 OPERATING_BUDGET_S = 480.0  # per method, per 10 minutes (the portal blocks it beyond this)
 
@@ -23,8 +26,7 @@ def human_duration(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-@dataclass(frozen=True)
-class ResponseFacts:
+class ResponseFacts(NamedTuple):
     """What the status line shows of one answer (or failure)."""
 
     status: int | None
@@ -73,8 +75,25 @@ class ResponseFacts:
 class ResponseStatus(QWidget):
     """A compact row of labelled facts, meant for the main window's status bar."""
 
+    status_label: QLabel
+    time_label: QLabel
+    size_label: QLabel
+    request_label: QLabel
+    list_label: QLabel
+    operating_label: QLabel
+    operating_bar: QProgressBar
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.facts: ResponseFacts | None = None
+        self._labels: tuple[QLabel, ...] = ()  # made with the first request: the row is empty until then
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(14)
+
+    def _make_labels(self) -> None:
+        if self._labels:
+            return
         self.status_label = QLabel(self)
         self.status_label.setObjectName("httpStatus")
         self.time_label = QLabel(self)
@@ -83,7 +102,7 @@ class ResponseStatus(QWidget):
         self.request_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.list_label = QLabel(self)
         self.operating_label = QLabel(self)
-        self.operating_bar = QProgressBar(self)
+        self.operating_bar = qt.QProgressBar(self)
         self.operating_bar.setRange(0, 1000)
         self.operating_bar.setTextVisible(False)
         self.operating_bar.setFixedWidth(70)
@@ -91,31 +110,32 @@ class ResponseStatus(QWidget):
         self.operating_bar.setToolTip(
             "time.operating: seconds this method has used of its 480 s budget per 10 minutes"
         )
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(14)
-        for widget in (self.status_label, self.time_label, self.size_label, self.list_label,
-                       self.request_label, self.operating_label):
+        self._labels = (self.status_label, self.time_label, self.size_label, self.list_label, self.request_label,
+                        self.operating_label)
+        layout = self.layout()
+        assert layout is not None
+        for widget in (*self._labels, self.operating_bar):
+            widget.hide()
             layout.addWidget(widget)
-        layout.addWidget(self.operating_bar)
-        self.facts: ResponseFacts | None = None
-        self.clear()
 
     def clear(self) -> None:
         self.facts = None
-        for label in (self.status_label, self.time_label, self.size_label, self.list_label,
-                      self.request_label, self.operating_label):
+        for label in self._labels:
             label.clear()
             label.hide()
-        self.operating_bar.hide()
+        if self._labels:
+            self.operating_bar.hide()
 
     def show_busy(self, method: str) -> None:
+        self._make_labels()
         self.clear()
         self.status_label.setText(f"Sending {method} …")
         self.status_label.setStyleSheet("")
         self.status_label.show()
 
     def show_facts(self, facts: ResponseFacts) -> None:
+        self._make_labels()
+        self.clear()
         self.facts = facts
         colour = "#2e7d32" if facts.ok else "#c62828"
         status = f"HTTP {facts.status}" if facts.status else "no HTTP answer"

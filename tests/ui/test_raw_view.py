@@ -80,7 +80,7 @@ def test_small_answer_is_one_page_without_navigation(qtbot: Any) -> None:
     view.set_value({"result": {"ID": "1"}, "time": {"start": 1.5}})
     assert view.text() == json.dumps({"result": {"ID": "1"}, "time": {"start": 1.5}}, indent=2)
     assert view.page_count == 1
-    assert view._nav.isHidden()
+    assert not view.navigation_shown
 
 
 def test_rendering_waits_until_the_view_is_shown(qtbot: Any) -> None:

@@ -1,0 +1,1 @@
+"""The window: PySide6 widgets over the core (Qt is imported through ``ui.qt`` only)."""
