@@ -406,13 +406,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(selftest.run(list(argv) if argv is not None else sys.argv[1:]) or 0)
     os.environ.setdefault("QT_API", "pyside6")
-    from b24explorer.ui.qt import show_until_painted
+    import gc
 
-    app = create_qapplication(argv, icon=False)
-    app.setQuitOnLastWindowClosed(False)  # the coroutine below decides when to stop, after cleanup
-    ctx = build(defer_power=True, loop_running=False)
-    # A minimised or hidden start paints nothing: go on after a second anyway. Input meanwhile stays queued.
-    show_until_painted(ctx.window, timeout_ms=1000)
+    # The start allocates a great deal (Qt, its enum classes, the app's modules and widgets) and frees next to nothing:
+    # no collection pauses until the window has painted; then what the start made is set aside for good (frozen),
+    # so later collections — and the first one — do not walk it again.
+    gc.disable()
+    try:
+        from b24explorer.ui.qt import show_until_painted
+
+        app = create_qapplication(argv, icon=False)
+        app.setQuitOnLastWindowClosed(False)  # the coroutine below decides when to stop, after cleanup
+        ctx = build(defer_power=True, loop_running=False)
+        # A minimised or hidden start paints nothing: go on after a second anyway. Input meanwhile stays queued.
+        show_until_painted(ctx.window, timeout_ms=1000)
+    finally:
+        gc.freeze()
+        gc.enable()
     ctx.window.finish_start()  # syntax colours, menu icons: before any input queued meanwhile is handled
     set_window_icon(app)
     if args is None:

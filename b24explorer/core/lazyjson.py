@@ -13,7 +13,6 @@ plain values.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -67,6 +66,8 @@ def decode_value(raw: Any) -> Any:
     try:
         return c.any.decode(raw)
     except c.DecodeError:
+        import json
+
         return json.loads(bytes(raw))
 
 

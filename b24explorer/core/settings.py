@@ -10,7 +10,6 @@ renamed over the old one), so a crash mid-write leaves the previous settings int
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
@@ -321,6 +320,8 @@ class SettingsStore:
     def _load(self) -> Settings:
         if not self.path.exists():
             return Settings()
+        import json  # a first start (no file yet) needs no parser before its window paints
+
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):
@@ -368,6 +369,8 @@ class SettingsStore:
         await asyncio.to_thread(self.save, settings)
 
     def _write(self, settings: Settings) -> None:
+        import json
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(settings.to_dict(), ensure_ascii=False, indent=2)
         fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=self.path.parent)

@@ -8,7 +8,6 @@ elements of an array that has no random access of its own from one iterator, as 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from itertools import islice
@@ -73,6 +72,8 @@ def type_name(value: Any) -> str:
 
 def scalar_text(value: Any) -> str:
     """A scalar as JSON text (strings quoted), the way `json.dumps` writes it."""
+    import json  # with the first answer shown: the empty view at the start writes no JSON
+
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -170,6 +171,8 @@ def compact_json(value: Any) -> str:
         return value.mini.decode("utf-8")
     if isinstance(value, list | tuple) and any(is_lazy(v) for v in value):  # a range of a lazy array
         return "[" + ",".join(compact_json(v) for v in value) + "]"
+    import json
+
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -189,6 +192,8 @@ def resolve(root: Any, path: Path) -> Any:
 
 def format_path(path: Path, *, jq: bool = False) -> str:
     """`result[3].TITLE`, or jq-style `.result[3].TITLE`. Keys that are not identifiers are bracketed."""
+    import json
+
     out: list[str] = []
     for part in path:
         if isinstance(part, int):

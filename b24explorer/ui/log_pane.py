@@ -115,22 +115,34 @@ def v3_colours() -> tuple[QColor, QColor]:
     return QColor("#ede4ff"), QColor("#4a2a8a")
 
 
+class _RowLooks:
+    """The colours and icons of the rows, for the palette in use."""
+
+    def __init__(self) -> None:
+        self.colours = _level_colours()
+        self.v3_bg, self.v3_fg = v3_colours()
+        self.v3_icon = standard_icon("SP_ArrowUp")
+        self.icons = {"WARNING": standard_icon("SP_MessageBoxWarning"),
+                      "ERROR": standard_icon("SP_MessageBoxCritical"),
+                      "INFO": standard_icon("SP_MessageBoxInformation")}
+
+
 class LogModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None, limit: int = 10_000) -> None:
         super().__init__(parent)
         self.rows: list[LogRow] = []
         self._limit = limit
-        self.refresh_colours()
+        self._looks: _RowLooks | None = None  # made for the first row shown, again after a palette change
 
     def refresh_colours(self) -> None:
-        self._colours = _level_colours()
-        self._v3_bg, self._v3_fg = v3_colours()
-        self._v3_icon = standard_icon("SP_ArrowUp")
-        self._icons = {"WARNING": standard_icon("SP_MessageBoxWarning"),
-                       "ERROR": standard_icon("SP_MessageBoxCritical"),
-                       "INFO": standard_icon("SP_MessageBoxInformation")}
+        self._looks = None
         if self.rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+
+    def _row_looks(self) -> _RowLooks:
+        if self._looks is None:
+            self._looks = _RowLooks()
+        return self._looks
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -156,13 +168,14 @@ class LogModel(QAbstractTableModel):
             return value
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.is_v3_warning:
-                return self._v3_fg
+                return self._row_looks().v3_fg
             if col == 1 or level_rank(row.level) >= level_rank("WARNING"):
-                return self._colours.get(row.level)
+                return self._row_looks().colours.get(row.level)
         if role == Qt.ItemDataRole.BackgroundRole and row.is_v3_warning:
-            return self._v3_bg
+            return self._row_looks().v3_bg
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
-            return self._v3_icon if row.is_v3_warning else self._icons.get(row.level)
+            looks = self._row_looks()
+            return looks.v3_icon if row.is_v3_warning else looks.icons.get(row.level)
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None

@@ -19,7 +19,6 @@ from b24explorer.ui.qt import (
     QLineEdit,
     QMenu,
     QModelIndex,
-    QStandardItem,
     QStandardItemModel,
     Qt,
     QTreeView,
@@ -31,7 +30,7 @@ from b24explorer.ui.qt import (
 
 if TYPE_CHECKING:
     from b24explorer.core.catalog import MethodEntry as CatalogEntry
-    from b24explorer.ui.qt import QKeyEvent, QPoint
+    from b24explorer.ui.qt import QKeyEvent, QPoint, QStandardItem
 
 RECENT_GROUP = "Recently used"
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -247,7 +246,7 @@ class MethodPicker(QWidget):
 
     # --- view -------------------------------------------------------------------------------------
     def _item(self, entry: PickerEntry) -> list[QStandardItem]:
-        name = QStandardItem(entry.name)
+        name = qt.QStandardItem(entry.name)
         name.setData(entry.name, NAME_ROLE)
         name.setToolTip(entry.title or entry.name)
         if entry.available is False:
@@ -257,7 +256,7 @@ class MethodPicker(QWidget):
             font = QFont(name.font())
             font.setStrikeOut(True)
             name.setFont(font)
-        api = QStandardItem("v3" if entry.v3 and not entry.v2 else ("v2·v3" if entry.v3 else "v2"))
+        api = qt.QStandardItem("v3" if entry.v3 and not entry.v2 else ("v2·v3" if entry.v3 else "v2"))
         api.setData(entry.name, NAME_ROLE)
         if entry.v3:
             api.setForeground(QColor("#7e57c2"))
@@ -267,13 +266,13 @@ class MethodPicker(QWidget):
         return [name, api]
 
     def _group(self, title: str, count: int) -> list[QStandardItem]:
-        group = QStandardItem(f"{title}  ({count})")
+        group = qt.QStandardItem(f"{title}  ({count})")
         font = QFont(group.font())
         font.setBold(True)
         group.setFont(font)
         group.setSelectable(False)
         group.setIcon(standard_icon("SP_DirIcon"))
-        return [group, QStandardItem("")]
+        return [group, qt.QStandardItem("")]
 
     def _refresh(self) -> None:
         query = self.search_box.text().strip()

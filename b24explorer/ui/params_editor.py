@@ -5,7 +5,6 @@ Invalid JSON is never handed out: ``params()`` raises :class:`ParamsInvalid` and
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from b24explorer.ui import qt
@@ -47,6 +46,8 @@ def parse_params(text: str) -> dict[str, Any] | list[Any]:
     """Parse the editor's text. Empty text means no params (``{}``). Raises :class:`ParamsInvalid`."""
     if not text.strip():
         return {}
+    import json  # loaded with the first params read: an empty editor at the start needs no parser
+
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -176,6 +177,8 @@ class ParamsEditor(QWidget):
         self.validate()
 
     def set_params(self, params: Any) -> None:
+        import json
+
         self.set_text(json.dumps(params, ensure_ascii=False, indent=2) if params not in (None, {}) else "{}")
 
     def set_template(self, text: str) -> None:
@@ -257,6 +260,8 @@ class ParamsEditor(QWidget):
             self._show_problem(exc.problem)
             self.goto_problem()
             return
+        import json
+
         separators = (",", ": ") if indent else (",", ":")
         text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
         cursor = self.editor.textCursor()

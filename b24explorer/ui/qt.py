@@ -335,17 +335,24 @@ def dark_palette() -> QPalette:
     return pal
 
 
+_dark_palette_set = False  # whether follow_system_scheme painted the app dark (and so may undo it)
+
+
 def follow_system_scheme(app: QApplication) -> None:
-    """Paint dark when the system asks for dark and the style did not already switch its palette."""
+    """Paint dark when the system asks for dark and the style did not already switch its palette; back to the
+    style's own palette when the system turns light again. A light start has nothing to do (and reads no palette)."""
+    global _dark_palette_set
     hints = QtGui.QGuiApplication.styleHints()
     if hints is None:
         return
-    standard = app.style().standardPalette()
     wants_dark = hints.colorScheme() == QtCore.Qt.ColorScheme.Dark
-    if wants_dark and not is_dark(standard):
-        app.setPalette(dark_palette())
-    elif not wants_dark and is_dark(app.palette()) and not is_dark(standard):
-        app.setPalette(standard)
+    if wants_dark and not _dark_palette_set:
+        if not is_dark(app.style().standardPalette()):
+            app.setPalette(dark_palette())
+            _dark_palette_set = True
+    elif not wants_dark and _dark_palette_set:
+        app.setPalette(app.style().standardPalette())
+        _dark_palette_set = False
 
 
 def monospace_font(point_size: int | None = None) -> QFont:
