@@ -16,6 +16,10 @@ compile the project's sources again. Both sides therefore get the same private b
 The app shows its main window first and installs what the first paint does not show (batch and list-all modes,
 the history dock, copy as code) right after it; an informative row gives the time until that is done too.
 
+The target row is a first start (an empty app home). A second start reads more before its first paint (the
+settings file, the saved connections, the last request into the editor) and finds its folders through platformdirs
+rather than ``B24X_HOME``: an informative row times that too, against the same plain window.
+
 Frozen: when the probe has been frozen as the app is (packaging/start_probe.spec: the same analysis, exclusions
 and trims, one folder), the frozen app and the frozen plain window are timed the same way, alternating, and
 reported for information.
@@ -46,13 +50,38 @@ RUNS = 7
 TARGET = 1.2
 
 
-def start_once(mode: str, *args: str, pycache: str, mark: str = "FIRST_PAINT", frozen: Path | None = None) -> float:
-    """Seconds from the command to the mark the probe prints (from source, or the frozen probe if given)."""
+def saved_settings(config_dir: Path) -> None:
+    """What a user's second start reads: two saved connections, each with its last request, and recent methods
+    (written with the app's own settings code; the secrets would be in the keyring, which the start does not read)."""
+    sys.path.insert(0, str(HERE.parent))
+    from b24explorer.core import settings as core_settings
+
+    settings = core_settings.Settings()
+    for ref, name in (("bench-production", "Production"), ("bench-staging", "Staging")):
+        settings.add_connection(core_settings.ConnectionProfile(
+            name=name, portal=f"https://{name.lower()}.bitrix24.example", user_id=1, keyring_ref=ref))
+        settings.remember_request(ref, "crm.deal.list", '{\n  "select": ["ID", "TITLE", "STAGE_ID"],\n'
+                                  '  "filter": {">OPPORTUNITY": 1000}\n}')
+    settings.ui.last_connection = "bench-production"
+    core_settings.SettingsStore(config_dir / core_settings.FILE_NAME).save(settings)
+
+
+def start_once(mode: str, *args: str, pycache: str, mark: str = "FIRST_PAINT", frozen: Path | None = None,
+               second_start: bool = False) -> float:
+    """Seconds from the command to the mark the probe prints (from source, or the frozen probe if given).
+
+    A fresh app home each time (``B24X_HOME``); ``second_start``: instead the per-user locations the app finds
+    through platformdirs (XDG directories in a temporary folder), holding :func:`saved_settings`."""
     command = [str(frozen)] if frozen is not None else [sys.executable, str(PROBE)]
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, B24X_HOME=home, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    PYTHONPYCACHEPREFIX=pycache)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if second_start:
+            del env["B24X_HOME"]
+            for kind in ("CONFIG", "DATA", "CACHE", "STATE"):
+                env[f"XDG_{kind}_HOME"] = str(Path(home, kind.lower()))
+            saved_settings(Path(home, "config", "b24explorer"))
         started = time.time()
         proc = subprocess.run([*command, mode, *args], capture_output=True, text=True,
                               env=env, timeout=120, check=False)
@@ -89,17 +118,22 @@ def rows(quick: bool = False, runs: int | None = None, frozen: Path | None = Non
         start_once("bare", pycache=pycache)  # warm the bytecode cache and the OS file cache for every side
         start_once("app", "--ready", pycache=pycache)
         start_once("plain", pycache=pycache)
-        bare, plain, app, sandbox, ready = [], [], [], [], []
+        start_once("app", pycache=pycache, second_start=True)
+        bare, plain, app, sandbox, ready, second = [], [], [], [], [], []
         for _ in range(runs):
             plain.append(start_once("plain", pycache=pycache))
             app.append(start_once("app", pycache=pycache))
             bare.append(start_once("bare", pycache=pycache))
             sandbox.append(start_once("app", "--sandbox", pycache=pycache))
             ready.append(start_once("app", "--ready", pycache=pycache, mark="READY"))
+            second.append(start_once("app", pycache=pycache, second_start=True))
         out = [
             Row("Start: command → first painted main window", statistics.median(app), "s",
                 "plain PySide window, same widget kinds", statistics.median(plain), target=TARGET,
                 note=f"median of {runs} alternating runs, {spread(app)} vs {spread(plain)}"),
+            Row("  a second start: two saved connections, the last request, per-user locations",
+                statistics.median(second), "s", "plain PySide window, same widget kinds", statistics.median(plain),
+                note=f"median of {runs}"),
             Row("  the same with --sandbox (embedded portal)", statistics.median(sandbox), "s",
                 "plain PySide window, same widget kinds", statistics.median(plain), note=f"median of {runs}"),
             Row("  command → all modes and the history dock installed", statistics.median(ready), "s",

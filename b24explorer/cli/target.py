@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.connections import Connection, ConnectionChangeError
 from ..core.errors import SdkError
-from ..core.logbus import Level, LogBus, LogRecord
+from ..core.log_record import LogRecord
+from ..core.logbus import Level, LogBus
 from ..core.outcome import RequestOutcome
 from ..core.vault import VaultError
 from ..core.webhook import Webhook

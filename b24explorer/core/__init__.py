@@ -8,7 +8,8 @@ if TYPE_CHECKING:
     from .errors import AjaxError, SdkError
     from .limits import LimitsConfig
     from .lists import ListProgress
-    from .logbus import Level, LogBus, LogRecord
+    from .log_record import LogRecord
+    from .logbus import Level, LogBus
     from .oauth import OAuthApp, OAuthCredentials, OAuthSession, TokenSet
     from .result import AjaxResult, BatchResult, BatchRow, ListResult, TimeInfo
     from .v3 import MIGRATION_CODE, migration_message
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 # webhook parser before its first paint) does not pull in httpx through the client.
 _WHERE = {
     "B24Client": ".client", "AjaxError": ".errors", "SdkError": ".errors", "LimitsConfig": ".limits",
-    "ListProgress": ".lists", "Level": ".logbus", "LogBus": ".logbus", "LogRecord": ".logbus",
+    "ListProgress": ".lists", "Level": ".logbus", "LogBus": ".logbus", "LogRecord": ".log_record",
     "OAuthApp": ".oauth", "OAuthCredentials": ".oauth", "OAuthSession": ".oauth", "TokenSet": ".oauth",
     "AjaxResult": ".result", "BatchResult": ".result", "BatchRow": ".result", "ListResult": ".result",
     "TimeInfo": ".result", "MIGRATION_CODE": ".v3", "migration_message": ".v3", "Webhook": ".webhook",

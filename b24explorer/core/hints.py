@@ -26,6 +26,8 @@ def doc_url(doc_path: str) -> str:
 
 @dataclass(frozen=True)
 class MethodHint:
+    """What the app knows of one common method without asking a portal."""
+
     name: str
     scope: str
     description: str

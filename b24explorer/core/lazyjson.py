@@ -296,7 +296,7 @@ def materialize(value: Any) -> Any:
     return value.to_python() if isinstance(value, LazyNode) else value
 
 
-_WHITESPACE = re.compile(rb"[ \t\n\r]*")
+_WHITESPACE = rb"[ \t\n\r]*"  # compiled on first use (``re`` keeps it)
 
 
 def lazy_root(body: bytes) -> Any:
@@ -306,7 +306,7 @@ def lazy_root(body: bytes) -> Any:
     scanned, not decoded) but not its UTF-8 nor the range of its numbers: `decode_value` handles the latter,
     the caller the former. Raises `msgspec.DecodeError` (or `ValueError`) when the body is refused; the
     caller decides what to say (`json.loads` gives a line and column, and accepts NaN)."""
-    start = _WHITESPACE.match(body).end()  # type: ignore[union-attr]
+    start = re.match(_WHITESPACE, body).end()  # type: ignore[union-attr]
     first = body[start : start + 1]
     if first not in (b"{", b"["):
         return decode_value(body)

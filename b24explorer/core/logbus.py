@@ -9,22 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from .redact import redact, redact_text, truncate
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from .log_record import LogRecord
 
 _fallback = logging.getLogger("b24explorer.core")
-
-
-def _now() -> datetime:
-    from datetime import UTC, datetime  # here: the window's start imports this module but logs nothing yet
-
-    return datetime.now(UTC)
 
 
 class Level(IntEnum):
@@ -48,41 +41,7 @@ class Level(IntEnum):
         return cls(int(value))
 
 
-@dataclass(frozen=True)
-class LogRecord:
-    """One log entry, as the JS SDK's logger records it: level, code, message and what it is about."""
-
-    level: Level
-    code: str
-    message: str
-    method: str | None = None
-    request_id: str | None = None
-    context: dict[str, Any] = field(default_factory=dict)
-    timestamp: datetime = field(default_factory=lambda: _now())
-    connection: str | None = None  # the name of the connection whose client logged it
-
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "timestamp": self.timestamp.isoformat(),
-            "level": self.level.name,
-            "code": self.code,
-            "message": self.message,
-            "method": self.method,
-            "request_id": self.request_id,
-            "context": self.context,
-            "connection": self.connection,
-        }
-
-    def format_line(self) -> str:
-        where = f" {self.method}" if self.method else ""
-        rid = f" [{self.request_id}]" if self.request_id else ""
-        return (
-            f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.level.name:<9} {self.code}{where}{rid}: {self.message}"
-        )
-
-
-Subscriber = Callable[[LogRecord], Any]
+Subscriber = Callable[["LogRecord"], Any]
 
 
 class LogBus:
@@ -130,6 +89,8 @@ class LogBus:
             known = (*self._secrets, *secrets)
             ctx = redact(dict(context or {}), secrets=known)
             ctx = {k: (truncate(v) if isinstance(v, str) else v) for k, v in ctx.items()}
+            from .log_record import LogRecord  # with the first record: the window's start logs nothing
+
             record = LogRecord(
                 level=lvl,
                 code=str(code),

@@ -25,7 +25,7 @@ CONTAINER_TYPES = OBJECT_TYPES + ARRAY_TYPES
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"  # compiled on first use (``re`` keeps it)
 
 
 def is_object(value: Any) -> bool:
@@ -198,7 +198,7 @@ def format_path(path: Path, *, jq: bool = False) -> str:
     for part in path:
         if isinstance(part, int):
             out.append(f"[{part}]")
-        elif _IDENT.match(part):
+        elif re.match(_IDENT, part):
             out.append(f".{part}")
         else:
             out.append(f"[{json.dumps(part, ensure_ascii=False)}]")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_WEBHOOK_PATH = re.compile(r"(/rest/(?:api/)?\d+/)([A-Za-z0-9_\-]{4,})(?=/|\b)")
+# Compiled on first use (``re`` keeps it): the window imports this module, but masks nothing before it paints.
+_WEBHOOK_PATH = r"(/rest/(?:api/)?\d+/)([A-Za-z0-9_\-]{4,})(?=/|\b)"
 
 
 def mask_secret(secret: str) -> str:
@@ -26,7 +27,7 @@ def mask_text(text: str, secrets: tuple[str, ...] = ()) -> str:
             return match.group(0)
         return match.group(1) + mask_secret(secret)
 
-    text = _WEBHOOK_PATH.sub(_path, text)
+    text = re.sub(_WEBHOOK_PATH, _path, text)
     for secret in secrets:
         if secret and len(secret) >= 4 and secret in text:
             text = text.replace(secret, mask_secret(secret))

@@ -190,7 +190,7 @@ class MethodPicker(QWidget):
         self.tree.doubleClicked.connect(self._activated)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
-        self.tree.selectionModel().currentChanged.connect(self._show_details)
+        self._details_follow = False  # the details follow the current row from the first method on
         self._menu_entry: PickerEntry | None = None
         self._menu: QMenu | None = None  # the context menu, made when first asked for
 
@@ -275,6 +275,9 @@ class MethodPicker(QWidget):
         return [group, qt.QStandardItem("")]
 
     def _refresh(self) -> None:
+        if self._entries and not self._details_follow:
+            self.tree.selectionModel().currentChanged.connect(self._show_details)
+            self._details_follow = True
         query = self.search_box.text().strip()
         self.model.removeRows(0, self.model.rowCount())
         hits = search(self._entries.values(), query)

@@ -282,3 +282,16 @@ def test_fuzz_exported_code_is_copied_and_saved_as_rendered(qtbot: Any, tmp_path
     assert QApplication.clipboard().text() == dialog.code()
     saved = dialog.save_code(tmp_path_factory.mktemp("export") / f"code.{fmt}")
     assert saved.read_text(encoding="utf-8") == dialog.code()
+
+
+@qt_fuzz(150)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_fuzz_params_editor_checks_the_text_it_holds(editor: ParamsEditor, text: str) -> None:
+    """``set_text`` checks a text as given only when the editor holds it unchanged: its verdict and the status
+    line are what checking the editor's own text gives."""
+    count("fuzz.params_editor_set_text")
+    editor.set_text(text)
+    want = expected_problem(editor.text())
+    assert editor.is_valid() == (want is None)
+    if want is not None:
+        assert f"line {want[0]}, column {want[1]}" in editor.status_label.text()
