@@ -10,7 +10,7 @@ connection pays it. Requests are the sandbox's own count; refusals (503 QUERY_LI
 the sandbox's rate bucket. Informative rows: each contender's client CPU time and the sandbox's time answering
 it, to tell a slow client from a slow portal. A contender that does not get every deal id exactly once fails.
 
-Usage: python bench/bench_list_all.py [--rounds 7] [--deals 10000] [--in-process] [--profile]
+Usage: python bench/bench_list_all.py [--rounds 15] [--deals 10000] [--in-process] [--profile]
        (or through `make bench`: rows())
 """
 
@@ -46,7 +46,7 @@ from b24explorer.sandbox import Costs, Sandbox  # noqa: E402
 DEALS = 10_000
 SELECT = ["ID", "TITLE", "STAGE_ID", "OPPORTUNITY"]
 MAX_REQUESTS = 5
-ROUNDS = 7  # rounds are cheap (~0.1 s each); a median of 7 is steadier on a shared machine
+ROUNDS = 15  # rounds are cheap (~0.3 s each); the peers vary by a third from run to run, and a median of 15 holds
 
 
 @dataclass

@@ -24,7 +24,7 @@ Frozen: when the probe has been frozen as the app is (packaging/start_probe.spec
 and trims, one folder), the frozen app and the frozen plain window are timed the same way, alternating, and
 reported for information.
 
-Usage: python bench/bench_start.py [--runs 7] [--frozen PATH_TO_FROZEN_PROBE]
+Usage: python bench/bench_start.py [--runs 9] [--frozen PATH_TO_FROZEN_PROBE]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from _table import Row, render  # noqa: E402
 PROBE = HERE / "_start_probe.py"
 FROZEN_PROBE = HERE.parent / "build" / "start-probe" / "dist" / "b24x-start-probe" / (
     "b24x-start-probe.exe" if sys.platform == "win32" else "b24x-start-probe")
-RUNS = 7
+RUNS = 9
 TARGET = 1.2
 
 
