@@ -41,6 +41,7 @@ sys.path.insert(1, str(HERE.parent))
 
 from _table import Row, render  # noqa: E402
 
+from b24explorer.core.redact import redact_text  # noqa: E402
 from b24explorer.sandbox import Costs, Sandbox  # noqa: E402
 
 DEALS = 10_000
@@ -289,7 +290,7 @@ def list_timed(portal: Any, fn: Callable[[Any], list[dict[str, Any]]],
                 profile.enable()
             items = fn(portal)
         except Exception as exc:  # a contender that breaks gets a FAIL row, not a crashed benchmark
-            problem = f"{type(exc).__name__}: {exc}"[:200]
+            problem = redact_text(f"{type(exc).__name__}: {exc}")[:200]  # a peer's error may hold the webhook
         finally:
             if profile is not None:
                 profile.disable()
@@ -297,7 +298,7 @@ def list_timed(portal: Any, fn: Callable[[Any], list[dict[str, Any]]],
     if not problem:
         noisy = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
         if noisy:
-            problem = f"warned: {noisy[0].message}"[:200]
+            problem = redact_text(f"warned: {noisy[0].message}")[:200]
     return seconds, cpu, [int(row["ID"]) for row in items], problem
 
 

@@ -410,27 +410,30 @@ class RenameDialog(QDialog):
 
 
 class KeyringFailureDialog(QDialog):
-    """The keyring could not store or read a webhook: say why, and offer "use for this run only"."""
+    """The keyring could not store or read a webhook (or an application's credentials): say why, and offer "use for
+    this run only"."""
 
     USE_THIS_RUN = 2
 
-    def __init__(self, parent: QWidget | None, error: VaultError, connection_name: str) -> None:
+    def __init__(self, parent: QWidget | None, error: VaultError, connection_name: str, *,
+                 secret: str = "webhook") -> None:
         super().__init__(parent)
         self.error = error
         self.setWindowTitle("Keyring unavailable")
         self.setMinimumWidth(520)
         icon = QLabel(self)
         icon.setPixmap(standard_icon("SP_MessageBoxWarning").pixmap(40, 40))
-        title = QLabel(f"<b>The webhook of “{connection_name}” could not be saved in the keyring.</b>"
+        title = QLabel(f"<b>The {secret} of “{connection_name}” could not be saved in the keyring.</b>"
                        if error.kind != "entry_missing"
-                       else f"<b>The webhook of “{connection_name}” could not be read.</b>", self)
+                       else f"<b>The {secret} of “{connection_name}” could not be read.</b>", self)
         title.setWordWrap(True)
         self.cause_label = QLabel(error.message, self)
         self.cause_label.setWordWrap(True)
         self.action_label = QLabel(error.action, self)
         self.action_label.setWordWrap(True)
         self.action_label.setStyleSheet("color:gray")
-        never = QLabel("b24explorer never stores a webhook in a plain-text file.", self)
+        never = QLabel("b24explorer never stores a webhook or an application's credentials in a plain-text file.",
+                       self)
         never.setStyleSheet("color:gray")
 
         self.buttons = QDialogButtonBox(self)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from b24explorer.core.workspace import Workspace
     from b24explorer.ui.qt import QDialog, QWidget
 
+APP_SECRET = "application credentials"  # what an application connection's keyring entry holds, in words
+
 
 def _dialogs() -> ModuleType:
     """The dialog classes, loaded on first use: the start does not need them (see connection_dialogs)."""
@@ -92,7 +94,7 @@ class ConnectionFlow:
         try:
             return await self.registry.add_app(name, creds, limits, ca_file)
         except VaultError as exc:
-            if not await self.keyring_failed(exc, name):
+            if not await self.keyring_failed(exc, name, secret=APP_SECRET):
                 return None
             return self.registry.add_app_for_this_run(name, creds, limits, ca_file)
 
@@ -113,13 +115,14 @@ class ConnectionFlow:
             try:
                 await self.registry.update_app(conn.id, dialog.credentials)
             except VaultError as exc:
-                await self.keyring_failed(exc, dialog.name())
+                await self.keyring_failed(exc, dialog.name(), secret=APP_SECRET)
 
-    async def keyring_failed(self, error: VaultError, name: str) -> bool:
-        """Explain the failure; True when the user chose "use for this run only (not saved)"."""
+    async def keyring_failed(self, error: VaultError, name: str, *, secret: str = "webhook") -> bool:
+        """Explain the failure; True when the user chose "use for this run only (not saved)". ``secret``: what the
+        keyring entry holds, in words ("webhook", or an application's credentials)."""
         self.workspace.log_bus.warning("KEYRING_" + error.kind.upper(), error.message,
                                        context={"connection": name, "detail": error.detail})
-        dialog = _dialogs().KeyringFailureDialog(self._parent(), error, name)
+        dialog = _dialogs().KeyringFailureDialog(self._parent(), error, name, secret=secret)
         return bool(await self._show(dialog) == _dialogs().KeyringFailureDialog.USE_THIS_RUN)
 
     async def edit(self, conn: Connection) -> None:

@@ -273,3 +273,39 @@ def test_an_app_connection_lives_in_the_secret_service_across_restarts(make_wind
     assert files_holding(app_home, (*first.secrets, *renewed.secrets)) == []
     arun(again.workspace.connections.remove("Real app"))
     assert keyring.get_password(SERVICE, ref) is None
+
+
+def test_a_locked_keyring_names_the_applications_credentials_and_offers_this_run(make_window, portal, arun,
+                                                                                until) -> None:
+    import keyring
+    from keyring_backends import LockedKeyring
+
+    from b24explorer.ui.connection_dialogs import KeyringFailureDialog
+    from b24explorer.ui.qt import QLabel
+
+    sb = portal
+    keyring.set_keyring(LockedKeyring())  # (the test's keyring is restored after it)
+    ctx = make_window(sandbox=sb)
+
+    async def scenario() -> None:
+        task, dialog = await open_dialog(ctx, until)
+        fill(dialog, sb, "Locked")
+        elsewhere = await authorize_elsewhere(sb)
+        dialog.paste_radio.setChecked(True)
+        dialog.access_edit.setText(elsewhere.tokens.access_token)
+        dialog.refresh_edit.setText(elsewhere.tokens.refresh_token)
+        dialog.connect_button.click()
+        failure = await until(lambda: ctx.flow.dialog if isinstance(ctx.flow.dialog, KeyringFailureDialog) else None,
+                              what="the keyring failure dialog")
+        texts = " ".join(label.text() for label in failure.findChildren(QLabel))
+        assert "The application credentials of “Locked” could not be saved in the keyring." in texts
+        assert "webhook of" not in texts
+        assert failure.session_button is not None
+        failure.session_button.click()
+        conn = await asyncio.wait_for(task, 10)
+        assert conn.kind == "session"
+        assert conn.is_app
+        client = await ctx.workspace.client(conn.id)
+        assert (await client.call("app.info")).result["ID"] == 1
+
+    arun(scenario())
