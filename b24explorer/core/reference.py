@@ -74,12 +74,38 @@ class MethodRef:
     def param(self, name: str) -> ParamRef | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def template(self) -> dict[str, Any]:
+        """A params template from the docs: the required params (and ``fields``, the record of an add or update,
+        even where the docs call it optional), each with a placeholder of its type; an object with documented
+        fields holds its required ones. Empty when the docs require nothing."""
+        out: dict[str, Any] = {}
+        for param in self.params:
+            if param.required or param.name.lower() == "fields":
+                nested = [f for f in self.nested(param.name) if f.required]
+                out[param.name] = ({f.name: placeholder(f.type) for f in nested} if nested
+                                   else placeholder(param.type))
+        return out
+
     def nested(self, param: str) -> tuple[ParamRef, ...]:
         """The documented fields of ``param`` (``fields``, ``rows``, …), matched without regard to case."""
         if param in self.fields:
             return self.fields[param]
         lowered = param.lower()
         return next((rows for key, rows in self.fields.items() if key.lower() == lowered), ())
+
+
+def placeholder(type_name: str) -> Any:
+    """A value of a documented type for a template to start from: 0, "", false, [] or {}."""
+    kind = type_name.strip().lower()
+    if kind == "array" or kind.endswith("[]"):
+        return []
+    if kind == "object":
+        return {}
+    if kind in ("integer", "int", "double", "float", "number", "user") or kind.endswith((".id", "_id")):
+        return 0
+    if kind == "boolean":
+        return False
+    return ""
 
 
 class ReferenceCatalog:

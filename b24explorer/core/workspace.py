@@ -36,6 +36,24 @@ if TYPE_CHECKING:
 HistoryFactory = Callable[[int | None], "HistoryStore"]
 
 
+def _documented_template(method: str, api: int) -> str:
+    """The reference catalog's template of ``method`` as editor text ("" when the catalog is not loaded yet, does
+    not know the method, or the docs require no params)."""
+    import sys
+
+    reference = sys.modules.get(__name__.rpartition(".")[0] + ".reference")  # not imported yet: not loaded either
+    if reference is None or not reference.is_loaded():
+        return ""
+    catalog = reference.reference_catalog()
+    documented = catalog.get(method, api) or catalog.get(method)
+    template = documented.template() if documented is not None else {}
+    if not template:
+        return ""
+    import json
+
+    return json.dumps(template, ensure_ascii=False, indent=2)
+
+
 def _default_history(response_cap: int | None) -> HistoryStore:
     from .history import DEFAULT_RESPONSE_CAP, HistoryStore
 
@@ -167,7 +185,9 @@ class Workspace:
         return loaded
 
     def template_for(self, method: str, api: int, key: str = "") -> str:
-        """The params template: from the connection's catalog (hints, or the portal's v3 schema)."""
+        """The params template: from the connection's catalog (hints, or the portal's v3 schema), else the built-in
+        hints, else — once it is loaded (the window reads it after its first paint) — the reference catalog's
+        documented required params."""
         conn = self.connections.get(key) if key else None
         catalogs = [self._catalogs[conn.id]] if conn is not None and conn.id in self._catalogs else []
         catalogs += [c for conn_id, c in self._catalogs.items() if conn is None or conn_id != conn.id]
@@ -177,6 +197,10 @@ class Workspace:
                 return entry.template_text(api)
         from . import hints
 
+        if hints.hint(method) is None:
+            documented = _documented_template(method, api)
+            if documented:
+                return documented
         return hints.template_text(method, api)
 
     # --- history ----------------------------------------------------------------------------------

@@ -608,9 +608,15 @@ class MainWindow(QMainWindow):
         self.answer_changed.emit()
 
     def _api_changed(self, api: int) -> None:
+        self.refresh_template()
+
+    def refresh_template(self) -> None:
+        """Ask the workspace again for the current method's template (the Template button's), e.g. once the
+        reference catalog has loaded; the params in the editor stay as they are."""
         method = self.method_field.method()
         if method:
-            self.params_editor.set_template(self.workspace.template_for(method, api, self._connection))
+            self.params_editor.set_template(
+                self.workspace.template_for(method, self.api_switch.api(), self._connection))
 
     def _remember_params(self) -> None:
         if self._connection and self._params_method:

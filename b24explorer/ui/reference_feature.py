@@ -113,6 +113,7 @@ class ReferenceFeatures:
             return catalog
         self.catalog = catalog
         self.window.method_picker.set_documented(documented_entries(catalog))
+        self.window.refresh_template()  # a method the built-in hints do not know gets the docs' template now
         self._method_changed()
         return catalog
 

@@ -116,3 +116,31 @@ def test_a_missing_catalog_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(reference, "catalog_path", lambda: None)
     with pytest.raises(ReferenceCatalogError, match="not installed"):
         reference.reference_catalog()
+
+
+@pytest.mark.parametrize(
+    ("method", "api", "template"),
+    [
+        # v3 requires the creator: the template names it (v2 makes the caller the creator)
+        ("tasks.task.add", 3, {"fields": {"title": "", "creatorId": 0, "responsibleId": 0}}),
+        ("crm.deal.update", 2, {"id": 0, "fields": {}}),  # the record to change, though the docs call it optional
+        ("crm.item.add", 2, {"entityTypeId": 0, "fields": {}}),
+        ("im.message.add", 2, {"DIALOG_ID": "", "MESSAGE": ""}),
+        ("disk.folder.uploadfile", 2, {"id": 0, "data": []}),
+        ("user.get", 2, {}),  # nothing required: no template
+    ],
+)
+def test_a_template_holds_the_documented_required_params(method: str, api: int, template: dict) -> None:
+    documented = load_catalog(SHIPPED).get(method, api)
+    assert documented is not None
+    assert documented.template() == template
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("integer", 0), ("double", 0), ("user", 0), ("sale_order_payment.id", 0), ("string", ""), ("crm_status", ""),
+     ("datetime", ""), ("", ""), ("boolean", False), ("array", []), ("string[]", []), ("object", {})],
+)
+def test_placeholders_follow_the_documented_type(kind: str, value: object) -> None:
+    assert reference.placeholder(kind) == value
+    assert type(reference.placeholder(kind)) is type(value)

@@ -3,6 +3,7 @@ function that records a request's outcome — against the sandbox over loopback,
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import keyring
@@ -125,3 +126,16 @@ async def test_record_is_the_one_way_into_the_history(workspace: Workspace, sb: 
     assert workspace.history.count(conn.id) == 1  # nothing in the history had to follow the rename
     assert outcome.kind is RequestKind.CALL
     await workspace.aclose()
+
+
+def test_a_method_without_a_hint_gets_the_docs_template_once_the_catalog_is_loaded(workspace, monkeypatch) -> None:
+    from b24explorer.core import hints, reference
+
+    assert hints.hint("sale.order.add") is None
+    monkeypatch.setattr(reference, "_loaded", None)
+    assert workspace.template_for("sale.order.add", 2) == "{}"  # the catalog is read after the first paint, not here
+    assert not reference.is_loaded()
+    reference.reference_catalog()
+    assert json.loads(workspace.template_for("sale.order.add", 2)) == {
+        "fields": {"lid": "", "personTypeId": 0, "currency": ""}}
+    assert json.loads(workspace.template_for("im.message.add", 2)) == json.loads(hints.template_text("im.message.add"))

@@ -5,6 +5,7 @@ params editor, the pre-send checks under the editor and in the log, and the read
 from __future__ import annotations
 
 import asyncio
+import json
 
 from b24explorer.core.reference import reference_catalog
 from b24explorer.core.webhook import Webhook
@@ -222,3 +223,23 @@ def test_the_read_only_switch_is_set_in_the_connection_dialog_and_saved_with_it(
     arun(switch_off())
     ctx.workspace.state.flush()
     assert [c.read_only for c in FileState().load_connections()] == [False]
+
+
+def test_a_documented_method_without_a_hint_starts_from_its_required_params(make_window, arun, until) -> None:
+    ctx = make_window()
+    window = ctx.window
+
+    async def loaded() -> None:
+        await until(lambda: features(ctx).catalog is not None, what="the catalog")
+
+    arun(loaded())
+    window.choose_method("catalog.product.add")  # no built-in hint: the editor starts from the docs
+    assert json.loads(window.params_editor.text()) == {"fields": {"iblockId": 0, "name": ""}}
+    # A method chosen before the catalog came (a restored request) had no template; the load gives it one.
+    window.choose_method("sale.order.add")
+    window.params_editor.set_template("")
+    assert not window.params_editor.template_button.isEnabled()
+    arun(features(ctx).load())
+    assert window.params_editor.template_button.isEnabled()
+    window.params_editor.apply_template()
+    assert json.loads(window.params_editor.text()) == {"fields": {"lid": "", "personTypeId": 0, "currency": ""}}
