@@ -974,6 +974,10 @@ class MainWindow(QMainWindow):
             # method used last anywhere, with its template.
             self.choose_method(self.method_picker.recent()[0], restore=True)
 
+    def loading_methods(self) -> bool:
+        """Whether the connection's method list is still loading."""
+        return self._methods_task is not None and not self._methods_task.done()
+
     async def settle(self, grace: float = 1.0) -> None:
         """Let background work (the method list load) finish briefly, then cancel what is left (at exit)."""
         pending = [t for t in (self._methods_task, self._task, *self._recording) if t is not None and not t.done()]

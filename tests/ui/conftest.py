@@ -161,6 +161,11 @@ def make_window(qtbot: Any, qloop: asyncio.AbstractEventLoop, app_home: Path) ->
         await wait_until(lambda: ctx.window.windowHandle() is not None and ctx.window.windowHandle().isExposed(),
                          what="the window to be exposed")
         await asyncio.sleep(0.05)  # deferred start-up work (zero timers) runs now, inside the loop
+        # The connection's method list loads over HTTP: it finishes inside this run of the loop. Left to run on
+        # across the end of this run and the start of the test's next one, httpx's async-library detection
+        # failed half-way through one of its requests (AsyncLibraryNotFoundError) now and then, leaving that
+        # connection locked for every later request (a send then waited forever).
+        await wait_until(lambda: not ctx.window.loading_methods(), within=15, what="the start-up method list")
         return ctx
 
     def factory(sandbox: Any = None, settings: Any = None, **client_options: Any) -> Any:
