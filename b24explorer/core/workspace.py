@@ -41,7 +41,8 @@ def _documented_template(method: str, api: int) -> str:
     not know the method, or the docs require no params)."""
     import sys
 
-    reference = sys.modules.get(__name__.rpartition(".")[0] + ".reference")  # not imported yet: not loaded either
+    # Not imported yet means not loaded either; importing it here would load its gzip reader before a start paints.
+    reference = sys.modules.get(f"{__package__}.reference")
     if reference is None or not reference.is_loaded():
         return ""
     catalog = reference.reference_catalog()
